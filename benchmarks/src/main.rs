@@ -1,0 +1,3 @@
+//! rstreams benchmarks.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! rstreams integration tests.

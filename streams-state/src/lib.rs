@@ -1,0 +1,1 @@
+//! State stores for rstreams. Filled in by the state-store work.
