@@ -1,3 +1,51 @@
-//! rstreams benchmarks.
+//! The rstreams benchmark binary.
+//!
+//! `benchmarks --list` names the workloads; `benchmarks NAME...` runs them (all of
+//! them when no name is given) and prints one JSON line per result:
+//! `{"workload": ..., "records": ..., "seconds": ..., "records_per_sec": ...}` plus
+//! workload-specific fields.
 
-fn main() {}
+mod report;
+mod workloads;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let registry = workloads::all();
+    if args.iter().any(|a| a == "--list") {
+        for workload in &registry {
+            println!("{:<32} {}", workload.name, workload.about);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let selected: Vec<&workloads::Workload> = if args.is_empty() {
+        registry.iter().collect()
+    } else {
+        let mut selected = Vec::new();
+        for name in &args {
+            match registry.iter().find(|w| w.name == name) {
+                Some(workload) => selected.push(workload),
+                None => {
+                    eprintln!("unknown workload '{name}'; `--list` names the workloads");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        selected
+    };
+    for workload in selected {
+        match (workload.run)() {
+            Ok(results) => {
+                for result in results {
+                    println!("{}", result.to_json_line());
+                }
+            }
+            Err(error) => {
+                eprintln!("workload '{}' failed: {error}", workload.name);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
