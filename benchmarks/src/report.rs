@@ -45,7 +45,10 @@ impl BenchResult {
         line.insert("workload".into(), self.workload.clone().into());
         line.insert("records".into(), self.records.into());
         line.insert("seconds".into(), self.elapsed.as_secs_f64().into());
-        line.insert("records_per_sec".into(), self.records_per_sec().round().into());
+        line.insert(
+            "records_per_sec".into(),
+            self.records_per_sec().round().into(),
+        );
         line.extend(self.extra.clone());
         Value::Object(line).to_string()
     }

@@ -1,1 +1,45 @@
-//! rstreams DSL.
+//! The typed DSL of rstreams: build a topology from [`KStream`] operators the way
+//! Kafka Streams' `StreamsBuilder` does, with types checked by the compiler.
+//!
+//! ```
+//! use streams_dsl::prelude::*;
+//!
+//! let builder = StreamsBuilder::new();
+//! builder
+//!     .stream::<String, i64>("payments", Consumed::default())
+//!     .filter(|_card, cents| *cents >= 10_000)
+//!     .map_values(|cents| format!("large payment: {cents} cents"))
+//!     .to("large-payments", Produced::default());
+//! let topology = builder.build().unwrap();
+//!
+//! let driver = TopologyTestDriver::new(topology).unwrap();
+//! let payments = driver.input_topic::<String, i64>("payments").unwrap();
+//! let alerts = driver.output_topic::<String, String>("large-payments").unwrap();
+//! payments.pipe("card-1", 50_i64, 1_000).unwrap();
+//! payments.pipe("card-2", 25_000_i64, 2_000).unwrap();
+//! assert_eq!(alerts.read_key_value().unwrap(), ("card-2".into(), "large payment: 25000 cents".into()));
+//! assert!(alerts.is_empty());
+//! ```
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
+mod branched;
+mod builder;
+mod consumed;
+mod kstream;
+mod operators;
+pub mod prelude;
+mod produced;
+mod repartitioned;
+
+pub use branched::{BranchedKStream, Branches};
+pub use builder::StreamsBuilder;
+pub use consumed::Consumed;
+pub use kstream::KStream;
+pub use produced::Produced;
+pub use repartitioned::Repartitioned;
+
+/// What keys and values flowing through the DSL must be: cloneable (a record is
+/// cloned only when a node forwards to several children) and owned.
+pub trait Data: Clone + 'static {}
+
+impl<T: Clone + 'static> Data for T {}

@@ -1,0 +1,162 @@
+//! Errors of the runtime: what went wrong, where (topic, partition, offset, node),
+//! and what to change.
+
+use crate::record::RecordMetadata;
+use crate::serde::SerdeError;
+use crate::topology::TopologyError;
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+/// A boxed error from user code or a lower layer.
+pub type BoxError = Box<dyn Error + Send + Sync>;
+
+/// Which half of a record a serde failed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordPart {
+    /// The key.
+    Key,
+    /// The value.
+    Value,
+}
+
+impl fmt::Display for RecordPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecordPart::Key => "key",
+            RecordPart::Value => "value",
+        })
+    }
+}
+
+/// Errors raised while building or running a topology.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamsError {
+    /// The topology cannot run as built.
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+
+    /// An input record could not be deserialized.
+    #[error(
+        "failed to deserialize the {part} of the record at {metadata} with serde {serde}: {source}"
+    )]
+    Deserialization {
+        /// Where the record came from.
+        metadata: RecordMetadata,
+        /// Key or value.
+        part: RecordPart,
+        /// The serde that failed.
+        serde: String,
+        /// Why.
+        source: SerdeError,
+    },
+
+    /// An output record could not be serialized.
+    #[error(
+        "failed to serialize the {part} of a record for topic '{topic}' at sink '{node}' with serde {serde}: {source}"
+    )]
+    Serialization {
+        /// Destination topic.
+        topic: String,
+        /// Sink node name.
+        node: String,
+        /// Key or value.
+        part: RecordPart,
+        /// The serde that failed.
+        serde: String,
+        /// Why.
+        source: SerdeError,
+    },
+
+    /// A processor failed.
+    #[error("processor '{node}' failed{}: {source}", input_suffix(.input))]
+    Processing {
+        /// The node whose processor returned the error.
+        node: String,
+        /// The input record being processed, if any (none in punctuators).
+        input: Option<RecordMetadata>,
+        /// The processor's error.
+        source: BoxError,
+    },
+
+    /// A record could not be handed to the producer.
+    #[error("could not send a record to topic '{topic}': {reason}")]
+    Produce {
+        /// Destination topic.
+        topic: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn input_suffix(input: &Option<RecordMetadata>) -> String {
+    input
+        .as_ref()
+        .map(|m| format!(" on the record at {m}"))
+        .unwrap_or_default()
+}
+
+/// The error a processor returns. Any error converts into it with `?`; the runtime
+/// adds the node name and the input record's topic, partition and offset.
+///
+/// ```
+/// use streams_core::error::ProcessError;
+/// fn parse(text: &str) -> Result<i64, ProcessError> {
+///     Ok(text.parse::<i64>()?)
+/// }
+/// assert!(parse("x").is_err());
+/// ```
+#[derive(Debug)]
+pub struct ProcessError {
+    node: Option<Arc<str>>,
+    source: BoxError,
+}
+
+impl ProcessError {
+    /// An error with a message.
+    pub fn msg(message: impl Into<String>) -> Self {
+        Self {
+            node: None,
+            source: message.into().into(),
+        }
+    }
+
+    /// Records the node where the error arose, unless an inner node already did.
+    pub(crate) fn at_node(mut self, node: &Arc<str>) -> Self {
+        if self.node.is_none() {
+            self.node = Some(node.clone());
+        }
+        self
+    }
+
+    /// Converts to the runtime error, keeping a typed [`StreamsError`] raised
+    /// downstream (for example a sink's serialization failure) as it is.
+    pub(crate) fn into_streams_error(self, input: Option<RecordMetadata>) -> StreamsError {
+        match self.source.downcast::<StreamsError>() {
+            Ok(streams_error) => *streams_error,
+            Err(source) => StreamsError::Processing {
+                node: self.node.as_deref().unwrap_or("<unknown>").to_string(),
+                input,
+                source,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.node {
+            Some(node) => write!(f, "processor '{node}': {}", self.source),
+            None => write!(f, "{}", self.source),
+        }
+    }
+}
+
+impl<E: Error + Send + Sync + 'static> From<E> for ProcessError {
+    fn from(error: E) -> Self {
+        Self {
+            node: None,
+            source: Box::new(error),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The context a processor receives: forward records, read the input record's
+//! metadata and the task's clocks, schedule punctuators.
+
+use super::{PunctuationType, PunctuatorId};
+use crate::error::ProcessError;
+use crate::record::{Record, RecordMetadata};
+use crate::task::{Child, TaskContext, TaskId};
+use std::time::Duration;
+
+/// What a processor can do while it runs: forward records downstream (to every
+/// child or one named child), read where the current record came from, read
+/// stream time and wall-clock time, and schedule punctuators.
+pub struct ProcessorContext<'a, K, V> {
+    pub(crate) task: &'a mut TaskContext,
+    pub(crate) children: &'a [Child<K, V>],
+    pub(crate) node: usize,
+}
+
+impl<'a, K: Clone, V: Clone> ProcessorContext<'a, K, V> {
+    /// Forwards a record to every child, in the order they were connected.
+    pub fn forward(&mut self, record: Record<K, V>) -> Result<(), ProcessError> {
+        let Some((last, others)) = self.children.split_last() else {
+            return Ok(());
+        };
+        for child in others {
+            child
+                .input
+                .borrow_mut()
+                .process(record.clone(), self.task)?;
+        }
+        last.input.borrow_mut().process(record, self.task)
+    }
+
+    /// Forwards a record to the child with this name only.
+    pub fn forward_to(&mut self, child: &str, record: Record<K, V>) -> Result<(), ProcessError> {
+        match self.children.iter().find(|c| &*c.name == child) {
+            Some(target) => target.input.borrow_mut().process(record, self.task),
+            None => Err(ProcessError::msg(format!(
+                "no child named '{child}'; children are: {}",
+                self.child_names().collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+}
+
+impl<'a, K, V> ProcessorContext<'a, K, V> {
+    /// Names of this node's children, in forwarding order.
+    pub fn child_names(&self) -> impl Iterator<Item = &str> {
+        self.children.iter().map(|c| &*c.name)
+    }
+
+    /// Topic, partition and offset of the input record being processed; `None`
+    /// inside a punctuator.
+    pub fn record_metadata(&self) -> Option<&RecordMetadata> {
+        self.task.current_record.as_ref()
+    }
+
+    /// The task's stream time: the largest timestamp it has processed, or `None`
+    /// before its first record.
+    pub fn stream_time(&self) -> Option<i64> {
+        self.task.stream_time()
+    }
+
+    /// The wall-clock time in milliseconds as the task sees it (mocked by the
+    /// TopologyTestDriver).
+    pub fn wall_clock_time(&self) -> i64 {
+        self.task.wall_clock_ms
+    }
+
+    /// The task this processor instance belongs to.
+    pub fn task_id(&self) -> TaskId {
+        self.task.task_id
+    }
+
+    /// The application id (the consumer group and internal topic prefix).
+    pub fn application_id(&self) -> &str {
+        &self.task.application_id
+    }
+
+    /// Schedules a punctuator; the processor's
+    /// [`punctuate`](super::Processor::punctuate) is called with the returned id.
+    pub fn schedule(&mut self, interval: Duration, kind: PunctuationType) -> PunctuatorId {
+        let now = match kind {
+            PunctuationType::StreamTime => self.task.stream_time().unwrap_or(0),
+            PunctuationType::WallClockTime => self.task.wall_clock_ms,
+        };
+        self.task
+            .punctuation
+            .schedule(self.node, kind, interval, now)
+    }
+
+    /// Cancels a punctuator; it will not fire again.
+    pub fn cancel(&mut self, punctuator: PunctuatorId) {
+        self.task.punctuation.cancel(punctuator);
+    }
+
+    /// Counts a record this processor dropped on purpose (for example a null key
+    /// where one is required), in the task's `dropped-records` metric.
+    pub fn record_dropped(&mut self) {
+        self.task.metrics.dropped_records += 1;
+    }
+}

@@ -1,0 +1,13 @@
+//! The Processor API: user-written processors, the context they forward through,
+//! and punctuation (scheduled callbacks on stream time or wall-clock time).
+
+mod context;
+mod fixed_key;
+mod punctuation;
+mod traits;
+
+pub use context::ProcessorContext;
+pub use fixed_key::{FixedKeyAdapter, FixedKeyContext, FixedKeyProcessor, FixedKeyRecord};
+pub(crate) use punctuation::PunctuationQueue;
+pub use punctuation::{PunctuationType, PunctuatorId};
+pub use traits::Processor;

@@ -1,0 +1,10 @@
+//! Records as they flow through a topology: typed [`Record`]s between processors,
+//! their [`Headers`], and the raw byte-level records that enter and leave a task.
+
+mod headers;
+mod raw;
+mod typed;
+
+pub use headers::{Header, Headers};
+pub use raw::{ConsumedRecord, ProducedRecord, RecordMetadata};
+pub use typed::Record;

@@ -1,0 +1,80 @@
+//! Chooses a serde by type: the built-ins plus any an application registers.
+
+use super::{
+    BytesSerde, F64Serde, I32Serde, I64Serde, OptionSerde, Serde, SerdeRef, StringSerde, U64Serde,
+    UnitSerde, VecSerde,
+};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Default serdes by type. Built in: `String`, `Vec<u8>`, `bytes::Bytes`, `i32`,
+/// `i64`, `u64`, `f64`, `()`. Registering a serde for `T` also registers
+/// `Option<T>` (null-aware) for it.
+///
+/// ```
+/// use streams_core::serde::{JsonSerde, SerdeRegistry};
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Order { id: u64 }
+///
+/// let mut registry = SerdeRegistry::with_builtins();
+/// registry.register(JsonSerde::<Order>::new());
+/// assert!(registry.get::<Order>().is_some());
+/// assert!(registry.get::<Option<Order>>().is_some());
+/// assert!(registry.get::<Option<String>>().is_some());
+/// ```
+#[derive(Clone, Default)]
+pub struct SerdeRegistry {
+    by_type: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+}
+
+impl SerdeRegistry {
+    /// A registry with no serdes.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// A registry with the built-in serdes.
+    pub fn with_builtins() -> Self {
+        let mut registry = Self::empty();
+        registry.register(StringSerde);
+        registry.register(VecSerde);
+        registry.register(BytesSerde);
+        registry.register(I32Serde);
+        registry.register(I64Serde);
+        registry.register(U64Serde);
+        registry.register(F64Serde);
+        registry.register(UnitSerde);
+        registry
+    }
+
+    /// Makes `serde` the default for `T` (and `Option<T>`), replacing any earlier one.
+    pub fn register<T: 'static>(&mut self, serde: impl Serde<T> + 'static) -> &mut Self {
+        self.register_shared(Arc::new(serde))
+    }
+
+    /// Like [`register`](Self::register) for a serde that is already shared.
+    pub fn register_shared<T: 'static>(&mut self, serde: SerdeRef<T>) -> &mut Self {
+        let nullable: SerdeRef<Option<T>> = Arc::new(OptionSerde::new(serde.clone()));
+        self.by_type.insert(TypeId::of::<T>(), Arc::new(serde));
+        self.by_type
+            .insert(TypeId::of::<Option<T>>(), Arc::new(nullable));
+        self
+    }
+
+    /// The default serde for `T`, if one is registered.
+    pub fn get<T: 'static>(&self) -> Option<SerdeRef<T>> {
+        self.by_type
+            .get(&TypeId::of::<T>())
+            .and_then(|any| any.downcast_ref::<SerdeRef<T>>())
+            .cloned()
+    }
+}
+
+impl std::fmt::Debug for SerdeRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SerdeRegistry")
+            .field("types", &self.by_type.len())
+            .finish()
+    }
+}

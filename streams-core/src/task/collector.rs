@@ -1,0 +1,11 @@
+//! Where a task's output records go.
+
+use crate::error::StreamsError;
+use crate::record::ProducedRecord;
+
+/// Receives every record a task produces (sink outputs, repartition records). The
+/// runtime hands them to a Kafka producer; the TopologyTestDriver captures them.
+pub trait RecordCollector {
+    /// Accepts one serialized record.
+    fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError>;
+}

@@ -1,0 +1,332 @@
+//! `StreamTask`: runs one sub-topology for one partition number.
+
+use super::{
+    CreatedNode, InputHandle, NodeEntry, RawInput, RecordCollector, SharedNode, SourceFailure,
+    TaskContext, TaskId, TaskMetrics,
+};
+use crate::error::StreamsError;
+use crate::handler::DeserializationHandler;
+use crate::processor::{PunctuationQueue, PunctuationType};
+use crate::record::{ConsumedRecord, ProducedRecord, Record};
+use crate::topology::{NodeKind, Topology, TopologyError};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// How a task is set up.
+#[derive(Debug, Clone)]
+pub struct TaskConfig {
+    /// The application id: prefix of internal topics.
+    pub application_id: Arc<str>,
+    /// Wall-clock time (ms) the task starts at.
+    pub wall_clock_ms: i64,
+    /// What to do with records that do not deserialize.
+    pub deserialization_handler: DeserializationHandler,
+}
+
+/// A typed entry point into one node of a task, for feeding it records directly
+/// (tests and benchmarks of the graph itself).
+pub struct NodeHandle<K, V> {
+    input: InputHandle<K, V>,
+}
+
+/// One sub-topology instantiated for one partition number.
+pub struct StreamTask {
+    nodes: Vec<(Arc<str>, SharedNode)>,
+    entries: Vec<NodeEntry>,
+    sources: HashMap<Arc<str>, Rc<RefCell<dyn RawInput>>>,
+    queue: super::partition_group::PartitionGroup,
+    ctx: TaskContext,
+    deserialization_handler: DeserializationHandler,
+}
+
+impl StreamTask {
+    /// Instantiates the task's nodes from the topology, connects them and runs
+    /// every processor's `init`.
+    pub fn new(
+        topology: &Topology,
+        id: TaskId,
+        config: TaskConfig,
+        collector: Box<dyn RecordCollector>,
+    ) -> Result<Self, StreamsError> {
+        let subtopology = topology
+            .subtopology(id.subtopology)
+            .ok_or(TopologyError::UnknownSubtopology { id: id.subtopology })?;
+        let global_nodes = subtopology.nodes();
+        let mut created: Vec<CreatedNode> = Vec::with_capacity(global_nodes.len());
+        for (local, &global) in global_nodes.iter().enumerate() {
+            let node = topology.node(global);
+            created.push(
+                node.factory
+                    .create(node.name.clone(), local, &config.application_id),
+            );
+        }
+        let local_of = |global: usize| global_nodes.iter().position(|&g| g == global);
+        for (local, &global) in global_nodes.iter().enumerate() {
+            for &child in &topology.node(global).children {
+                let child_name = topology.node(child).name.clone();
+                let connected = match local_of(child).map(|c| &created[c].entry) {
+                    Some(NodeEntry::Typed(input)) => created[local]
+                        .node
+                        .borrow_mut()
+                        .connect(child_name.clone(), input.as_ref()),
+                    _ => false,
+                };
+                if !connected {
+                    return Err(TopologyError::Internal(format!(
+                        "cannot connect '{}' to its child '{child_name}'",
+                        topology.node(global).name
+                    ))
+                    .into());
+                }
+            }
+        }
+        let mut sources = HashMap::new();
+        for (local, &global) in global_nodes.iter().enumerate() {
+            if let (NodeKind::Source { topics }, NodeEntry::Source(input)) =
+                (&topology.node(global).kind, &created[local].entry)
+            {
+                for topic in topics {
+                    sources.insert(
+                        Arc::from(topic.resolve(&config.application_id)),
+                        input.clone(),
+                    );
+                }
+            }
+        }
+        let nodes = global_nodes
+            .iter()
+            .zip(&created)
+            .map(|(&g, c)| (topology.node(g).name.clone(), c.node.clone()))
+            .collect();
+        let mut task = Self {
+            nodes,
+            entries: created.into_iter().map(|c| c.entry).collect(),
+            sources,
+            queue: Default::default(),
+            ctx: TaskContext {
+                task_id: id,
+                application_id: config.application_id,
+                current_record: None,
+                stream_time: i64::MIN,
+                wall_clock_ms: config.wall_clock_ms,
+                collector,
+                punctuation: PunctuationQueue::default(),
+                metrics: TaskMetrics::default(),
+            },
+            deserialization_handler: config.deserialization_handler,
+        };
+        for (_, node) in &task.nodes {
+            node.borrow_mut()
+                .init(&mut task.ctx)
+                .map_err(|e| e.into_streams_error(None))?;
+        }
+        Ok(task)
+    }
+
+    /// This task's id.
+    pub fn id(&self) -> TaskId {
+        self.ctx.task_id
+    }
+
+    /// The topics (resolved names) this task reads.
+    pub fn source_topics(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(|t| &**t)
+    }
+
+    /// Buffers a consumed record; it is processed by [`process_next`](Self::process_next).
+    pub fn add_record(&mut self, record: ConsumedRecord) {
+        self.queue.push(record);
+    }
+
+    /// Records buffered and not yet processed.
+    pub fn buffered(&self) -> usize {
+        self.queue.buffered()
+    }
+
+    /// Stream time: the largest timestamp processed so far, if any.
+    pub fn stream_time(&self) -> Option<i64> {
+        self.ctx.stream_time()
+    }
+
+    /// The task's counters.
+    pub fn metrics(&self) -> TaskMetrics {
+        self.ctx.metrics
+    }
+
+    /// Processes the buffered record with the smallest timestamp, then fires due
+    /// stream-time punctuators. Returns false when nothing was buffered.
+    pub fn process_next(&mut self) -> Result<bool, StreamsError> {
+        let Some(record) = self.queue.pop_next() else {
+            return Ok(false);
+        };
+        self.process_record(record)?;
+        Ok(true)
+    }
+
+    fn process_record(&mut self, record: ConsumedRecord) -> Result<(), StreamsError> {
+        if record.timestamp < 0 {
+            tracing::warn!(task = %self.ctx.task_id, record = %record.metadata, timestamp = record.timestamp, "dropping a record with a negative timestamp");
+            self.ctx.metrics.dropped_records += 1;
+            return Ok(());
+        }
+        let source = self
+            .sources
+            .get(&record.metadata.topic)
+            .cloned()
+            .ok_or_else(|| {
+                TopologyError::Internal(format!(
+                    "task {} received a record of topic '{}', which it does not read",
+                    self.ctx.task_id, record.metadata.topic
+                ))
+            })?;
+        self.ctx.stream_time = self.ctx.stream_time.max(record.timestamp);
+        self.ctx.current_record = Some(record.metadata.clone());
+        self.ctx.metrics.processed_records += 1;
+        let result = source.borrow_mut().process_raw(&record, &mut self.ctx);
+        self.ctx.current_record = None;
+        match result {
+            Ok(()) => {}
+            Err(SourceFailure::Deserialization(error)) => {
+                self.handle_deserialization_failure(record, error)?
+            }
+            Err(SourceFailure::Processing(error)) => {
+                return Err(error.into_streams_error(Some(record.metadata)));
+            }
+        }
+        self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
+    }
+
+    fn handle_deserialization_failure(
+        &mut self,
+        record: ConsumedRecord,
+        error: StreamsError,
+    ) -> Result<(), StreamsError> {
+        match &self.deserialization_handler {
+            DeserializationHandler::LogAndFail => Err(error),
+            DeserializationHandler::LogAndContinue => {
+                tracing::warn!(task = %self.ctx.task_id, %error, "skipping a record that does not deserialize");
+                self.ctx.metrics.skipped_records += 1;
+                Ok(())
+            }
+            DeserializationHandler::DeadLetterQueue { topic } => {
+                tracing::warn!(task = %self.ctx.task_id, %error, dead_letter_topic = %topic, "sending a record that does not deserialize to the dead-letter topic");
+                let metadata = &record.metadata;
+                let mut headers = record.headers;
+                headers
+                    .add(
+                        "__streams.errors.exception",
+                        Some(b"DeserializationError".to_vec()),
+                    )
+                    .add(
+                        "__streams.errors.message",
+                        Some(error.to_string().into_bytes()),
+                    )
+                    .add(
+                        "__streams.errors.topic",
+                        Some(metadata.topic.as_bytes().to_vec()),
+                    )
+                    .add(
+                        "__streams.errors.partition",
+                        Some(metadata.partition.to_string().into_bytes()),
+                    )
+                    .add(
+                        "__streams.errors.offset",
+                        Some(metadata.offset.to_string().into_bytes()),
+                    );
+                self.ctx.collector.send(ProducedRecord {
+                    topic: topic.as_str().into(),
+                    key: record.key,
+                    value: record.value,
+                    timestamp: record.timestamp,
+                    headers,
+                })?;
+                self.ctx.metrics.skipped_records += 1;
+                self.ctx.metrics.produced_records += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Advances the task's wall clock and fires due wall-clock punctuators.
+    pub fn punctuate_wall_clock(&mut self, now_ms: i64) -> Result<(), StreamsError> {
+        self.ctx.wall_clock_ms = now_ms;
+        self.punctuate(PunctuationType::WallClockTime, now_ms)
+    }
+
+    fn punctuate(&mut self, kind: PunctuationType, now: i64) -> Result<(), StreamsError> {
+        for (punctuator, node) in self.ctx.punctuation.take_due(kind, now) {
+            // An earlier punctuator in this round may have cancelled this one.
+            if !self.ctx.punctuation.is_scheduled(punctuator) {
+                continue;
+            }
+            let target = self.nodes[node].1.clone();
+            target
+                .borrow_mut()
+                .punctuate(punctuator, now, &mut self.ctx)
+                .map_err(|e| e.into_streams_error(None))?;
+            self.ctx.metrics.punctuations += 1;
+        }
+        Ok(())
+    }
+
+    /// A typed entry point to the node named `node`, which must accept `Record<K, V>`.
+    pub fn node_handle<K: 'static, V: 'static>(
+        &self,
+        node: &str,
+    ) -> Result<NodeHandle<K, V>, StreamsError> {
+        let position = self
+            .nodes
+            .iter()
+            .position(|(name, _)| &**name == node)
+            .ok_or_else(|| TopologyError::UnknownNode {
+                name: node.to_string(),
+            })?;
+        match &self.entries[position] {
+            NodeEntry::Typed(input) => input
+                .downcast_ref::<InputHandle<K, V>>()
+                .map(|input| NodeHandle {
+                    input: input.clone(),
+                })
+                .ok_or_else(|| {
+                    TopologyError::NodeInputType {
+                        node: node.to_string(),
+                        key: std::any::type_name::<K>(),
+                        value: std::any::type_name::<V>(),
+                    }
+                    .into()
+                }),
+            NodeEntry::Source(_) => Err(TopologyError::NodeInputType {
+                node: node.to_string(),
+                key: std::any::type_name::<K>(),
+                value: std::any::type_name::<V>(),
+            }
+            .into()),
+        }
+    }
+
+    /// Processes a typed record as if the handle's node had received it from its
+    /// parent, then fires due stream-time punctuators.
+    pub fn process_at<K, V>(
+        &mut self,
+        handle: &NodeHandle<K, V>,
+        record: Record<K, V>,
+    ) -> Result<(), StreamsError> {
+        self.ctx.stream_time = self.ctx.stream_time.max(record.timestamp);
+        self.ctx.metrics.processed_records += 1;
+        handle
+            .input
+            .borrow_mut()
+            .process(record, &mut self.ctx)
+            .map_err(|e| e.into_streams_error(None))?;
+        self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
+    }
+
+    /// Closes every processor. The task must not be used afterwards.
+    pub fn close(&mut self) {
+        for (_, node) in &self.nodes {
+            node.borrow_mut().close();
+        }
+    }
+}

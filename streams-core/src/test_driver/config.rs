@@ -1,0 +1,24 @@
+//! Settings of a `TopologyTestDriver`.
+
+use crate::handler::DeserializationHandler;
+
+/// How a [`TopologyTestDriver`](super::TopologyTestDriver) runs a topology.
+#[derive(Debug, Clone)]
+pub struct TestDriverConfig {
+    /// Application id: prefixes internal topic names. Default `test-driver-app`.
+    pub application_id: String,
+    /// The mocked wall clock's start, in milliseconds. Default 0.
+    pub wall_clock_start_ms: i64,
+    /// What to do with input that does not deserialize. Default: fail.
+    pub deserialization_handler: DeserializationHandler,
+}
+
+impl Default for TestDriverConfig {
+    fn default() -> Self {
+        Self {
+            application_id: "test-driver-app".into(),
+            wall_clock_start_ms: 0,
+            deserialization_handler: DeserializationHandler::default(),
+        }
+    }
+}

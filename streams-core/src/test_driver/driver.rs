@@ -1,0 +1,306 @@
+//! The driver: tasks, captured output, routing of records between sub-topologies.
+
+use super::{TestDriverConfig, TestDriverError, TestInputTopic, TestOutputTopic};
+use crate::error::StreamsError;
+use crate::record::{ConsumedRecord, Headers, ProducedRecord, RecordMetadata};
+use crate::serde::SerdeRef;
+use crate::task::{RecordCollector, StreamTask, TaskConfig, TaskId, TaskMetrics};
+use crate::topology::Topology;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs a topology without a broker. Cheap to create; one per test.
+///
+/// Typed input and output topics share the driver's state, so several can be used
+/// at once. Everything happens synchronously inside `pipe` and
+/// `advance_wall_clock`: when they return, every resulting output is readable.
+pub struct TopologyTestDriver {
+    state: Rc<RefCell<DriverState>>,
+}
+
+/// What produced records the driver has captured, shared with the collectors.
+#[derive(Default)]
+pub(crate) struct Captured {
+    pub(crate) outputs: HashMap<String, VecDeque<ProducedRecord>>,
+    /// Produced records for topics the topology reads, to be piped back in.
+    to_route: VecDeque<ProducedRecord>,
+}
+
+struct CapturingCollector {
+    captured: Rc<RefCell<Captured>>,
+    topology_inputs: Arc<HashMap<String, usize>>,
+}
+
+impl RecordCollector for CapturingCollector {
+    fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError> {
+        let mut captured = self.captured.borrow_mut();
+        if self.topology_inputs.contains_key(&*record.topic) {
+            captured.to_route.push_back(record.clone());
+        }
+        captured
+            .outputs
+            .entry(record.topic.to_string())
+            .or_default()
+            .push_back(record);
+        Ok(())
+    }
+}
+
+pub(crate) struct DriverState {
+    pub(crate) topology: Topology,
+    tasks: Vec<StreamTask>,
+    task_of_topic: Arc<HashMap<String, usize>>,
+    next_offset: HashMap<String, i64>,
+    pub(crate) captured: Rc<RefCell<Captured>>,
+    wall_clock_ms: i64,
+}
+
+impl DriverState {
+    /// Appends a record to an input topic and processes until nothing is left.
+    pub(crate) fn pipe(
+        &mut self,
+        topic: &str,
+        key: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+        timestamp: i64,
+        headers: Headers,
+    ) -> Result<(), StreamsError> {
+        self.enqueue(topic, key, value, timestamp, headers);
+        self.run_until_idle()
+    }
+
+    fn enqueue(
+        &mut self,
+        topic: &str,
+        key: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+        timestamp: i64,
+        headers: Headers,
+    ) {
+        let Some(&task) = self.task_of_topic.get(topic) else {
+            return;
+        };
+        let offset = self.next_offset.entry(topic.to_string()).or_insert(0);
+        let metadata = RecordMetadata {
+            topic: topic.into(),
+            partition: 0,
+            offset: *offset,
+        };
+        *offset += 1;
+        self.tasks[task].add_record(ConsumedRecord {
+            metadata,
+            timestamp,
+            key,
+            value,
+            headers,
+        });
+    }
+
+    fn run_until_idle(&mut self) -> Result<(), StreamsError> {
+        loop {
+            for task in &mut self.tasks {
+                while task.process_next()? {}
+            }
+            let routed: Vec<ProducedRecord> =
+                self.captured.borrow_mut().to_route.drain(..).collect();
+            if routed.is_empty() {
+                return Ok(());
+            }
+            for record in routed {
+                self.enqueue(
+                    &record.topic,
+                    record.key,
+                    record.value,
+                    record.timestamp,
+                    record.headers,
+                );
+            }
+        }
+    }
+
+    pub(crate) fn is_input_topic(&self, topic: &str) -> bool {
+        self.task_of_topic.contains_key(topic)
+    }
+
+    fn input_topics(&self) -> String {
+        let mut topics: Vec<&str> = self.task_of_topic.keys().map(String::as_str).collect();
+        topics.sort();
+        topics.join(", ")
+    }
+}
+
+impl TopologyTestDriver {
+    /// A driver with the default [`TestDriverConfig`].
+    pub fn new(topology: Topology) -> Result<Self, StreamsError> {
+        Self::with_config(topology, TestDriverConfig::default())
+    }
+
+    /// A driver with explicit settings.
+    pub fn with_config(topology: Topology, config: TestDriverConfig) -> Result<Self, StreamsError> {
+        let application_id: Arc<str> = config.application_id.as_str().into();
+        let mut task_of_topic = HashMap::new();
+        for sub in topology.subtopologies() {
+            for topic in topology.source_topics(sub.id(), &application_id) {
+                task_of_topic.insert(topic, sub.id() as usize);
+            }
+        }
+        let task_of_topic = Arc::new(task_of_topic);
+        let captured = Rc::new(RefCell::new(Captured::default()));
+        let mut tasks = Vec::new();
+        for sub in topology.subtopologies() {
+            let collector = CapturingCollector {
+                captured: captured.clone(),
+                topology_inputs: task_of_topic.clone(),
+            };
+            tasks.push(StreamTask::new(
+                &topology,
+                TaskId {
+                    subtopology: sub.id(),
+                    partition: 0,
+                },
+                TaskConfig {
+                    application_id: application_id.clone(),
+                    wall_clock_ms: config.wall_clock_start_ms,
+                    deserialization_handler: config.deserialization_handler.clone(),
+                },
+                Box::new(collector),
+            )?);
+        }
+        Ok(Self {
+            state: Rc::new(RefCell::new(DriverState {
+                topology,
+                tasks,
+                task_of_topic,
+                next_offset: HashMap::new(),
+                captured,
+                wall_clock_ms: config.wall_clock_start_ms,
+            })),
+        })
+    }
+
+    /// A typed handle to pipe records into `topic`, with the topology's default
+    /// serdes for `K` and `V`.
+    pub fn input_topic<K: 'static, V: 'static>(
+        &self,
+        topic: &str,
+    ) -> Result<TestInputTopic<K, V>, TestDriverError> {
+        let (key_serde, value_serde) = self.default_serdes(topic)?;
+        self.input_topic_with(topic, key_serde, value_serde)
+    }
+
+    /// A typed handle to pipe records into `topic` with explicit serdes.
+    pub fn input_topic_with<K, V>(
+        &self,
+        topic: &str,
+        key_serde: SerdeRef<K>,
+        value_serde: SerdeRef<V>,
+    ) -> Result<TestInputTopic<K, V>, TestDriverError> {
+        let state = self.state.borrow();
+        if !state.is_input_topic(topic) {
+            return Err(TestDriverError::NotAnInputTopic {
+                topic: topic.to_string(),
+                known: state.input_topics(),
+            });
+        }
+        Ok(TestInputTopic::new(
+            self.state.clone(),
+            topic,
+            key_serde,
+            value_serde,
+        ))
+    }
+
+    /// A typed handle to read what the topology wrote to `topic`, with the
+    /// topology's default serdes for `K` and `V`.
+    pub fn output_topic<K: 'static, V: 'static>(
+        &self,
+        topic: &str,
+    ) -> Result<TestOutputTopic<K, V>, TestDriverError> {
+        let (key_serde, value_serde) = self.default_serdes(topic)?;
+        Ok(self.output_topic_with(topic, key_serde, value_serde))
+    }
+
+    /// A typed handle to read `topic` with explicit serdes.
+    pub fn output_topic_with<K, V>(
+        &self,
+        topic: &str,
+        key_serde: SerdeRef<K>,
+        value_serde: SerdeRef<V>,
+    ) -> TestOutputTopic<K, V> {
+        TestOutputTopic::new(self.state.clone(), topic, key_serde, value_serde)
+    }
+
+    fn default_serdes<K: 'static, V: 'static>(
+        &self,
+        topic: &str,
+    ) -> Result<(SerdeRef<K>, SerdeRef<V>), TestDriverError> {
+        let state = self.state.borrow();
+        let serdes = state.topology.serdes();
+        let missing = |type_name| TestDriverError::MissingSerde {
+            topic: topic.to_string(),
+            type_name,
+        };
+        Ok((
+            serdes
+                .get::<K>()
+                .ok_or_else(|| missing(std::any::type_name::<K>()))?,
+            serdes
+                .get::<V>()
+                .ok_or_else(|| missing(std::any::type_name::<V>()))?,
+        ))
+    }
+
+    /// Advances the mocked wall clock and fires due wall-clock punctuators.
+    pub fn advance_wall_clock(&self, by: Duration) -> Result<(), StreamsError> {
+        let mut state = self.state.borrow_mut();
+        state.wall_clock_ms = state
+            .wall_clock_ms
+            .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        let now = state.wall_clock_ms;
+        for task in &mut state.tasks {
+            task.punctuate_wall_clock(now)?;
+        }
+        state.run_until_idle()
+    }
+
+    /// The mocked wall clock, in milliseconds.
+    pub fn wall_clock_ms(&self) -> i64 {
+        self.state.borrow().wall_clock_ms
+    }
+
+    /// Names of the topics records were written to, sorted.
+    pub fn produced_topic_names(&self) -> Vec<String> {
+        let state = self.state.borrow();
+        let captured = state.captured.borrow();
+        let mut names: Vec<String> = captured.outputs.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The counters of all tasks, summed.
+    pub fn metrics(&self) -> TaskMetrics {
+        let mut total = TaskMetrics::default();
+        for task in &self.state.borrow().tasks {
+            total += task.metrics();
+        }
+        total
+    }
+
+    /// The topology being driven.
+    pub fn describe(&self) -> String {
+        self.state.borrow().topology.describe().to_string()
+    }
+}
+
+impl Drop for TopologyTestDriver {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            for task in &mut state.tasks {
+                task.close();
+            }
+        }
+    }
+}

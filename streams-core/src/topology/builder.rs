@@ -1,0 +1,324 @@
+//! `TopologyBuilder`: the typed, low-level way to assemble sources, processors and
+//! sinks (the DSL is built on it). Edges are typed: a processor can only be
+//! attached to parents whose output is its input, or the program does not compile.
+
+use super::built::{BuiltNode, NodeKind};
+use super::factory::{NodeSpec, ProcessorFactory, SinkSpec, SourceSpec};
+use super::topic::check_topic_name;
+use super::{TopicRef, Topology, TopologyError};
+use crate::processor::Processor;
+use crate::record::Record;
+use crate::serde::{Serde, SerdeRef, SerdeRegistry};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A node of a topology under construction that emits `Record<K, V>`.
+pub struct NodeRef<K, V> {
+    index: usize,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> NodeRef<K, V> {
+    fn new(index: usize) -> Self {
+        Self {
+            index,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<K, V> Clone for NodeRef<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K, V> Copy for NodeRef<K, V> {}
+
+impl<K, V> std::fmt::Debug for NodeRef<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NodeRef({})", self.index)
+    }
+}
+
+/// Chooses a topic name for each record.
+pub type TopicChooser<K, V> = Arc<dyn Fn(&Record<K, V>) -> String + Send + Sync>;
+
+/// Where a sink writes.
+pub enum SinkTopic<K, V> {
+    /// One topic.
+    Topic(TopicRef),
+    /// A topic chosen for each record (Kafka Streams' `TopicNameExtractor`).
+    PerRecord(TopicChooser<K, V>),
+}
+
+struct NodeDef {
+    name: String,
+    kind: NodeKind,
+    parents: Vec<usize>,
+    spec: Box<dyn NodeSpec>,
+}
+
+/// Assembles a topology node by node.
+///
+/// ```
+/// use streams_core::processor::{Processor, ProcessorContext};
+/// use streams_core::error::ProcessError;
+/// use streams_core::record::Record;
+/// use streams_core::topology::{SinkTopic, TopicRef, TopologyBuilder};
+///
+/// struct Upper;
+/// impl Processor<String, String, String, String> for Upper {
+///     fn process(&mut self, r: Record<String, String>, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessError> {
+///         let upper = r.value.to_uppercase();
+///         ctx.forward(r.with_value(upper))
+///     }
+/// }
+///
+/// let mut builder = TopologyBuilder::new();
+/// let source = builder.add_source::<String, String>("source", vec![TopicRef::External("in".into())], None, None);
+/// let upper = builder.add_processor("upper", || Upper, &[source]);
+/// builder.add_sink("sink", SinkTopic::Topic(TopicRef::External("out".into())), None, None, &[upper]);
+/// let topology = builder.build().unwrap();
+/// assert_eq!(topology.describe().subtopologies.len(), 1);
+/// ```
+pub struct TopologyBuilder {
+    nodes: Vec<NodeDef>,
+    serdes: SerdeRegistry,
+    generated: usize,
+    problems: Vec<TopologyError>,
+}
+
+impl Default for TopologyBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TopologyBuilder {
+    /// An empty builder whose serde registry has the built-in serdes.
+    pub fn new() -> Self {
+        Self {
+            nodes: Vec::new(),
+            serdes: SerdeRegistry::with_builtins(),
+            generated: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Makes `serde` the default for `T` (and `Option<T>`) in this topology.
+    pub fn register_serde<T: 'static>(&mut self, serde: impl Serde<T> + 'static) -> &mut Self {
+        self.serdes.register(serde);
+        self
+    }
+
+    /// The default serdes by type.
+    pub fn serdes(&self) -> &SerdeRegistry {
+        &self.serdes
+    }
+
+    /// A fresh deterministic node name, `PREFIX-0000000007` style, numbered in the
+    /// order names are requested (as Kafka Streams names DSL nodes).
+    pub fn generate_name(&mut self, prefix: &str) -> String {
+        let name = format!("{prefix}-{:010}", self.generated);
+        self.generated += 1;
+        name
+    }
+
+    /// Adds a source node reading `topics`. Missing serdes are taken from the
+    /// registry by type at `build()`.
+    pub fn add_source<K: Clone + 'static, V: Clone + 'static>(
+        &mut self,
+        name: impl Into<String>,
+        topics: Vec<TopicRef>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+    ) -> NodeRef<K, V> {
+        let topics_label = topics
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.push(
+            name.into(),
+            NodeKind::Source { topics },
+            Vec::new(),
+            Box::new(SourceSpec {
+                topics_label,
+                key_serde,
+                value_serde,
+            }),
+        )
+    }
+
+    /// Adds a processor created per task by `supplier`, attached to `parents`.
+    pub fn add_processor<KIn, VIn, KOut, VOut, P, F>(
+        &mut self,
+        name: impl Into<String>,
+        supplier: F,
+        parents: &[NodeRef<KIn, VIn>],
+    ) -> NodeRef<KOut, VOut>
+    where
+        F: Fn() -> P + Send + Sync + 'static,
+        P: Processor<KIn, VIn, KOut, VOut> + 'static,
+        KIn: 'static,
+        VIn: 'static,
+        KOut: 'static,
+        VOut: 'static,
+    {
+        self.push(
+            name.into(),
+            NodeKind::Processor { stores: Vec::new() },
+            parents.iter().map(|p| p.index).collect(),
+            Box::new(ProcessorFactory {
+                supplier,
+                types: PhantomData,
+            }),
+        )
+    }
+
+    /// Adds a sink writing to `topic`, attached to `parents`. Missing serdes are
+    /// taken from the registry by type at `build()`.
+    pub fn add_sink<K: 'static, V: 'static>(
+        &mut self,
+        name: impl Into<String>,
+        topic: SinkTopic<K, V>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+        parents: &[NodeRef<K, V>],
+    ) {
+        let described = match &topic {
+            SinkTopic::Topic(topic) => Some(topic.clone()),
+            SinkTopic::PerRecord(_) => None,
+        };
+        self.push::<(), ()>(
+            name.into(),
+            NodeKind::Sink { topic: described },
+            parents.iter().map(|p| p.index).collect(),
+            Box::new(SinkSpec {
+                topic,
+                key_serde,
+                value_serde,
+            }),
+        );
+    }
+
+    /// The current name of a node.
+    pub fn node_name<K, V>(&self, node: NodeRef<K, V>) -> &str {
+        self.nodes
+            .get(node.index)
+            .map_or("<unknown>", |n| n.name.as_str())
+    }
+
+    /// Renames a node. Only allowed before anything is attached to it; otherwise
+    /// `build()` reports it.
+    pub fn rename<K, V>(&mut self, node: NodeRef<K, V>, name: impl Into<String>) {
+        let name = name.into();
+        let attached = self.nodes.iter().any(|n| n.parents.contains(&node.index));
+        match self.nodes.get_mut(node.index) {
+            Some(target) if !attached => target.name = name,
+            Some(target) => self.problems.push(TopologyError::RenameAfterUse {
+                node: target.name.clone(),
+                new_name: name,
+            }),
+            None => self.problems.push(TopologyError::UnknownNode { name }),
+        }
+    }
+
+    fn push<K, V>(
+        &mut self,
+        name: String,
+        kind: NodeKind,
+        parents: Vec<usize>,
+        spec: Box<dyn NodeSpec>,
+    ) -> NodeRef<K, V> {
+        self.nodes.push(NodeDef {
+            name,
+            kind,
+            parents,
+            spec,
+        });
+        NodeRef::new(self.nodes.len() - 1)
+    }
+
+    /// Validates the topology, resolves serdes and splits it into sub-topologies.
+    pub fn build(mut self) -> Result<Topology, TopologyError> {
+        if let Some(problem) = self.problems.drain(..).next() {
+            return Err(problem);
+        }
+        self.validate()?;
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (index, node) in self.nodes.iter().enumerate() {
+            for &parent in &node.parents {
+                children[parent].push(index);
+            }
+        }
+        for (node, children) in self.nodes.into_iter().zip(children) {
+            let factory = node.spec.resolve(&node.name, &self.serdes)?;
+            nodes.push(BuiltNode {
+                name: node.name.into(),
+                kind: node.kind,
+                parents: node.parents,
+                children,
+                factory,
+            });
+        }
+        Ok(Topology::new(nodes, self.serdes))
+    }
+
+    fn validate(&self) -> Result<(), TopologyError> {
+        if !self
+            .nodes
+            .iter()
+            .any(|n| matches!(n.kind, NodeKind::Source { .. }))
+        {
+            return Err(TopologyError::NoSource);
+        }
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut readers: HashMap<&TopicRef, &str> = HashMap::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            if names.insert(&node.name, index).is_some() {
+                return Err(TopologyError::DuplicateName {
+                    name: node.name.clone(),
+                });
+            }
+            match &node.kind {
+                NodeKind::Source { topics } => {
+                    for topic in topics {
+                        if let TopicRef::Internal(suffix) = topic {
+                            check_topic_name(suffix).map_err(|reason| {
+                                TopologyError::InvalidName {
+                                    name: suffix.clone(),
+                                    reason,
+                                }
+                            })?;
+                        }
+                        if let Some(first) = readers.insert(topic, &node.name) {
+                            return Err(TopologyError::TopicReadTwice {
+                                topic: topic.to_string(),
+                                first: first.to_string(),
+                                second: node.name.clone(),
+                            });
+                        }
+                    }
+                }
+                NodeKind::Processor { .. } | NodeKind::Sink { .. } => {
+                    if node.parents.iter().any(|&parent| parent >= index) {
+                        return Err(TopologyError::Internal(format!(
+                            "node '{}' is attached to a node of another topology (was a stream used after its builder was built?)",
+                            node.name
+                        )));
+                    }
+                    if node.parents.is_empty() {
+                        return Err(TopologyError::NoParent {
+                            node: node.name.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,217 @@
+//! A built topology: validated nodes with resolved serdes, split into
+//! sub-topologies (groups of nodes connected by edges; repartition topics separate
+//! them). It is shared by every task and thread of an application.
+
+use super::description::{
+    NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
+};
+use super::{NodeFactory, TopicRef};
+use crate::serde::SerdeRegistry;
+use std::sync::Arc;
+
+/// What a node is, as far as topics and stores go.
+#[derive(Debug, Clone)]
+pub(crate) enum NodeKind {
+    Source { topics: Vec<TopicRef> },
+    Processor { stores: Vec<String> },
+    Sink { topic: Option<TopicRef> },
+}
+
+pub(crate) struct BuiltNode {
+    pub(crate) name: Arc<str>,
+    pub(crate) kind: NodeKind,
+    pub(crate) parents: Vec<usize>,
+    pub(crate) children: Vec<usize>,
+    pub(crate) factory: Arc<dyn NodeFactory>,
+}
+
+/// A connected part of a topology; one task runs it per input partition number.
+#[derive(Debug, Clone)]
+pub struct Subtopology {
+    id: u32,
+    nodes: Vec<usize>,
+}
+
+impl Subtopology {
+    /// Its number.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    pub(crate) fn nodes(&self) -> &[usize] {
+        &self.nodes
+    }
+}
+
+/// A topology ready to run: built by `TopologyBuilder::build` or `StreamsBuilder::build`.
+pub struct Topology {
+    nodes: Vec<BuiltNode>,
+    subtopologies: Vec<Subtopology>,
+    serdes: SerdeRegistry,
+}
+
+impl Topology {
+    pub(crate) fn new(nodes: Vec<BuiltNode>, serdes: SerdeRegistry) -> Self {
+        let subtopologies = split_into_subtopologies(&nodes);
+        Self {
+            nodes,
+            subtopologies,
+            serdes,
+        }
+    }
+
+    pub(crate) fn node(&self, index: usize) -> &BuiltNode {
+        &self.nodes[index]
+    }
+
+    /// The sub-topology with this id.
+    pub fn subtopology(&self, id: u32) -> Option<&Subtopology> {
+        self.subtopologies.get(id as usize)
+    }
+
+    /// All sub-topologies, by id.
+    pub fn subtopologies(&self) -> &[Subtopology] {
+        &self.subtopologies
+    }
+
+    /// The default serdes by type this topology was built with.
+    pub fn serdes(&self) -> &SerdeRegistry {
+        &self.serdes
+    }
+
+    /// The topics a sub-topology reads, resolved for an application id.
+    pub fn source_topics(&self, subtopology: u32, application_id: &str) -> Vec<String> {
+        self.topics_of(subtopology, application_id, |kind| match kind {
+            NodeKind::Source { topics } => topics.clone(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The fixed topics a sub-topology writes, resolved for an application id.
+    pub fn sink_topics(&self, subtopology: u32, application_id: &str) -> Vec<String> {
+        self.topics_of(subtopology, application_id, |kind| match kind {
+            NodeKind::Sink { topic: Some(topic) } => vec![topic.clone()],
+            _ => Vec::new(),
+        })
+    }
+
+    /// Every internal topic (repartition topics), resolved for an application id.
+    pub fn internal_topics(&self, application_id: &str) -> Vec<String> {
+        let mut topics: Vec<String> = self
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                NodeKind::Source { topics } => Some(topics),
+                _ => None,
+            })
+            .flatten()
+            .filter(|t| t.is_internal())
+            .map(|t| t.resolve(application_id))
+            .collect();
+        topics.sort();
+        topics
+    }
+
+    fn topics_of(
+        &self,
+        subtopology: u32,
+        application_id: &str,
+        topics: impl Fn(&NodeKind) -> Vec<TopicRef>,
+    ) -> Vec<String> {
+        let Some(sub) = self.subtopology(subtopology) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = sub
+            .nodes
+            .iter()
+            .flat_map(|&n| topics(&self.nodes[n].kind))
+            .map(|t| t.resolve(application_id))
+            .collect();
+        names.dedup();
+        names
+    }
+
+    /// A description of the sub-topologies and their nodes; `Display` prints it in
+    /// the form of Kafka Streams' `TopologyDescription`.
+    pub fn describe(&self) -> TopologyDescription {
+        let names = |indices: &[usize]| {
+            indices
+                .iter()
+                .map(|&i| self.nodes[i].name.to_string())
+                .collect::<Vec<_>>()
+        };
+        TopologyDescription {
+            subtopologies: self
+                .subtopologies
+                .iter()
+                .map(|sub| SubtopologyDescription {
+                    id: sub.id,
+                    nodes: sub
+                        .nodes
+                        .iter()
+                        .map(|&i| {
+                            let node = &self.nodes[i];
+                            NodeDescription {
+                                name: node.name.to_string(),
+                                kind: match &node.kind {
+                                    NodeKind::Source { topics } => NodeKindDescription::Source {
+                                        topics: topics.iter().map(ToString::to_string).collect(),
+                                    },
+                                    NodeKind::Processor { stores } => {
+                                        NodeKindDescription::Processor {
+                                            stores: stores.clone(),
+                                        }
+                                    }
+                                    NodeKind::Sink { topic } => NodeKindDescription::Sink {
+                                        topic: topic.as_ref().map(ToString::to_string),
+                                    },
+                                },
+                                predecessors: names(&node.parents),
+                                successors: names(&node.children),
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.describe())
+    }
+}
+
+/// Groups nodes connected by parent/child edges; groups are numbered by their
+/// first node, nodes inside a group keep construction (topological) order.
+fn split_into_subtopologies(nodes: &[BuiltNode]) -> Vec<Subtopology> {
+    let mut group: Vec<usize> = (0..nodes.len()).collect();
+    fn root(group: &mut [usize], mut node: usize) -> usize {
+        while group[node] != node {
+            group[node] = group[group[node]];
+            node = group[node];
+        }
+        node
+    }
+    for (index, node) in nodes.iter().enumerate() {
+        for &parent in &node.parents {
+            let (a, b) = (root(&mut group, index), root(&mut group, parent));
+            group[a.max(b)] = a.min(b);
+        }
+    }
+    let mut subtopologies: Vec<Subtopology> = Vec::new();
+    let mut id_of_root = std::collections::HashMap::new();
+    for index in 0..nodes.len() {
+        let r = root(&mut group, index);
+        let id = *id_of_root.entry(r).or_insert_with(|| {
+            subtopologies.push(Subtopology {
+                id: subtopologies.len() as u32,
+                nodes: Vec::new(),
+            });
+            subtopologies.len() - 1
+        });
+        subtopologies[id].nodes.push(index);
+    }
+    subtopologies
+}

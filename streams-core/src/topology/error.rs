@@ -1,0 +1,106 @@
+//! Why a topology cannot be built or run, and what to change.
+
+use crate::error::RecordPart;
+
+/// A topology that cannot run. Each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopologyError {
+    /// Nothing reads a topic.
+    #[error(
+        "the topology has no source node: read at least one topic (StreamsBuilder::stream or TopologyBuilder::add_source)"
+    )]
+    NoSource,
+
+    /// Two nodes share a name.
+    #[error(
+        "two nodes are named '{name}': node names must be unique, so give one of them another name"
+    )]
+    DuplicateName {
+        /// The repeated name.
+        name: String,
+    },
+
+    /// A name cannot be used.
+    #[error("the name '{name}' cannot be used: {reason}")]
+    InvalidName {
+        /// The name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A processor or sink has no parent node.
+    #[error("node '{node}' has no parent: connect it to at least one upstream node")]
+    NoParent {
+        /// The node.
+        node: String,
+    },
+
+    /// No serde is known for a type that must be (de)serialized.
+    #[error(
+        "node '{node}' (topic {topic}) has no {part} serde for type `{type_name}`: pass one to this operator (Consumed/Produced/Repartitioned::with) or register a default with register_serde::<{type_name}>(...)"
+    )]
+    MissingSerde {
+        /// The source, sink or repartition node.
+        node: String,
+        /// The topic it reads or writes.
+        topic: String,
+        /// Key or value.
+        part: RecordPart,
+        /// The Rust type that has no serde.
+        type_name: &'static str,
+    },
+
+    /// Two source nodes read one topic.
+    #[error(
+        "topic '{topic}' is read by both '{first}' and '{second}': read it once and reuse the stream"
+    )]
+    TopicReadTwice {
+        /// The topic.
+        topic: String,
+        /// The first source node.
+        first: String,
+        /// The second source node.
+        second: String,
+    },
+
+    /// A node was renamed after other nodes were attached to it.
+    #[error(
+        "node '{node}' cannot be renamed to '{new_name}' after downstream operators were attached to it: call named() right after the operator"
+    )]
+    RenameAfterUse {
+        /// The node's current name.
+        node: String,
+        /// The requested name.
+        new_name: String,
+    },
+
+    /// No node has this name.
+    #[error("no node is named '{name}'")]
+    UnknownNode {
+        /// The name.
+        name: String,
+    },
+
+    /// A node does not accept the requested record type.
+    #[error("node '{node}' does not accept records of type ({key}, {value})")]
+    NodeInputType {
+        /// The node.
+        node: String,
+        /// Requested key type.
+        key: &'static str,
+        /// Requested value type.
+        value: &'static str,
+    },
+
+    /// A sub-topology id that does not exist.
+    #[error("the topology has no sub-topology {id}")]
+    UnknownSubtopology {
+        /// The id.
+        id: u32,
+    },
+
+    /// A bug in the framework: please report it.
+    #[error("internal error (please report): {0}")]
+    Internal(String),
+}

@@ -1,0 +1,21 @@
+//! Topologies: the typed builder of source, processor and sink nodes, the built
+//! (validated, serde-resolved) topology split into sub-topologies, and its
+//! human-readable description.
+
+mod builder;
+mod built;
+mod description;
+mod error;
+mod factory;
+mod topic;
+
+pub use builder::{NodeRef, SinkTopic, TopicChooser, TopologyBuilder};
+pub use built::{Subtopology, Topology};
+pub use description::{
+    NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
+};
+pub use error::TopologyError;
+pub use topic::TopicRef;
+
+pub(crate) use built::NodeKind;
+pub(crate) use factory::NodeFactory;

@@ -1,0 +1,79 @@
+//! `StreamsBuilder`: where a DSL application starts.
+
+use crate::{Consumed, Data, KStream};
+use std::cell::RefCell;
+use std::rc::Rc;
+use streams_core::serde::Serde;
+use streams_core::topology::{TopicRef, Topology, TopologyBuilder, TopologyError};
+
+/// Builds a topology from DSL operators. Streams created from it share it, so
+/// operators can be chained from any of them; `build()` validates the result.
+#[derive(Default)]
+pub struct StreamsBuilder {
+    topology: Rc<RefCell<TopologyBuilder>>,
+}
+
+impl StreamsBuilder {
+    /// An empty builder with the built-in serdes registered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes `serde` the default for `T` (and for `Option<T>`) wherever this
+    /// topology reads or writes a `T` without an explicit serde.
+    ///
+    /// ```
+    /// use streams_dsl::prelude::*;
+    /// #[derive(serde::Serialize, serde::Deserialize, Clone)]
+    /// struct Order { id: u64 }
+    /// let builder = StreamsBuilder::new();
+    /// builder.register_serde(JsonSerde::<Order>::new());
+    /// ```
+    pub fn register_serde<T: 'static>(&self, serde: impl Serde<T> + 'static) -> &Self {
+        self.topology.borrow_mut().register_serde(serde);
+        self
+    }
+
+    /// A stream of the records of `topic`.
+    pub fn stream<K: Data, V: Data>(&self, topic: &str, consumed: Consumed<K, V>) -> KStream<K, V> {
+        self.stream_from(&[topic], consumed)
+    }
+
+    /// One stream of the records of several topics.
+    pub fn stream_from<K: Data, V: Data>(
+        &self,
+        topics: &[&str],
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
+        let mut topology = self.topology.borrow_mut();
+        let name = consumed
+            .name
+            .unwrap_or_else(|| topology.generate_name("KSTREAM-SOURCE"));
+        let node = topology.add_source(
+            name,
+            topics
+                .iter()
+                .map(|t| TopicRef::External(t.to_string()))
+                .collect(),
+            consumed.key_serde.clone(),
+            consumed.value_serde.clone(),
+        );
+        drop(topology);
+        KStream::new(
+            self.topology.clone(),
+            node,
+            consumed.key_serde,
+            consumed.value_serde,
+            false,
+        )
+    }
+
+    /// Validates the topology and returns it, ready for the TopologyTestDriver or
+    /// the runtime.
+    pub fn build(self) -> Result<Topology, TopologyError> {
+        let builder = Rc::try_unwrap(self.topology)
+            .map(RefCell::into_inner)
+            .unwrap_or_else(|shared| shared.replace(TopologyBuilder::new()));
+        builder.build()
+    }
+}

@@ -1,0 +1,375 @@
+//! `KStream<K, V>`: an unbounded stream of records and its stateless operators.
+
+use crate::operators::{
+    Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, SelectKey,
+};
+use crate::{BranchedKStream, Data, Produced, Repartitioned};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use streams_core::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor};
+use streams_core::record::Record;
+use streams_core::serde::SerdeRef;
+use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
+
+/// A stream of `Record<K, V>`: every record is an independent event.
+///
+/// Operators return new streams; a stream can be used several times (each use
+/// gets every record). Closures must be `Send + Sync + 'static` because each
+/// task of the application runs them.
+pub struct KStream<K, V> {
+    topology: Rc<RefCell<TopologyBuilder>>,
+    node: NodeRef<K, V>,
+    key_serde: Option<SerdeRef<K>>,
+    value_serde: Option<SerdeRef<V>>,
+    key_changed: bool,
+}
+
+impl<K, V> Clone for KStream<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            topology: self.topology.clone(),
+            node: self.node,
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+            key_changed: self.key_changed,
+        }
+    }
+}
+
+impl<K: Data, V: Data> KStream<K, V> {
+    pub(crate) fn new(
+        topology: Rc<RefCell<TopologyBuilder>>,
+        node: NodeRef<K, V>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+        key_changed: bool,
+    ) -> Self {
+        Self {
+            topology,
+            node,
+            key_serde,
+            value_serde,
+            key_changed,
+        }
+    }
+
+    /// The name of the node this stream comes out of.
+    pub fn node_name(&self) -> String {
+        self.topology.borrow().node_name(self.node).to_string()
+    }
+
+    /// True when an operator upstream may have changed keys, so a stateful
+    /// operation downstream must repartition first (as Kafka Streams does).
+    pub fn is_key_changed(&self) -> bool {
+        self.key_changed
+    }
+
+    /// Names the node this stream comes out of (instead of the generated
+    /// `KSTREAM-...-0000000007` name). Call it right after the operator.
+    ///
+    /// ```
+    /// use streams_dsl::prelude::*;
+    /// let builder = StreamsBuilder::new();
+    /// let big = builder.stream::<String, i64>("in", Consumed::default()).filter(|_, v| *v > 10).named("big-values");
+    /// assert_eq!(big.node_name(), "big-values");
+    /// ```
+    pub fn named(self, name: impl Into<String>) -> Self {
+        self.topology.borrow_mut().rename(self.node, name);
+        self
+    }
+
+    fn add<K2: Data, V2: Data, P, S>(&self, prefix: &str, supplier: S) -> NodeRef<K2, V2>
+    where
+        S: Fn() -> P + Send + Sync + 'static,
+        P: Processor<K, V, K2, V2> + 'static,
+    {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name(prefix);
+        topology.add_processor(name, supplier, &[self.node])
+    }
+
+    /// Adds a processor that keeps key and value types, with a generated name.
+    pub(crate) fn add_node<P, S>(&self, prefix: &str, supplier: S) -> KStream<K, V>
+    where
+        S: Fn() -> P + Send + Sync + 'static,
+        P: Processor<K, V, K, V> + 'static,
+    {
+        let node = self.add(prefix, supplier);
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.key_changed,
+        )
+    }
+
+    /// Adds a processor that keeps key and value types, with this name.
+    pub(crate) fn add_named_node<P, S>(&self, name: String, supplier: S) -> KStream<K, V>
+    where
+        S: Fn() -> P + Send + Sync + 'static,
+        P: Processor<K, V, K, V> + 'static,
+    {
+        let node = self
+            .topology
+            .borrow_mut()
+            .add_processor(name, supplier, &[self.node]);
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.key_changed,
+        )
+    }
+
+    fn derive<K2: Data, V2: Data>(
+        &self,
+        node: NodeRef<K2, V2>,
+        key_serde: Option<SerdeRef<K2>>,
+        value_serde: Option<SerdeRef<V2>>,
+        key_changed: bool,
+    ) -> KStream<K2, V2> {
+        KStream::new(
+            self.topology.clone(),
+            node,
+            key_serde,
+            value_serde,
+            key_changed,
+        )
+    }
+
+    /// Keeps the records for which `predicate` is true.
+    pub fn filter<F>(&self, predicate: F) -> KStream<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        let predicate = Arc::new(predicate);
+        let node = self.add("KSTREAM-FILTER", move || Filter {
+            predicate: predicate.clone(),
+            keep: true,
+        });
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.key_changed,
+        )
+    }
+
+    /// Drops the records for which `predicate` is true.
+    pub fn filter_not<F>(&self, predicate: F) -> KStream<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        let predicate = Arc::new(predicate);
+        let node = self.add("KSTREAM-FILTER", move || Filter {
+            predicate: predicate.clone(),
+            keep: false,
+        });
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.key_changed,
+        )
+    }
+
+    /// Replaces each record's key and value. Marks the stream for repartitioning
+    /// before stateful operations.
+    pub fn map<K2: Data, V2: Data, F>(&self, mapper: F) -> KStream<K2, V2>
+    where
+        F: Fn(K, V) -> (K2, V2) + Send + Sync + 'static,
+    {
+        let mapper = Arc::new(mapper);
+        let node = self.add("KSTREAM-MAP", move || Map(mapper.clone()));
+        self.derive(node, None, None, true)
+    }
+
+    /// Replaces each record's value; keys (and partitioning) are kept.
+    pub fn map_values<V2: Data, F>(&self, mapper: F) -> KStream<K, V2>
+    where
+        F: Fn(V) -> V2 + Send + Sync + 'static,
+    {
+        self.map_values_with_key(move |_, value| mapper(value))
+    }
+
+    /// Replaces each record's value, with read access to its key.
+    pub fn map_values_with_key<V2: Data, F>(&self, mapper: F) -> KStream<K, V2>
+    where
+        F: Fn(&K, V) -> V2 + Send + Sync + 'static,
+    {
+        let mapper = Arc::new(mapper);
+        let node = self.add("KSTREAM-MAPVALUES", move || MapValues(mapper.clone()));
+        self.derive(node, self.key_serde.clone(), None, self.key_changed)
+    }
+
+    /// Replaces each record by zero or more key-value pairs. Marks the stream for
+    /// repartitioning.
+    pub fn flat_map<K2: Data, V2: Data, I, F>(&self, mapper: F) -> KStream<K2, V2>
+    where
+        I: IntoIterator<Item = (K2, V2)> + 'static,
+        F: Fn(K, V) -> I + Send + Sync + 'static,
+    {
+        let mapper = Arc::new(mapper);
+        let node = self.add("KSTREAM-FLATMAP", move || FlatMap(mapper.clone()));
+        self.derive(node, None, None, true)
+    }
+
+    /// Replaces each record by zero or more records with the same key.
+    pub fn flat_map_values<V2: Data, I, F>(&self, mapper: F) -> KStream<K, V2>
+    where
+        I: IntoIterator<Item = V2> + 'static,
+        F: Fn(V) -> I + Send + Sync + 'static,
+    {
+        let mapper = Arc::new(move |_: &K, value: V| mapper(value));
+        let node = self.add("KSTREAM-FLATMAPVALUES", move || {
+            FlatMapValues(mapper.clone())
+        });
+        self.derive(node, self.key_serde.clone(), None, self.key_changed)
+    }
+
+    /// Sets a new key computed from each record. Marks the stream for repartitioning.
+    pub fn select_key<K2: Data, F>(&self, selector: F) -> KStream<K2, V>
+    where
+        F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    {
+        let selector = Arc::new(selector);
+        let node = self.add("KSTREAM-KEY-SELECT", move || SelectKey(selector.clone()));
+        self.derive(node, None, self.value_serde.clone(), true)
+    }
+
+    /// Calls `action` for each record and passes it on unchanged.
+    pub fn peek<F>(&self, action: F) -> KStream<K, V>
+    where
+        F: Fn(&K, &V) + Send + Sync + 'static,
+    {
+        let action = Arc::new(action);
+        let node = self.add("KSTREAM-PEEK", move || Peek(action.clone()));
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.key_changed,
+        )
+    }
+
+    /// Calls `action` for each record; the end of this branch of the topology.
+    pub fn foreach<F>(&self, action: F)
+    where
+        F: Fn(&K, &V) + Send + Sync + 'static,
+    {
+        let action = Arc::new(action);
+        self.add::<(), (), _, _>("KSTREAM-FOREACH", move || ForEach(action.clone()));
+    }
+
+    /// Splits the stream into named branches: each record goes to the first branch
+    /// whose predicate matches. Branch names are `prefix` + the branch's name.
+    ///
+    /// ```
+    /// use streams_dsl::prelude::*;
+    /// let builder = StreamsBuilder::new();
+    /// let mut branches = builder
+    ///     .stream::<String, i64>("amounts", Consumed::default())
+    ///     .split("amount-")
+    ///     .branch("large", |_, v| *v >= 1_000)
+    ///     .branch("negative", |_, v| *v < 0)
+    ///     .default_branch("other");
+    /// let large = branches.take("amount-large").unwrap();
+    /// let other = branches.take("amount-other").unwrap();
+    /// ```
+    pub fn split(&self, prefix: impl Into<String>) -> BranchedKStream<K, V> {
+        BranchedKStream::new(self.clone(), prefix.into())
+    }
+
+    /// One stream with the records of both.
+    pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name("KSTREAM-MERGE");
+        let node = topology.add_processor(name, || PassThrough, &[self.node, other.node]);
+        drop(topology);
+        self.derive(node, None, None, self.key_changed || other.key_changed)
+    }
+
+    /// Writes every record to `topic`.
+    pub fn to(&self, topic: &str, produced: Produced<K, V>) {
+        self.sink(
+            SinkTopic::Topic(TopicRef::External(topic.to_string())),
+            produced,
+        );
+    }
+
+    /// Writes each record to the topic `choose` names for it (Kafka Streams'
+    /// `TopicNameExtractor`).
+    pub fn to_dynamic<F>(&self, choose: F, produced: Produced<K, V>)
+    where
+        F: Fn(&Record<K, V>) -> String + Send + Sync + 'static,
+    {
+        self.sink(SinkTopic::PerRecord(Arc::new(choose)), produced);
+    }
+
+    fn sink(&self, topic: SinkTopic<K, V>, produced: Produced<K, V>) {
+        let mut topology = self.topology.borrow_mut();
+        let name = produced
+            .name
+            .unwrap_or_else(|| topology.generate_name("KSTREAM-SINK"));
+        topology.add_sink(
+            name,
+            topic,
+            produced.key_serde.or_else(|| self.key_serde.clone()),
+            produced.value_serde.or_else(|| self.value_serde.clone()),
+            &[self.node],
+        );
+    }
+
+    /// Writes the stream through an internal topic, `<application.id>-<name>-repartition`,
+    /// and reads it back: records are re-partitioned by their current key. The
+    /// part of the topology after it runs as its own sub-topology.
+    pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> KStream<K, V> {
+        let key_serde = repartitioned.key_serde.or_else(|| self.key_serde.clone());
+        let value_serde = repartitioned
+            .value_serde
+            .or_else(|| self.value_serde.clone());
+        let mut topology = self.topology.borrow_mut();
+        let name = repartitioned
+            .name
+            .unwrap_or_else(|| topology.generate_name("KSTREAM-REPARTITION"));
+        let topic = TopicRef::Internal(format!("{name}-repartition"));
+        topology.add_sink(
+            format!("{name}-repartition-sink"),
+            SinkTopic::Topic(topic.clone()),
+            key_serde.clone(),
+            value_serde.clone(),
+            &[self.node],
+        );
+        let source = topology.add_source(
+            format!("{name}-repartition-source"),
+            vec![topic],
+            key_serde.clone(),
+            value_serde.clone(),
+        );
+        drop(topology);
+        self.derive(source, key_serde, value_serde, false)
+    }
+
+    /// Runs a custom [`Processor`], created once per task by `supplier`. Its output
+    /// may have other keys, so the stream is marked for repartitioning.
+    pub fn process<K2: Data, V2: Data, P, S>(&self, supplier: S) -> KStream<K2, V2>
+    where
+        S: Fn() -> P + Send + Sync + 'static,
+        P: Processor<K, V, K2, V2> + 'static,
+    {
+        let node = self.add("KSTREAM-PROCESSOR", supplier);
+        self.derive(node, None, None, true)
+    }
+
+    /// Runs a custom [`FixedKeyProcessor`]: values may change, keys cannot, so
+    /// partitioning is kept.
+    pub fn process_values<V2: Data, P, S>(&self, supplier: S) -> KStream<K, V2>
+    where
+        S: Fn() -> P + Send + Sync + 'static,
+        P: FixedKeyProcessor<K, V, V2> + 'static,
+    {
+        let node = self.add("KSTREAM-PROCESSVALUES", move || FixedKeyAdapter(supplier()));
+        self.derive(node, self.key_serde.clone(), None, self.key_changed)
+    }
+}

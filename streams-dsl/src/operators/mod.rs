@@ -1,0 +1,14 @@
+//! The processors behind the stateless DSL operators. Each holds the user's closure
+//! in an `Arc`, so one closure serves every task's instance.
+
+mod branch;
+mod filter;
+mod flat_map;
+mod map;
+mod peek;
+
+pub(crate) use branch::{BranchPredicate, BranchProcessor, PassThrough};
+pub(crate) use filter::Filter;
+pub(crate) use flat_map::{FlatMap, FlatMapValues};
+pub(crate) use map::{Map, MapValues, SelectKey};
+pub(crate) use peek::{ForEach, Peek};
