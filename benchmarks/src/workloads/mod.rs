@@ -1,5 +1,7 @@
 //! The registry of benchmark workloads: one module per family, one entry per name.
 
+mod graph;
+
 use crate::report::BenchResult;
 
 /// A named, runnable benchmark.
@@ -14,5 +16,9 @@ pub struct Workload {
 
 /// Every workload, in `--list` order.
 pub fn all() -> Vec<Workload> {
-    Vec::new()
+    vec![Workload {
+        name: "graph-stateless-chain",
+        about: "processor-graph overhead: filter -> map_values -> map on deserialized records (ns_per_record)",
+        run: graph::stateless_chain,
+    }]
 }

@@ -1,0 +1,52 @@
+//! The records of the fraud-detection example.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One card payment, as the payment gateway publishes it (JSON, keyed by card id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Unique transaction id.
+    pub id: u64,
+    /// The card charged.
+    pub card: String,
+    /// Amount in cents.
+    pub amount_cents: u64,
+    /// Merchant name.
+    pub merchant: String,
+    /// ISO country of the card's issuer.
+    pub card_country: String,
+    /// ISO country where the payment happened.
+    pub merchant_country: String,
+}
+
+/// Which rule raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Rule {
+    /// One charge far above what cards normally spend.
+    AmountSpike,
+    /// A large charge abroad.
+    LargeForeignCharge,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Rule::AmountSpike => "amount-spike",
+            Rule::LargeForeignCharge => "large-foreign-charge",
+        })
+    }
+}
+
+/// What the detector publishes to the alerts topic (JSON, keyed by card id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The rule that fired.
+    pub rule: Rule,
+    /// The transaction that triggered it.
+    pub transaction_id: u64,
+    /// The card.
+    pub card: String,
+    /// A human-readable explanation.
+    pub detail: String,
+}
