@@ -79,6 +79,15 @@ pub enum StreamsError {
         source: BoxError,
     },
 
+    /// The state directory cannot be used.
+    #[error("cannot use the state directory {}: {source}", path.display())]
+    StateDirectory {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+
     /// A record could not be handed to the producer.
     #[error("could not send a record to topic '{topic}': {reason}")]
     Produce {

@@ -11,6 +11,7 @@ pub mod handler;
 pub mod processor;
 pub mod record;
 pub mod serde;
+pub mod state;
 pub mod task;
 pub mod test_driver;
 pub mod topology;

@@ -4,6 +4,7 @@ use crate::{Consumed, Data, KStream};
 use std::cell::RefCell;
 use std::rc::Rc;
 use streams_core::serde::Serde;
+use streams_core::state::StoreBuilder;
 use streams_core::topology::{TopicRef, Topology, TopologyBuilder, TopologyError};
 
 /// Builds a topology from DSL operators. Streams created from it share it, so
@@ -31,6 +32,12 @@ impl StreamsBuilder {
     /// ```
     pub fn register_serde<T: 'static>(&self, serde: impl Serde<T> + 'static) -> &Self {
         self.topology.borrow_mut().register_serde(serde);
+        self
+    }
+
+    /// Adds a state store that processors can use (see [`KStream::process`]).
+    pub fn add_state_store(&self, store: impl StoreBuilder + 'static) -> &Self {
+        self.topology.borrow_mut().add_state_store(store);
         self
     }
 

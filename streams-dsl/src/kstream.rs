@@ -351,25 +351,36 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.derive(source, key_serde, value_serde, false)
     }
 
-    /// Runs a custom [`Processor`], created once per task by `supplier`. Its output
-    /// may have other keys, so the stream is marked for repartitioning.
-    pub fn process<K2: Data, V2: Data, P, S>(&self, supplier: S) -> KStream<K2, V2>
+    /// Runs a custom [`Processor`], created once per task by `supplier`, with
+    /// access to the named state stores (added with
+    /// [`StreamsBuilder::add_state_store`](crate::StreamsBuilder::add_state_store)).
+    /// Its output may have other keys, so the stream is marked for repartitioning.
+    pub fn process<K2: Data, V2: Data, P, S>(&self, supplier: S, stores: &[&str]) -> KStream<K2, V2>
     where
         S: Fn() -> P + Send + Sync + 'static,
         P: Processor<K, V, K2, V2> + 'static,
     {
         let node = self.add("KSTREAM-PROCESSOR", supplier);
+        self.connect_stores(node, stores);
         self.derive(node, None, None, true)
     }
 
-    /// Runs a custom [`FixedKeyProcessor`]: values may change, keys cannot, so
-    /// partitioning is kept.
-    pub fn process_values<V2: Data, P, S>(&self, supplier: S) -> KStream<K, V2>
+    fn connect_stores<K2, V2>(&self, node: NodeRef<K2, V2>, stores: &[&str]) {
+        let mut topology = self.topology.borrow_mut();
+        for store in stores {
+            topology.connect_store(store, node);
+        }
+    }
+
+    /// Runs a custom [`FixedKeyProcessor`] with access to the named state stores:
+    /// values may change, keys cannot, so partitioning is kept.
+    pub fn process_values<V2: Data, P, S>(&self, supplier: S, stores: &[&str]) -> KStream<K, V2>
     where
         S: Fn() -> P + Send + Sync + 'static,
         P: FixedKeyProcessor<K, V, V2> + 'static,
     {
         let node = self.add("KSTREAM-PROCESSVALUES", move || FixedKeyAdapter(supplier()));
+        self.connect_stores(node, stores);
         self.derive(node, self.key_serde.clone(), None, self.key_changed)
     }
 }

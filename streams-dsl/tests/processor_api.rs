@@ -33,7 +33,7 @@ fn processors_read_the_input_records_topic_partition_and_offset() {
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>("in", Consumed::default())
-        .process(|| Locate)
+        .process(|| Locate, &[])
         .to("out", Produced::default());
     let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
     let input = driver.input_topic::<String, String>("in").unwrap();
@@ -96,7 +96,7 @@ fn stream_time_punctuators_fire_as_records_advance_time_and_wall_clock_ones_as_t
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>("in", Consumed::default())
-        .process(PeriodicCount::default)
+        .process(PeriodicCount::default, &[])
         .to("counts", Produced::default());
     let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
     let input = driver.input_topic::<String, String>("in").unwrap();
@@ -182,7 +182,7 @@ fn a_cancelled_punctuator_stops_firing() {
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>("in", Consumed::default())
-        .process(CancelAfterTwo::default)
+        .process(CancelAfterTwo::default, &[])
         .to("ticks", Produced::default());
     let config = TestDriverConfig {
         wall_clock_start_ms: 10_000,
@@ -280,7 +280,7 @@ fn a_processor_error_names_the_node_and_the_input_record() {
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>("in", Consumed::default())
-        .process(|| Parse)
+        .process(|| Parse, &[])
         .named("parse")
         .to("out", Produced::default());
     let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
@@ -312,7 +312,7 @@ fn process_values_keeps_keys_and_partitioning() {
     let builder = StreamsBuilder::new();
     let stream = builder
         .stream::<String, String>("in", Consumed::default())
-        .process_values(|| WithLength);
+        .process_values(|| WithLength, &[]);
     assert!(!stream.is_key_changed());
     stream.to("out", Produced::default());
     let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
@@ -359,7 +359,7 @@ fn processors_are_initialised_once_per_task_and_closed_with_the_driver() {
     let (i, c) = (inits.clone(), closes.clone());
     builder
         .stream::<String, String>("in", Consumed::default())
-        .process(move || LifeCycle(i.clone(), c.clone()))
+        .process(move || LifeCycle(i.clone(), c.clone()), &[])
         .to("out", Produced::default());
     let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
     assert_eq!(
@@ -368,4 +368,119 @@ fn processors_are_initialised_once_per_task_and_closed_with_the_driver() {
     );
     drop(driver);
     assert_eq!(closes.load(Ordering::SeqCst), 1);
+}
+
+/// A minimal custom store: a map from key to running total.
+#[derive(Default)]
+struct TotalsStore(std::collections::HashMap<String, i64>);
+
+impl streams_core::state::TaskStore for TotalsStore {
+    fn flush(&mut self) -> Result<(), StreamsError> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<(), StreamsError> {
+        Ok(())
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+/// Declares a `TotalsStore` named `name`.
+struct TotalsStoreBuilder(&'static str);
+
+impl streams_core::state::StoreBuilder for TotalsStoreBuilder {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn changelog(&self) -> Option<streams_core::state::ChangelogSpec> {
+        None
+    }
+    fn open(
+        &self,
+        _: streams_core::state::StoreInit<'_>,
+    ) -> Result<Box<dyn streams_core::state::TaskStore>, StreamsError> {
+        Ok(Box::new(TotalsStore::default()))
+    }
+}
+
+/// Keeps a running total per key in the "totals" store.
+struct RunningTotal;
+
+impl Processor<String, i64, String, i64> for RunningTotal {
+    fn process(
+        &mut self,
+        record: Record<String, i64>,
+        ctx: &mut ProcessorContext<'_, String, i64>,
+    ) -> Result<(), ProcessError> {
+        let store = ctx.state_store::<TotalsStore>("totals")?;
+        let total = store.0.entry(record.key.clone()).or_default();
+        *total += record.value;
+        let total = *total;
+        ctx.forward(record.with_value(total))
+    }
+}
+
+#[test]
+fn processors_reach_their_connected_state_stores() {
+    let builder = StreamsBuilder::new();
+    builder.add_state_store(TotalsStoreBuilder("totals"));
+    builder
+        .stream::<String, i64>("amounts", Consumed::default())
+        .process(|| RunningTotal, &["totals"])
+        .to("totals-out", Produced::default());
+    let topology = builder.build().unwrap();
+    assert!(
+        topology
+            .describe()
+            .to_string()
+            .contains("Processor: KSTREAM-PROCESSOR-0000000001 (stores: [totals])")
+    );
+    let driver = TopologyTestDriver::new(topology).unwrap();
+    let input = driver.input_topic::<String, i64>("amounts").unwrap();
+    for (key, amount) in [("a", 5), ("b", 1), ("a", 7)] {
+        input.pipe(key, amount, 0).unwrap();
+    }
+    assert_eq!(
+        driver
+            .output_topic::<String, i64>("totals-out")
+            .unwrap()
+            .read_key_values()
+            .unwrap(),
+        [("a".into(), 5), ("b".into(), 1), ("a".into(), 12)]
+    );
+}
+
+#[test]
+fn a_store_that_was_never_added_fails_at_build_and_an_unconnected_one_at_use() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, i64>("amounts", Consumed::default())
+        .process(|| RunningTotal, &["totalz"])
+        .to("out", Produced::default());
+    assert_eq!(
+        builder.build().unwrap_err().to_string(),
+        "processor 'KSTREAM-PROCESSOR-0000000001' uses state store 'totalz', which was never added: add it with add_state_store (or check the name)"
+    );
+
+    let builder = StreamsBuilder::new();
+    builder.add_state_store(TotalsStoreBuilder("totals"));
+    let amounts = builder.stream::<String, i64>("amounts", Consumed::default());
+    amounts
+        .process(|| RunningTotal, &["totals"])
+        .to("out", Produced::default());
+    amounts
+        .process(|| RunningTotal, &[])
+        .named("sneaky")
+        .to("out2", Produced::default());
+    let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    let error = driver
+        .input_topic::<String, i64>("amounts")
+        .unwrap()
+        .pipe("a", 1, 0)
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("processor 'sneaky' failed on the record at topic 'amounts' partition 0 offset 0: state store 'totals' is not connected to this processor"),
+        "{error}"
+    );
 }

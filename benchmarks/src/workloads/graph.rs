@@ -42,6 +42,7 @@ pub fn stateless_chain() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         application_id: "bench".into(),
         wall_clock_ms: 0,
         deserialization_handler: Default::default(),
+        state_dir: std::env::temp_dir().join("rstreams-bench-graph"),
     };
     let mut task = StreamTask::new(
         &topology,

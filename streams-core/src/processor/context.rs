@@ -94,6 +94,12 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.task.punctuation.cancel(punctuator);
     }
 
+    /// This task's instance of the state store `name`, which must be connected to
+    /// this processor; `S` is the store's concrete type.
+    pub fn state_store<S: 'static>(&mut self, name: &str) -> Result<&mut S, ProcessError> {
+        self.task.stores.get(name, self.node)
+    }
+
     /// Counts a record this processor dropped on purpose (for example a null key
     /// where one is required), in the task's `dropped-records` metric.
     pub fn record_dropped(&mut self) {

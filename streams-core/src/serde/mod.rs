@@ -11,6 +11,7 @@ mod option;
 mod primitives;
 mod protobuf;
 mod registry;
+mod windowed;
 
 pub use self::bincode::BincodeSerde;
 pub use error::SerdeError;
@@ -21,6 +22,7 @@ pub use primitives::{
 };
 pub use protobuf::ProtobufSerde;
 pub use registry::SerdeRegistry;
+pub use windowed::WindowedSerde;
 
 use std::sync::Arc;
 

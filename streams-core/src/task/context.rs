@@ -3,6 +3,7 @@
 use super::{RecordCollector, TaskId, TaskMetrics};
 use crate::processor::PunctuationQueue;
 use crate::record::RecordMetadata;
+use crate::state::TaskStores;
 use std::sync::Arc;
 
 /// Task-wide state handed down the graph with every record.
@@ -15,6 +16,7 @@ pub(crate) struct TaskContext {
     pub(crate) collector: Box<dyn RecordCollector>,
     pub(crate) punctuation: PunctuationQueue,
     pub(crate) metrics: TaskMetrics,
+    pub(crate) stores: TaskStores,
 }
 
 impl TaskContext {

@@ -80,6 +80,7 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
             })?;
         task.collector.send(ProducedRecord {
             topic,
+            partition: None,
             key,
             value,
             timestamp: record.timestamp,

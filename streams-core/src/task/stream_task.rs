@@ -8,9 +8,11 @@ use crate::error::StreamsError;
 use crate::handler::DeserializationHandler;
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
+use crate::state::{StoreInit, TaskStores};
 use crate::topology::{NodeKind, Topology, TopologyError};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -23,6 +25,9 @@ pub struct TaskConfig {
     pub wall_clock_ms: i64,
     /// What to do with records that do not deserialize.
     pub deserialization_handler: DeserializationHandler,
+    /// The application's state directory (`<state.dir>/<application.id>`); a task
+    /// with stores keeps them under `<state_dir>/<task id>`.
+    pub state_dir: PathBuf,
 }
 
 /// A typed entry point into one node of a task, for feeding it records directly
@@ -95,6 +100,7 @@ impl StreamTask {
                 }
             }
         }
+        let stores = open_stores(topology, subtopology, id, &config)?;
         let nodes = global_nodes
             .iter()
             .zip(&created)
@@ -114,6 +120,7 @@ impl StreamTask {
                 collector,
                 punctuation: PunctuationQueue::default(),
                 metrics: TaskMetrics::default(),
+                stores,
             },
             deserialization_handler: config.deserialization_handler,
         };
@@ -237,6 +244,7 @@ impl StreamTask {
                     );
                 self.ctx.collector.send(ProducedRecord {
                     topic: topic.as_str().into(),
+                    partition: None,
                     key: record.key,
                     value: record.value,
                     timestamp: record.timestamp,
@@ -323,10 +331,46 @@ impl StreamTask {
         self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
     }
 
-    /// Closes every processor. The task must not be used afterwards.
-    pub fn close(&mut self) {
+    /// Flushes every state store of the task (the commit path calls this before
+    /// committing offsets).
+    pub fn flush_stores(&mut self) -> Result<(), StreamsError> {
+        self.ctx.stores.flush()
+    }
+
+    /// Closes every processor, then every store. The task must not be used afterwards.
+    pub fn close(&mut self) -> Result<(), StreamsError> {
         for (_, node) in &self.nodes {
             node.borrow_mut().close();
         }
+        self.ctx.stores.close()
     }
+}
+
+/// Opens the task's instance of every store its nodes use.
+fn open_stores(
+    topology: &Topology,
+    subtopology: &crate::topology::Subtopology,
+    id: TaskId,
+    config: &TaskConfig,
+) -> Result<TaskStores, StreamsError> {
+    let mut stores = TaskStores::default();
+    let task_dir = config.state_dir.join(id.to_string());
+    for store in topology.stores_of(subtopology) {
+        let init = StoreInit {
+            task_id: id,
+            task_dir: &task_dir,
+            application_id: &config.application_id,
+        };
+        let local_nodes = store
+            .nodes
+            .iter()
+            .filter_map(|n| subtopology.nodes().iter().position(|g| g == n))
+            .collect();
+        stores.add(
+            store.builder.name().to_string(),
+            store.builder.open(init)?,
+            local_nodes,
+        );
+    }
+    Ok(stores)
 }

@@ -56,6 +56,8 @@ pub(crate) struct DriverState {
     next_offset: HashMap<String, i64>,
     pub(crate) captured: Rc<RefCell<Captured>>,
     wall_clock_ms: i64,
+    /// Where the tasks' persistent stores live; deleted with the driver.
+    _state_dir: tempfile::TempDir,
 }
 
 impl DriverState {
@@ -148,6 +150,13 @@ impl TopologyTestDriver {
             }
         }
         let task_of_topic = Arc::new(task_of_topic);
+        let state_dir = tempfile::Builder::new()
+            .prefix("rstreams-test-driver-")
+            .tempdir()
+            .map_err(|e| StreamsError::StateDirectory {
+                path: std::env::temp_dir(),
+                source: e,
+            })?;
         let captured = Rc::new(RefCell::new(Captured::default()));
         let mut tasks = Vec::new();
         for sub in topology.subtopologies() {
@@ -165,6 +174,7 @@ impl TopologyTestDriver {
                     application_id: application_id.clone(),
                     wall_clock_ms: config.wall_clock_start_ms,
                     deserialization_handler: config.deserialization_handler.clone(),
+                    state_dir: state_dir.path().to_path_buf(),
                 },
                 Box::new(collector),
             )?);
@@ -177,6 +187,7 @@ impl TopologyTestDriver {
                 next_offset: HashMap::new(),
                 captured,
                 wall_clock_ms: config.wall_clock_start_ms,
+                _state_dir: state_dir,
             })),
         })
     }
@@ -299,7 +310,9 @@ impl Drop for TopologyTestDriver {
     fn drop(&mut self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             for task in &mut state.tasks {
-                task.close();
+                if let Err(error) = task.close() {
+                    tracing::error!(task = %task.id(), %error, "closing a task failed");
+                }
             }
         }
     }

@@ -2,13 +2,14 @@
 //! sinks (the DSL is built on it). Edges are typed: a processor can only be
 //! attached to parents whose output is its input, or the program does not compile.
 
-use super::built::{BuiltNode, NodeKind};
+use super::built::{BuiltNode, BuiltStore, NodeKind};
 use super::factory::{NodeSpec, ProcessorFactory, SinkSpec, SourceSpec};
 use super::topic::check_topic_name;
 use super::{TopicRef, Topology, TopologyError};
 use crate::processor::Processor;
 use crate::record::Record;
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
+use crate::state::StoreBuilder;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -85,6 +86,8 @@ struct NodeDef {
 /// ```
 pub struct TopologyBuilder {
     nodes: Vec<NodeDef>,
+    stores: Vec<Arc<dyn StoreBuilder>>,
+    store_connections: Vec<(String, usize)>,
     serdes: SerdeRegistry,
     generated: usize,
     problems: Vec<TopologyError>,
@@ -101,6 +104,8 @@ impl TopologyBuilder {
     pub fn new() -> Self {
         Self {
             nodes: Vec::new(),
+            stores: Vec::new(),
+            store_connections: Vec::new(),
             serdes: SerdeRegistry::with_builtins(),
             generated: 0,
             problems: Vec::new(),
@@ -204,6 +209,18 @@ impl TopologyBuilder {
         );
     }
 
+    /// Adds a state store; connect it to the processors that use it with
+    /// [`connect_store`](Self::connect_store).
+    pub fn add_state_store(&mut self, store: impl StoreBuilder + 'static) {
+        self.stores.push(Arc::new(store));
+    }
+
+    /// Lets a processor reach the store named `store` through its context.
+    pub fn connect_store<K, V>(&mut self, store: &str, processor: NodeRef<K, V>) {
+        self.store_connections
+            .push((store.to_string(), processor.index));
+    }
+
     /// The current name of a node.
     pub fn node_name<K, V>(&self, node: NodeRef<K, V>) -> &str {
         self.nodes
@@ -248,6 +265,7 @@ impl TopologyBuilder {
             return Err(problem);
         }
         self.validate()?;
+        let stores = self.connect_stores()?;
         let mut nodes = Vec::with_capacity(self.nodes.len());
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
         for (index, node) in self.nodes.iter().enumerate() {
@@ -265,7 +283,54 @@ impl TopologyBuilder {
                 factory,
             });
         }
-        Ok(Topology::new(nodes, self.serdes))
+        Ok(Topology::new(nodes, stores, self.serdes))
+    }
+
+    /// Checks store names and connections and records each processor's stores.
+    fn connect_stores(&mut self) -> Result<Vec<BuiltStore>, TopologyError> {
+        let mut stores: Vec<BuiltStore> = Vec::with_capacity(self.stores.len());
+        for builder in &self.stores {
+            let name = builder.name();
+            check_topic_name(name).map_err(|reason| TopologyError::InvalidName {
+                name: name.to_string(),
+                reason,
+            })?;
+            if stores.iter().any(|s| s.builder.name() == name) {
+                return Err(TopologyError::DuplicateStore {
+                    store: name.to_string(),
+                });
+            }
+            stores.push(BuiltStore {
+                builder: builder.clone(),
+                nodes: Vec::new(),
+            });
+        }
+        for (store, node) in &self.store_connections {
+            let target = self
+                .nodes
+                .get_mut(*node)
+                .ok_or_else(|| TopologyError::UnknownNode {
+                    name: format!("#{node}"),
+                })?;
+            let NodeKind::Processor { stores: connected } = &mut target.kind else {
+                return Err(TopologyError::Internal(format!(
+                    "store '{store}' connected to '{}', which is not a processor",
+                    target.name
+                )));
+            };
+            let built = stores
+                .iter_mut()
+                .find(|s| s.builder.name() == store)
+                .ok_or_else(|| TopologyError::UnknownStore {
+                    store: store.clone(),
+                    node: target.name.clone(),
+                })?;
+            if !built.nodes.contains(node) {
+                built.nodes.push(*node);
+                connected.push(store.clone());
+            }
+        }
+        Ok(stores)
     }
 
     fn validate(&self) -> Result<(), TopologyError> {

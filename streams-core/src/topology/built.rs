@@ -7,6 +7,7 @@ use super::description::{
 };
 use super::{NodeFactory, TopicRef};
 use crate::serde::SerdeRegistry;
+use crate::state::{ChangelogSpec, StoreBuilder};
 use std::sync::Arc;
 
 /// What a node is, as far as topics and stores go.
@@ -23,6 +24,12 @@ pub(crate) struct BuiltNode {
     pub(crate) parents: Vec<usize>,
     pub(crate) children: Vec<usize>,
     pub(crate) factory: Arc<dyn NodeFactory>,
+}
+
+/// A store of the topology and the nodes connected to it.
+pub(crate) struct BuiltStore {
+    pub(crate) builder: Arc<dyn StoreBuilder>,
+    pub(crate) nodes: Vec<usize>,
 }
 
 /// A connected part of a topology; one task runs it per input partition number.
@@ -46,15 +53,21 @@ impl Subtopology {
 /// A topology ready to run: built by `TopologyBuilder::build` or `StreamsBuilder::build`.
 pub struct Topology {
     nodes: Vec<BuiltNode>,
+    stores: Vec<BuiltStore>,
     subtopologies: Vec<Subtopology>,
     serdes: SerdeRegistry,
 }
 
 impl Topology {
-    pub(crate) fn new(nodes: Vec<BuiltNode>, serdes: SerdeRegistry) -> Self {
-        let subtopologies = split_into_subtopologies(&nodes);
+    pub(crate) fn new(
+        nodes: Vec<BuiltNode>,
+        stores: Vec<BuiltStore>,
+        serdes: SerdeRegistry,
+    ) -> Self {
+        let subtopologies = split_into_subtopologies(&nodes, &stores);
         Self {
             nodes,
+            stores,
             subtopologies,
             serdes,
         }
@@ -62,6 +75,32 @@ impl Topology {
 
     pub(crate) fn node(&self, index: usize) -> &BuiltNode {
         &self.nodes[index]
+    }
+
+    /// The stores used by a sub-topology's nodes, with those nodes.
+    pub(crate) fn stores_of(&self, subtopology: &Subtopology) -> impl Iterator<Item = &BuiltStore> {
+        self.stores
+            .iter()
+            .filter(|s| s.nodes.iter().any(|n| subtopology.nodes.contains(n)))
+    }
+
+    /// The changelog topics of a sub-topology's stores, resolved for an
+    /// application id, with their topic configs.
+    pub fn changelog_topics(
+        &self,
+        subtopology: u32,
+        application_id: &str,
+    ) -> Vec<(String, ChangelogSpec)> {
+        let Some(sub) = self.subtopology(subtopology) else {
+            return Vec::new();
+        };
+        self.stores_of(sub)
+            .filter_map(|s| {
+                s.builder
+                    .changelog()
+                    .map(|spec| (changelog_topic(application_id, s.builder.name()), spec))
+            })
+            .collect()
     }
 
     /// The sub-topology with this id.
@@ -185,7 +224,7 @@ impl std::fmt::Debug for Topology {
 
 /// Groups nodes connected by parent/child edges; groups are numbered by their
 /// first node, nodes inside a group keep construction (topological) order.
-fn split_into_subtopologies(nodes: &[BuiltNode]) -> Vec<Subtopology> {
+fn split_into_subtopologies(nodes: &[BuiltNode], stores: &[BuiltStore]) -> Vec<Subtopology> {
     let mut group: Vec<usize> = (0..nodes.len()).collect();
     fn root(group: &mut [usize], mut node: usize) -> usize {
         while group[node] != node {
@@ -194,10 +233,19 @@ fn split_into_subtopologies(nodes: &[BuiltNode]) -> Vec<Subtopology> {
         }
         node
     }
+    let mut join = |a: usize, b: usize| {
+        let (a, b) = (root(&mut group, a), root(&mut group, b));
+        group[a.max(b)] = a.min(b);
+    };
     for (index, node) in nodes.iter().enumerate() {
         for &parent in &node.parents {
-            let (a, b) = (root(&mut group, index), root(&mut group, parent));
-            group[a.max(b)] = a.min(b);
+            join(index, parent);
+        }
+    }
+    // Nodes sharing a store run in one task, so they belong to one sub-topology.
+    for store in stores {
+        for pair in store.nodes.windows(2) {
+            join(pair[0], pair[1]);
         }
     }
     let mut subtopologies: Vec<Subtopology> = Vec::new();
@@ -214,4 +262,9 @@ fn split_into_subtopologies(nodes: &[BuiltNode]) -> Vec<Subtopology> {
         subtopologies[id].nodes.push(index);
     }
     subtopologies
+}
+
+/// The changelog topic of a store: `<application.id>-<store>-changelog`.
+pub fn changelog_topic(application_id: &str, store: &str) -> String {
+    format!("{application_id}-{store}-changelog")
 }

@@ -64,6 +64,24 @@ pub enum TopologyError {
         second: String,
     },
 
+    /// Two stores share a name.
+    #[error("two state stores are named '{store}': store names must be unique in a topology")]
+    DuplicateStore {
+        /// The repeated name.
+        store: String,
+    },
+
+    /// A processor is connected to a store that was never added.
+    #[error(
+        "processor '{node}' uses state store '{store}', which was never added: add it with add_state_store (or check the name)"
+    )]
+    UnknownStore {
+        /// The store name.
+        store: String,
+        /// The processor.
+        node: String,
+    },
+
     /// A node was renamed after other nodes were attached to it.
     #[error(
         "node '{node}' cannot be renamed to '{new_name}' after downstream operators were attached to it: call named() right after the operator"

@@ -10,7 +10,7 @@ mod factory;
 mod topic;
 
 pub use builder::{NodeRef, SinkTopic, TopicChooser, TopologyBuilder};
-pub use built::{Subtopology, Topology};
+pub use built::{Subtopology, Topology, changelog_topic};
 pub use description::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
 };

@@ -1,0 +1,61 @@
+//! The serde of windowed keys.
+
+use super::{Serde, SerdeError, SerdeRef};
+use crate::record::{Window, Windowed};
+
+/// Serializes `Windowed<K>` as the key's bytes followed by the window start and end,
+/// each 8 bytes big-endian, so keys of one record key sort by window start.
+///
+/// ```
+/// use std::sync::Arc;
+/// use streams_core::record::{Window, Windowed};
+/// use streams_core::serde::{Serde, StringSerde, WindowedSerde};
+/// let serde = WindowedSerde::new(Arc::new(StringSerde));
+/// let key = Windowed::new("k".to_string(), Window::new(10, 20));
+/// let bytes = serde.serialize(&key).unwrap();
+/// assert_eq!(bytes.len(), 1 + 16);
+/// assert_eq!(serde.deserialize(&bytes).unwrap(), key);
+/// ```
+pub struct WindowedSerde<K> {
+    inner: SerdeRef<K>,
+    name: String,
+}
+
+impl<K> WindowedSerde<K> {
+    /// Wraps the serde of the record keys.
+    pub fn new(inner: SerdeRef<K>) -> Self {
+        let name = format!("WindowedSerde<{}>", inner.name());
+        Self { inner, name }
+    }
+}
+
+impl<K> Serde<Windowed<K>> for WindowedSerde<K> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn serialize(&self, value: &Windowed<K>) -> Result<Vec<u8>, SerdeError> {
+        let mut bytes = self.inner.serialize(&value.key)?;
+        bytes.extend_from_slice(&value.window.start.to_be_bytes());
+        bytes.extend_from_slice(&value.window.end.to_be_bytes());
+        Ok(bytes)
+    }
+
+    fn deserialize(&self, bytes: &[u8]) -> Result<Windowed<K>, SerdeError> {
+        let Some(split) = bytes.len().checked_sub(16) else {
+            return Err(SerdeError::new(format!(
+                "a windowed key needs at least 16 bytes (window start and end), got {}",
+                bytes.len()
+            )));
+        };
+        let (key, window) = bytes.split_at(split);
+        let mut start = [0; 8];
+        let mut end = [0; 8];
+        start.copy_from_slice(&window[..8]);
+        end.copy_from_slice(&window[8..]);
+        Ok(Windowed::new(
+            self.inner.deserialize(key)?,
+            Window::new(i64::from_be_bytes(start), i64::from_be_bytes(end)),
+        ))
+    }
+}

@@ -1,0 +1,54 @@
+//! Declaring stores: a builder per store, opened once per task.
+
+use crate::error::StreamsError;
+use crate::task::TaskId;
+use std::any::Any;
+use std::path::Path;
+
+/// What a task needs to open its instance of a store.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreInit<'a> {
+    /// The task opening it.
+    pub task_id: TaskId,
+    /// The task's own state directory (`<state.dir>/<application.id>/<task>`);
+    /// persistent stores live in a sub-directory named after themselves.
+    pub task_dir: &'a Path,
+    /// The application id.
+    pub application_id: &'a str,
+}
+
+/// How a store's changes are logged: to `<application.id>-<store>-changelog`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangelogSpec {
+    /// Topic configs for the changelog topic (e.g. `cleanup.policy=compact`).
+    pub topic_configs: Vec<(String, String)>,
+}
+
+/// Declares a store of a topology and opens it for each task.
+///
+/// The DSL declares its stores through `Materialized`; the Processor API adds any
+/// builder with `TopologyBuilder::add_state_store`, connects it to processors, and
+/// the processors reach their task's instance through
+/// [`ProcessorContext::state_store`](crate::processor::ProcessorContext::state_store).
+pub trait StoreBuilder: Send + Sync {
+    /// The store's name: unique in the topology, part of its changelog topic name.
+    fn name(&self) -> &str;
+
+    /// How it is logged, or `None` when logging is off.
+    fn changelog(&self) -> Option<ChangelogSpec>;
+
+    /// Opens the store for one task.
+    fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError>;
+}
+
+/// An opened store, owned by one task.
+pub trait TaskStore: Any {
+    /// Makes writes durable (and, for caching stores, writes the cache down).
+    fn flush(&mut self) -> Result<(), StreamsError>;
+
+    /// Flushes and releases the store.
+    fn close(&mut self) -> Result<(), StreamsError>;
+
+    /// The store as `Any`, so a processor can reach its concrete type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
