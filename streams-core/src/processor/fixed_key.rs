@@ -125,6 +125,12 @@ pub trait FixedKeyProcessor<K, VIn, VOut> {
         Ok(())
     }
 
+    /// Called when the task commits, before its stores are flushed.
+    fn flush(&mut self, ctx: &mut FixedKeyContext<'_, '_, K, VOut>) -> Result<(), ProcessError> {
+        let _ = ctx;
+        Ok(())
+    }
+
     /// Called once when the task closes.
     fn close(&mut self) {}
 }
@@ -156,6 +162,10 @@ impl<K, VIn, VOut, P: FixedKeyProcessor<K, VIn, VOut>> Processor<K, VIn, K, VOut
     ) -> Result<(), ProcessError> {
         self.0
             .punctuate(punctuator, timestamp, &mut FixedKeyContext(ctx))
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, VOut>) -> Result<(), ProcessError> {
+        self.0.flush(&mut FixedKeyContext(ctx))
     }
 
     fn close(&mut self) {

@@ -57,6 +57,14 @@ pub trait Processor<KIn, VIn, KOut, VOut> {
         Ok(())
     }
 
+    /// Called when the task commits, before its stores are flushed, in topological
+    /// order: write down and forward anything the processor buffers (a caching
+    /// store's pending updates, for example).
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, KOut, VOut>) -> Result<(), ProcessError> {
+        let _ = ctx;
+        Ok(())
+    }
+
     /// Called once when the task closes.
     fn close(&mut self) {}
 }

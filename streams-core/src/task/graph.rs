@@ -52,6 +52,8 @@ pub(crate) trait TaskNode {
         timestamp: i64,
         task: &mut TaskContext,
     ) -> Result<(), ProcessError>;
+    /// Commit-time flush (see `Processor::flush`).
+    fn flush(&mut self, task: &mut TaskContext) -> Result<(), ProcessError>;
     fn close(&mut self);
     /// Adds a child given its typed input handle (an [`InputHandle`] behind `Any`);
     /// false when the child's input type is not this node's output type.

@@ -82,6 +82,17 @@ where
             .map_err(|e| e.at_node(&self.name))
     }
 
+    fn flush(&mut self, task: &mut TaskContext) -> Result<(), ProcessError> {
+        let mut ctx = ProcessorContext {
+            task,
+            children: &self.children,
+            node: self.index,
+        };
+        self.processor
+            .flush(&mut ctx)
+            .map_err(|e| e.at_node(&self.name))
+    }
+
     fn close(&mut self) {
         self.processor.close();
     }

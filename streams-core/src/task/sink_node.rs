@@ -105,6 +105,10 @@ impl<K, V> TaskNode for SinkNode<K, V> {
         Ok(())
     }
 
+    fn flush(&mut self, _task: &mut TaskContext) -> Result<(), ProcessError> {
+        Ok(())
+    }
+
     fn close(&mut self) {}
 
     fn connect(&mut self, _child_name: Arc<str>, _child_input: &dyn Any) -> bool {

@@ -79,6 +79,10 @@ impl<K: 'static, V: 'static> TaskNode for SourceNode<K, V> {
         Ok(())
     }
 
+    fn flush(&mut self, _task: &mut TaskContext) -> Result<(), ProcessError> {
+        Ok(())
+    }
+
     fn close(&mut self) {}
 
     fn connect(&mut self, child_name: Arc<str>, child_input: &dyn Any) -> bool {

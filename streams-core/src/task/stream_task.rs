@@ -331,9 +331,15 @@ impl StreamTask {
         self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
     }
 
-    /// Flushes every state store of the task (the commit path calls this before
-    /// committing offsets).
-    pub fn flush_stores(&mut self) -> Result<(), StreamsError> {
+    /// Prepares a commit: lets every processor, in topological order, write down
+    /// and forward what it buffers (caches), then flushes every state store. The
+    /// commit path calls this before flushing the producer and committing offsets.
+    pub fn flush(&mut self) -> Result<(), StreamsError> {
+        for (_, node) in &self.nodes {
+            node.borrow_mut()
+                .flush(&mut self.ctx)
+                .map_err(|e| e.into_streams_error(None))?;
+        }
         self.ctx.stores.flush()
     }
 

@@ -11,6 +11,10 @@ pub struct TestDriverConfig {
     pub wall_clock_start_ms: i64,
     /// What to do with input that does not deserialize. Default: fail.
     pub deserialization_handler: DeserializationHandler,
+    /// Commit (flush caches and stores) after every piped record, as Kafka
+    /// Streams' test driver does. Default true; turn it off and call
+    /// `TopologyTestDriver::commit` to see what caching collapses between commits.
+    pub commit_after_each_record: bool,
 }
 
 impl Default for TestDriverConfig {
@@ -19,6 +23,7 @@ impl Default for TestDriverConfig {
             application_id: "test-driver-app".into(),
             wall_clock_start_ms: 0,
             deserialization_handler: DeserializationHandler::default(),
+            commit_after_each_record: true,
         }
     }
 }

@@ -56,6 +56,7 @@ pub(crate) struct DriverState {
     next_offset: HashMap<String, i64>,
     pub(crate) captured: Rc<RefCell<Captured>>,
     wall_clock_ms: i64,
+    commit_after_each_record: bool,
     /// Where the tasks' persistent stores live; deleted with the driver.
     _state_dir: tempfile::TempDir,
 }
@@ -71,7 +72,28 @@ impl DriverState {
         headers: Headers,
     ) -> Result<(), StreamsError> {
         self.enqueue(topic, key, value, timestamp, headers);
-        self.run_until_idle()
+        self.run_until_idle()?;
+        if self.commit_after_each_record {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Flushes every task (caches forward their pending updates, stores write
+    /// down), processing whatever that sends through internal topics, until
+    /// nothing more is pending.
+    pub(crate) fn commit(&mut self) -> Result<(), StreamsError> {
+        // Each round can only feed sub-topologies downstream of the flushed ones.
+        for _ in 0..=self.tasks.len() {
+            for task in &mut self.tasks {
+                task.flush()?;
+            }
+            if self.captured.borrow().to_route.is_empty() {
+                return Ok(());
+            }
+            self.run_until_idle()?;
+        }
+        Ok(())
     }
 
     fn enqueue(
@@ -187,6 +209,7 @@ impl TopologyTestDriver {
                 next_offset: HashMap::new(),
                 captured,
                 wall_clock_ms: config.wall_clock_start_ms,
+                commit_after_each_record: config.commit_after_each_record,
                 _state_dir: state_dir,
             })),
         })
@@ -274,7 +297,18 @@ impl TopologyTestDriver {
         for task in &mut state.tasks {
             task.punctuate_wall_clock(now)?;
         }
-        state.run_until_idle()
+        state.run_until_idle()?;
+        if state.commit_after_each_record {
+            state.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits every task: processors forward what their caches hold, stores are
+    /// flushed. Happens after every piped record unless
+    /// [`TestDriverConfig::commit_after_each_record`] is off.
+    pub fn commit(&self) -> Result<(), StreamsError> {
+        self.state.borrow_mut().commit()
     }
 
     /// The mocked wall clock, in milliseconds.
