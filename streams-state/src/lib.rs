@@ -14,6 +14,10 @@
 //!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod change_logging_key_value;
+mod change_logging_session;
+mod change_logging_window;
+mod changelog;
 mod error;
 mod in_memory_key_value;
 mod key_value;
@@ -28,6 +32,10 @@ mod store;
 mod window;
 pub mod window_key;
 
+pub use change_logging_key_value::ChangeLoggingKeyValueStore;
+pub use change_logging_session::ChangeLoggingSessionStore;
+pub use change_logging_window::ChangeLoggingWindowStore;
+pub use changelog::{ChangelogRecord, ChangelogSink, RecordingChangelogSink};
 pub use error::{Result, StateStoreError};
 pub use in_memory_key_value::InMemoryKeyValueStore;
 pub use key_value::{KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate};
