@@ -1,1 +1,48 @@
-//! State stores for rstreams. Filled in by the state-store work.
+//! State stores for rstreams: the byte-level storage layer under the typed stores
+//! of the runtime.
+//!
+//! The crate knows nothing about Kafka clients or serdes. It provides
+//!
+//! * store traits over raw bytes: [`StateStore`], [`KeyValueStore`],
+//!   [`WindowStore`] and [`SessionStore`];
+//! * RocksDB-backed and in-memory implementations of each, the window and session
+//!   stores segmented by time so that expired data is dropped a segment at a time;
+//! * wrapping layers as in Kafka Streams: [`CachingKeyValueStore`] (deduplicating
+//!   writes through a per-thread byte budget, [`ThreadCache`]) and the
+//!   change-logging stores that mirror every write to a [`ChangelogSink`];
+//! * restoration from changelog records (`restore_batch`) and the
+//!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
+mod change_logging_key_value;
+mod change_logging_session;
+mod change_logging_window;
+mod changelog;
+mod error;
+mod in_memory_key_value;
+mod key_value;
+mod rocksdb_key_value;
+mod rocksdb_options;
+mod segmented_session_store;
+mod segmented_window_store;
+mod segments;
+mod session;
+pub mod session_key;
+mod store;
+mod window;
+pub mod window_key;
+
+pub use change_logging_key_value::ChangeLoggingKeyValueStore;
+pub use change_logging_session::ChangeLoggingSessionStore;
+pub use change_logging_window::ChangeLoggingWindowStore;
+pub use changelog::{ChangelogRecord, ChangelogSink, RecordingChangelogSink};
+pub use error::{Result, StateStoreError};
+pub use in_memory_key_value::InMemoryKeyValueStore;
+pub use key_value::{KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate};
+pub use rocksdb_key_value::RocksDbKeyValueStore;
+pub use rocksdb_options::RocksDbOptions;
+pub use segmented_session_store::SegmentedSessionStore;
+pub use segmented_window_store::SegmentedWindowStore;
+pub use session::{SessionEntry, SessionIter, SessionStore};
+pub use store::StateStore;
+pub use window::{WindowIter, WindowStore, WindowedEntry, WindowedIter};
