@@ -14,6 +14,7 @@
 //!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod caching_key_value;
 mod change_logging_key_value;
 mod change_logging_session;
 mod change_logging_window;
@@ -30,9 +31,11 @@ mod segments;
 mod session;
 pub mod session_key;
 mod store;
+mod thread_cache;
 mod window;
 pub mod window_key;
 
+pub use caching_key_value::{CachingKeyValueStore, FlushListener};
 pub use change_logging_key_value::ChangeLoggingKeyValueStore;
 pub use change_logging_session::ChangeLoggingSessionStore;
 pub use change_logging_window::ChangeLoggingWindowStore;
@@ -47,4 +50,5 @@ pub use segmented_session_store::SegmentedSessionStore;
 pub use segmented_window_store::SegmentedWindowStore;
 pub use session::{SessionEntry, SessionIter, SessionStore};
 pub use store::StateStore;
+pub use thread_cache::{ENTRY_OVERHEAD_BYTES, ThreadCache};
 pub use window::{WindowIter, WindowStore, WindowedEntry, WindowedIter};
