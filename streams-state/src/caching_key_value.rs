@@ -1,119 +1,19 @@
 //! [`CachingKeyValueStore`]: Kafka Streams' record cache in front of a key-value
 //! store, deduplicating writes between flushes.
 
-use std::cell::RefCell;
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
-use std::iter::Peekable;
 use std::ops::Bound;
 
-use crate::thread_cache::ENTRY_OVERHEAD_BYTES;
+use crate::merge_iter::MergeIter;
+use crate::store_cache::StoreCache;
 use crate::{
-    KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore, ThreadCache,
+    KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore, StateStoreError,
+    ThreadCache,
 };
 
 /// Called for each dirty entry written to the wrapped store, with the key, the
 /// new value (`None`: deleted) and the value the wrapped store held before.
 /// The runtime forwards these downstream.
 pub type FlushListener = Box<dyn FnMut(&[u8], Option<&[u8]>, Option<&[u8]>)>;
-
-#[derive(Debug)]
-struct CacheEntry {
-    value: Option<Vec<u8>>,
-    dirty: bool,
-    /// Position in the LRU order (higher: used more recently).
-    used: u64,
-    /// When the entry was last written, for flushing in write order.
-    written: u64,
-}
-
-fn entry_size(key: &[u8], value: Option<&[u8]>) -> usize {
-    key.len() + value.map_or(0, <[u8]>::len) + ENTRY_OVERHEAD_BYTES
-}
-
-/// The entries one store keeps in the thread cache.
-#[derive(Debug, Default)]
-struct NamedCache {
-    entries: BTreeMap<Vec<u8>, CacheEntry>,
-    lru: BTreeMap<u64, Vec<u8>>,
-    clock: u64,
-    bytes: usize,
-}
-
-impl NamedCache {
-    fn tick(&mut self) -> u64 {
-        self.clock += 1;
-        self.clock
-    }
-
-    /// The cached value (`Some(None)`: cached deletion), marking it used.
-    fn get(&mut self, key: &[u8]) -> Option<Option<Vec<u8>>> {
-        let now = self.tick();
-        let entry = self.entries.get_mut(key)?;
-        self.lru.remove(&entry.used);
-        entry.used = now;
-        self.lru.insert(now, key.to_vec());
-        Some(entry.value.clone())
-    }
-
-    /// Stores a dirty value; returns the change in bytes as (added, removed).
-    fn put(&mut self, key: &[u8], value: Option<&[u8]>) -> (usize, usize) {
-        let now = self.tick();
-        let removed = self.remove(key).map_or(0, |(_, size)| size);
-        let added = entry_size(key, value);
-        self.entries.insert(
-            key.to_vec(),
-            CacheEntry {
-                value: value.map(<[u8]>::to_vec),
-                dirty: true,
-                used: now,
-                written: now,
-            },
-        );
-        self.lru.insert(now, key.to_vec());
-        self.bytes += added;
-        (added, removed)
-    }
-
-    /// Removes an entry, returning it and its size.
-    fn remove(&mut self, key: &[u8]) -> Option<(CacheEntry, usize)> {
-        let entry = self.entries.remove(key)?;
-        self.lru.remove(&entry.used);
-        let size = entry_size(key, entry.value.as_deref());
-        self.bytes -= size;
-        Some((entry, size))
-    }
-
-    /// Removes the least recently used entry.
-    fn pop_lru(&mut self) -> Option<(Vec<u8>, CacheEntry, usize)> {
-        let (_, key) = self.lru.pop_first()?;
-        let (entry, size) = self.remove(&key)?;
-        Some((key, entry, size))
-    }
-
-    /// Dirty entries in the order they were written.
-    fn dirty(&self) -> Vec<KeyValueUpdate> {
-        let mut dirty: Vec<(u64, &Vec<u8>, &CacheEntry)> = self
-            .entries
-            .iter()
-            .filter(|(_, entry)| entry.dirty)
-            .map(|(key, entry)| (entry.written, key, entry))
-            .collect();
-        dirty.sort_unstable_by_key(|(written, _, _)| *written);
-        dirty
-            .into_iter()
-            .map(|(_, key, entry)| (key.clone(), entry.value.clone()))
-            .collect()
-    }
-
-    /// A copy of the cached entries in `range`, in key order.
-    fn snapshot(&self, range: (Bound<&[u8]>, Bound<&[u8]>)) -> Vec<KeyValueUpdate> {
-        self.entries
-            .range::<[u8], _>(range)
-            .map(|(key, entry)| (key.clone(), entry.value.clone()))
-            .collect()
-    }
-}
 
 /// Kafka Streams' caching layer over a byte key-value store.
 ///
@@ -152,7 +52,7 @@ impl NamedCache {
 /// ```
 pub struct CachingKeyValueStore {
     inner: Box<dyn KeyValueStore>,
-    cache: Option<(ThreadCache, RefCell<NamedCache>)>,
+    cache: Option<StoreCache>,
     listener: Option<FlushListener>,
     open: bool,
 }
@@ -171,7 +71,7 @@ impl CachingKeyValueStore {
     pub fn new(inner: Box<dyn KeyValueStore>, cache: ThreadCache) -> Self {
         Self {
             inner,
-            cache: Some((cache, RefCell::new(NamedCache::default()))),
+            cache: Some(StoreCache::new(cache)),
             listener: None,
             open: true,
         }
@@ -198,6 +98,14 @@ impl CachingKeyValueStore {
         self.listener = Some(listener);
     }
 
+    fn check_open(&self) -> Result<()> {
+        if self.open {
+            Ok(())
+        } else {
+            Err(StateStoreError::closed(self.inner.name()))
+        }
+    }
+
     /// Writes one dirty entry to the wrapped store and tells the listener.
     fn write_down(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         let old = self.inner.get(key)?;
@@ -217,46 +125,26 @@ impl CachingKeyValueStore {
         Ok(())
     }
 
-    fn check_open(&self) -> Result<()> {
-        if self.open {
-            Ok(())
-        } else {
-            Err(crate::StateStoreError::closed(self.inner.name()))
-        }
-    }
-
     fn cache_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.check_open()?;
-        let Some((budget, named)) = &self.cache else {
+        let Some(cache) = &self.cache else {
             return match value {
                 Some(value) => self.inner.put(key, value),
                 None => self.inner.delete(key).map(drop),
             };
         };
-        let (added, removed) = named.borrow_mut().put(key, value);
-        budget.charge(added);
-        budget.release(removed);
-        self.evict()
-    }
-
-    /// Evicts least recently used entries while the shared budget is exceeded.
-    fn evict(&mut self) -> Result<()> {
-        loop {
-            let Some((budget, named)) = &self.cache else {
-                return Ok(());
-            };
-            if !budget.over_budget() {
-                return Ok(());
-            }
-            let Some((key, entry, size)) = named.borrow_mut().pop_lru() else {
-                return Ok(());
-            };
-            budget.release(size);
-            if entry.dirty {
-                tracing::trace!(store = %self.inner.name(), "evicting dirty cache entry");
-                self.write_down(&key, entry.value.as_deref())?;
+        cache.put(key, value);
+        while let Some(evicted) = self
+            .cache
+            .as_ref()
+            .and_then(StoreCache::evict_if_over_budget)
+        {
+            if evicted.dirty {
+                tracing::trace!(store = %self.inner.name(), "writing down evicted cache entry");
+                self.write_down(&evicted.key, evicted.value.as_deref())?;
             }
         }
+        Ok(())
     }
 
     fn merged<'a>(
@@ -264,55 +152,26 @@ impl CachingKeyValueStore {
         range: (Bound<&[u8]>, Bound<&[u8]>),
         store: KeyValueIter<'a>,
         reverse: bool,
+        prefix: Option<&[u8]>,
     ) -> KeyValueIter<'a> {
-        let Some((_, named)) = &self.cache else {
+        let Some(cache) = &self.cache else {
             return store;
         };
-        let mut cached = named.borrow().snapshot(range);
+        let mut cached: Vec<(Vec<u8>, Option<KeyValue>)> = cache
+            .snapshot(range)
+            .into_iter()
+            .take_while(|(key, _)| prefix.is_none_or(|prefix| key.starts_with(prefix)))
+            .map(|(key, value)| (key.clone(), value.map(|value| (key, value))))
+            .collect();
         if reverse {
             cached.reverse();
         }
-        Box::new(MergedIter {
-            cache: cached.into_iter().peekable(),
-            store: store.peekable(),
+        Box::new(MergeIter::new(
+            cached,
+            store,
+            |(key, _): &KeyValue| key.clone(),
             reverse,
-        })
-    }
-}
-
-/// Merges a snapshot of cached entries over the wrapped store's iterator: cached
-/// values shadow stored ones and cached deletions hide them.
-struct MergedIter<'a> {
-    cache: Peekable<std::vec::IntoIter<KeyValueUpdate>>,
-    store: Peekable<KeyValueIter<'a>>,
-    reverse: bool,
-}
-
-impl Iterator for MergedIter<'_> {
-    type Item = Result<KeyValue>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let order = match (self.cache.peek(), self.store.peek()) {
-                (None, _) | (Some(_), Some(Err(_))) => return self.store.next(),
-                (Some(_), None) => None,
-                (Some((cached, _)), Some(Ok((stored, _)))) => Some(cached.cmp(stored)),
-            };
-            let take_cache = match order {
-                None => true,
-                Some(Ordering::Equal) => {
-                    self.store.next();
-                    true
-                }
-                Some(order) => (order == Ordering::Less) != self.reverse,
-            };
-            if !take_cache {
-                return self.store.next();
-            }
-            if let Some((key, Some(value))) = self.cache.next() {
-                return Some(Ok((key, value)));
-            }
-        }
+        ))
     }
 }
 
@@ -327,21 +186,15 @@ impl StateStore for CachingKeyValueStore {
 
     fn flush(&mut self) -> Result<()> {
         self.check_open()?;
-        let dirty = match &self.cache {
-            Some((_, named)) => named.borrow().dirty(),
-            None => Vec::new(),
-        };
+        let dirty = self
+            .cache
+            .as_ref()
+            .map(StoreCache::dirty)
+            .unwrap_or_default();
         for (key, value) in dirty {
             self.write_down(&key, value.as_deref())?;
-            if let Some((budget, named)) = &self.cache {
-                let mut named = named.borrow_mut();
-                if value.is_none() {
-                    if let Some((_, size)) = named.remove(&key) {
-                        budget.release(size);
-                    }
-                } else if let Some(entry) = named.entries.get_mut(&key) {
-                    entry.dirty = false;
-                }
+            if let Some(cache) = &self.cache {
+                cache.mark_clean(&key);
             }
         }
         self.inner.flush()
@@ -351,34 +204,18 @@ impl StateStore for CachingKeyValueStore {
         if self.open {
             self.flush()?;
             self.open = false;
-            self.release_all();
+            if let Some(cache) = &self.cache {
+                cache.clear();
+            }
         }
         self.inner.close()
-    }
-}
-
-impl CachingKeyValueStore {
-    fn release_all(&mut self) {
-        if let Some((budget, named)) = &self.cache {
-            let mut named = named.borrow_mut();
-            budget.release(named.bytes);
-            *named = NamedCache::default();
-        }
-    }
-}
-
-impl Drop for CachingKeyValueStore {
-    fn drop(&mut self) {
-        self.release_all();
     }
 }
 
 impl KeyValueStore for CachingKeyValueStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
-        if let Some((_, named)) = &self.cache
-            && let Some(cached) = named.borrow_mut().get(key)
-        {
+        if let Some(cached) = self.cache.as_ref().and_then(|cache| cache.get(key)) {
             return Ok(cached);
         }
         self.inner.get(key)
@@ -406,7 +243,8 @@ impl KeyValueStore for CachingKeyValueStore {
         if from > to {
             return Ok(store);
         }
-        Ok(self.merged((Bound::Included(from), Bound::Included(to)), store, false))
+        let range = (Bound::Included(from), Bound::Included(to));
+        Ok(self.merged(range, store, false, None))
     }
 
     fn reverse_range(&self, from: &[u8], to: &[u8]) -> Result<KeyValueIter<'_>> {
@@ -414,30 +252,19 @@ impl KeyValueStore for CachingKeyValueStore {
         if from > to {
             return Ok(store);
         }
-        Ok(self.merged((Bound::Included(from), Bound::Included(to)), store, true))
+        let range = (Bound::Included(from), Bound::Included(to));
+        Ok(self.merged(range, store, true, None))
     }
 
     fn prefix_scan(&self, prefix: &[u8]) -> Result<KeyValueIter<'_>> {
         let store = self.inner.prefix_scan(prefix)?;
-        let Some((_, named)) = &self.cache else {
-            return Ok(store);
-        };
-        let cached: Vec<_> = named
-            .borrow()
-            .snapshot((Bound::Included(prefix), Bound::Unbounded))
-            .into_iter()
-            .take_while(|(key, _)| key.starts_with(prefix))
-            .collect();
-        Ok(Box::new(MergedIter {
-            cache: cached.into_iter().peekable(),
-            store: store.peekable(),
-            reverse: false,
-        }))
+        let range = (Bound::Included(prefix), Bound::Unbounded);
+        Ok(self.merged(range, store, false, Some(prefix)))
     }
 
     fn all(&self) -> Result<KeyValueIter<'_>> {
         let store = self.inner.all()?;
-        Ok(self.merged((Bound::Unbounded, Bound::Unbounded), store, false))
+        Ok(self.merged((Bound::Unbounded, Bound::Unbounded), store, false, None))
     }
 
     /// The wrapped store's estimate; entries only in the cache are not counted.
@@ -449,12 +276,9 @@ impl KeyValueStore for CachingKeyValueStore {
     /// their keys.
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
         self.check_open()?;
-        if let Some((budget, named)) = &self.cache {
-            let mut named = named.borrow_mut();
+        if let Some(cache) = &self.cache {
             for (key, _) in records {
-                if let Some((_, size)) = named.remove(key) {
-                    budget.release(size);
-                }
+                cache.remove(key);
             }
         }
         self.inner.restore_batch(records)
@@ -465,7 +289,10 @@ impl KeyValueStore for CachingKeyValueStore {
 mod tests {
     use std::rc::Rc;
 
+    use std::cell::RefCell;
+
     use super::*;
+    use crate::ENTRY_OVERHEAD_BYTES;
     use crate::key_value::contract;
     use crate::{InMemoryKeyValueStore, RocksDbKeyValueStore};
 
