@@ -15,6 +15,8 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod caching_key_value;
+mod caching_session;
+mod caching_window;
 mod change_logging_key_value;
 mod change_logging_session;
 mod change_logging_window;
@@ -38,6 +40,8 @@ mod window;
 pub mod window_key;
 
 pub use caching_key_value::{CachingKeyValueStore, FlushListener};
+pub use caching_session::{CachingSessionStore, SessionFlushListener};
+pub use caching_window::{CachingWindowStore, WindowFlushListener};
 pub use change_logging_key_value::ChangeLoggingKeyValueStore;
 pub use change_logging_session::ChangeLoggingSessionStore;
 pub use change_logging_window::ChangeLoggingWindowStore;

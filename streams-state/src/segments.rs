@@ -15,6 +15,11 @@ use crate::{KeyValueStore, Result, RocksDbKeyValueStore, RocksDbOptions, StateSt
 /// The smallest segment interval, in milliseconds.
 pub(crate) const MIN_SEGMENT_INTERVAL_MS: i64 = 60_000;
 
+/// The segment interval for a retention period: `max(retention / 2, 60_000)`.
+pub(crate) fn segment_interval(retention: i64) -> i64 {
+    (retention / 2).max(MIN_SEGMENT_INTERVAL_MS)
+}
+
 /// Where segments live: creates, finds and destroys them.
 pub(crate) trait SegmentBackend {
     /// Whether segments survive a restart.
@@ -180,7 +185,7 @@ impl Segments {
                 format!("retention period must be positive, got {retention} ms"),
             ));
         }
-        let interval = (retention / 2).max(MIN_SEGMENT_INTERVAL_MS);
+        let interval = segment_interval(retention);
         let segments: BTreeMap<_, _> = backend.open_existing(interval)?.into_iter().collect();
         let stream_time = segments
             .keys()
