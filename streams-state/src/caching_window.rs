@@ -17,6 +17,9 @@ use crate::{
 /// store held before.
 pub type WindowFlushListener = Box<dyn FnMut(&[u8], i64, Option<&[u8]>, Option<&[u8]>)>;
 
+/// A window start and the value stored for it, as single-key fetches yield.
+type TimedValue = (i64, Vec<u8>);
+
 /// Order of multi-key window iterators: segment, then binary key.
 type WindowOrder = (i64, Vec<u8>);
 
@@ -286,26 +289,28 @@ impl WindowStore for CachingWindowStore {
         self.check_open()?;
         let time_from = time_from.max(self.min_live_time());
         let store = self.inner.fetch_range(key, time_from, time_to)?;
-        if self.cache.is_none() || time_from > time_to {
+        if time_from > time_to {
             return Ok(store);
         }
+        let Some(cache) = &self.cache else {
+            return Ok(store);
+        };
         let lower = window_key::encode(key, time_from, None);
         let upper = window_key::encode(key, time_to, None);
-        let cached = self
-            .cached(
-                (Bound::Included(&lower), Bound::Included(&upper)),
-                |k, t| k == key && t >= time_from && t <= time_to,
-            )
+        let cached: Vec<(i64, Option<TimedValue>)> = cache
+            .snapshot((Bound::Included(&lower), Bound::Included(&upper)))
             .into_iter()
-            .map(|((_, stored_key), entry)| {
-                let time = window_key::decode(&stored_key, false).map_or(0, |d| d.window_start);
-                (time, entry.map(|entry| (entry.window_start, entry.value)))
+            .filter_map(|(stored_key, value)| {
+                let decoded = window_key::decode(&stored_key, false)?;
+                let time = decoded.window_start;
+                let wanted = decoded.key == key && time >= time_from && time <= time_to;
+                wanted.then(|| (time, value.map(|value| (time, value))))
             })
             .collect();
         Ok(Box::new(MergeIter::new(
             cached,
             store,
-            |(time, _): &(i64, Vec<u8>)| *time,
+            |(time, _): &TimedValue| *time,
             false,
         )))
     }

@@ -12,6 +12,43 @@
 //!   change-logging stores that mirror every write to a [`ChangelogSink`];
 //! * restoration from changelog records (`restore_batch`) and the
 //!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
+//!
+//! # Layering
+//!
+//! As in Kafka Streams, a store is a stack of layers, outermost first: the
+//! runtime's typed ("metered") facade, caching, change-logging, then the
+//! RocksDB or in-memory store. A cache flush therefore writes down through the
+//! change-logging layer, so only deduplicated updates reach the changelog.
+//! Restoration goes the other way: changelog records are fed to the outermost
+//! byte store's `restore_batch`, which every layer passes down unlogged.
+//!
+//! ```
+//! use std::rc::Rc;
+//! use streams_state::{CachingKeyValueStore, ChangeLoggingKeyValueStore, KeyValueStore,
+//!     RecordingChangelogSink, RocksDbKeyValueStore, RocksDbOptions, StateStore, ThreadCache};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let changelog = Rc::new(RecordingChangelogSink::default());
+//! let thread_cache = ThreadCache::new(10 * 1024 * 1024);
+//! let rocksdb = RocksDbKeyValueStore::open("counts", dir.path(), &RocksDbOptions::default())?;
+//! let logged = ChangeLoggingKeyValueStore::new(Box::new(rocksdb), changelog.clone());
+//! let mut store: Box<dyn KeyValueStore> =
+//!     Box::new(CachingKeyValueStore::new(Box::new(logged), thread_cache));
+//!
+//! store.put(b"word", b"1")?;
+//! store.put(b"word", b"2")?;
+//! store.flush()?; // one changelog record, not two
+//! assert_eq!(changelog.records().len(), 1);
+//! store.close()?;
+//!
+//! // Restoring a fresh store from the changelog.
+//! let mut restored = RocksDbKeyValueStore::open("counts", &dir.path().join("replica"),
+//!     &RocksDbOptions::default())?;
+//! let records: Vec<_> = changelog.take().into_iter().map(|r| (r.key, r.value)).collect();
+//! restored.restore_batch(&records)?;
+//! assert_eq!(restored.get(b"word")?, Some(b"2".to_vec()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod caching_key_value;

@@ -560,6 +560,23 @@ mod tests {
     }
 
     #[test]
+    fn a_store_directory_that_is_a_file_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w");
+        std::fs::write(&path, b"not a directory").unwrap();
+        let error =
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &Default::default())
+                .unwrap_err();
+        match error {
+            StateStoreError::Io { store, path: p, .. } => {
+                assert_eq!(store, "w");
+                assert_eq!(p, path);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
     fn rocksdb_segments_reopen_after_restart() {
         let dir = tempfile::tempdir().unwrap();
         let options = RocksDbOptions::default();
