@@ -40,7 +40,7 @@ impl Entries {
         let entry = self.by_key.remove(key)?;
         self.lru.remove(&entry.used);
         let size = entry_size(key, entry.value.as_deref());
-        self.bytes -= size;
+        self.bytes = self.bytes.saturating_sub(size);
         Some((entry, size))
     }
 }
@@ -102,7 +102,7 @@ impl StoreCache {
             },
         );
         entries.lru.insert(now, key.to_vec());
-        entries.bytes += size;
+        entries.bytes = entries.bytes.saturating_add(size);
         self.budget.charge(size);
     }
 
