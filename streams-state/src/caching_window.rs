@@ -368,6 +368,10 @@ impl WindowStore for CachingWindowStore {
         self.inner.retain_duplicates()
     }
 
+    fn last_seqnum(&self) -> u32 {
+        self.inner.last_seqnum()
+    }
+
     /// Writes the records to the wrapped store, dropping any cached windows for
     /// their keys.
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
