@@ -297,7 +297,7 @@ impl Segments {
         Ok(self.segments.range(from..=to).map(|(_, s)| &**s))
     }
 
-    /// Paths of segments, for tests: the live segment ids.
+    /// The ids of the live segments, oldest first.
     #[cfg(test)]
     pub(crate) fn ids(&self) -> Vec<i64> {
         self.segments.keys().copied().collect()
