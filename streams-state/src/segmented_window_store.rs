@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::rocksdb_key_value::validate_store_name;
 use crate::segments::{InMemorySegments, RocksDbSegments, SegmentBackend, Segments};
 use crate::window_key::{self, SEQNUM_SIZE, TIMESTAMP_SIZE};
 use crate::{
@@ -53,6 +54,7 @@ impl std::fmt::Debug for SegmentedWindowStore {
 impl SegmentedWindowStore {
     /// Opens (or creates) a RocksDB-backed window store in `dir/name`, reopening
     /// the segments a previous run left there.
+    /// The name must be legal as for [`RocksDbKeyValueStore::open`](crate::RocksDbKeyValueStore::open).
     pub fn rocksdb(
         name: &str,
         dir: &Path,
@@ -60,6 +62,7 @@ impl SegmentedWindowStore {
         retain_duplicates: bool,
         options: &RocksDbOptions,
     ) -> Result<Self> {
+        validate_store_name(name)?;
         let backend = RocksDbSegments::new(name, dir, options);
         Self::open(name, retention_ms, retain_duplicates, Box::new(backend))
     }

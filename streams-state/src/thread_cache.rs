@@ -76,3 +76,23 @@ impl ThreadCache {
         self.used_bytes() > self.max_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_share_one_budget() {
+        let cache = ThreadCache::new(100);
+        let shared = cache.clone();
+        shared.charge(60);
+        assert_eq!(cache.used_bytes(), 60);
+        assert!(!cache.over_budget());
+        cache.charge(50);
+        assert!(shared.over_budget());
+        shared.resize(200);
+        assert!(!cache.over_budget());
+        cache.release(500);
+        assert_eq!(shared.used_bytes(), 0);
+    }
+}
