@@ -96,8 +96,8 @@ impl SegmentedSessionStore {
         self.segments.check_open()?;
         self.segments.observe(end)?;
         let stored_key = session_key::encode(key, start, end);
-        let Some(segment) = self.segments.segment_for_write(end)? else {
-            tracing::debug!(store = %self.name, start, end, "skipping write to expired session");
+        let Some(segment) = self.segments.segment_for_write(end, value.is_some())? else {
+            tracing::debug!(store = %self.name, start, end, "nothing to write: session expired or absent");
             return Ok(());
         };
         match value {
@@ -229,7 +229,7 @@ impl SessionStore for SegmentedSessionStore {
             }
         }
         for (id, batch) in batches {
-            if let Some(segment) = self.segments.segment_for_write(id * interval)? {
+            if let Some(segment) = self.segments.segment_for_write(id * interval, true)? {
                 segment.restore_batch(&batch)?;
             }
         }

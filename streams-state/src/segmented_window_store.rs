@@ -233,8 +233,11 @@ impl WindowStore for SegmentedWindowStore {
         };
         self.segments.observe(window_start)?;
         let stored_key = window_key::encode(key, window_start, seqnum);
-        let Some(segment) = self.segments.segment_for_write(window_start)? else {
-            tracing::debug!(store = %self.name, window_start, "skipping write to expired window");
+        let Some(segment) = self
+            .segments
+            .segment_for_write(window_start, value.is_some())?
+        else {
+            tracing::debug!(store = %self.name, window_start, "nothing to write: window expired or absent");
             return Ok(());
         };
         match value {
@@ -350,7 +353,7 @@ impl WindowStore for SegmentedWindowStore {
             }
         }
         for (id, batch) in batches {
-            if let Some(segment) = self.segments.segment_for_write(id * interval)? {
+            if let Some(segment) = self.segments.segment_for_write(id * interval, true)? {
                 segment.restore_batch(&batch)?;
             }
         }
@@ -586,6 +589,10 @@ mod tests {
         store.put(b"k", Some(b"3"), 3 * interval).unwrap();
         assert!(!first.exists(), "expired segment directory must be removed");
         assert!(second.is_dir());
+        assert_eq!(store.segments.ids(), vec![1, 3]);
+
+        // Deleting from a window without a segment creates none.
+        store.put(b"k", None, 2 * interval).unwrap();
         assert_eq!(store.segments.ids(), vec![1, 3]);
     }
 

@@ -259,11 +259,12 @@ impl Segments {
         Ok(())
     }
 
-    /// The segment for a record at `time`, created if needed; `None` if the
-    /// record is expired.
+    /// The segment for a record at `time`, created if needed and `create` is
+    /// set; `None` if the record is expired or the segment is missing.
     pub(crate) fn segment_for_write(
         &mut self,
         time: i64,
+        create: bool,
     ) -> Result<Option<&mut Box<dyn KeyValueStore>>> {
         self.check_open()?;
         if self.is_expired(time) {
@@ -272,6 +273,7 @@ impl Segments {
         let id = self.segment_id(time);
         let segment = match self.segments.entry(id) {
             std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::btree_map::Entry::Vacant(_) if !create => return Ok(None),
             std::collections::btree_map::Entry::Vacant(entry) => {
                 entry.insert(self.backend.create(id, self.interval)?)
             }
