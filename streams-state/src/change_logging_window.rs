@@ -9,13 +9,12 @@ use crate::{
 };
 
 /// Wraps a window store and logs every write to a [`ChangelogSink`] under its
-/// [`window_key`] (with a sequence number when duplicates are retained, counted
-/// the same way as the wrapped store counts them). Reads and restoration pass
-/// straight through.
+/// [`window_key`] (with the wrapped store's
+/// [`last_seqnum`](WindowStore::last_seqnum) when duplicates are retained).
+/// Reads and restoration pass straight through.
 pub struct ChangeLoggingWindowStore {
     inner: Box<dyn WindowStore>,
     sink: Rc<dyn ChangelogSink>,
-    seqnum: u32,
 }
 
 impl std::fmt::Debug for ChangeLoggingWindowStore {
@@ -29,11 +28,7 @@ impl std::fmt::Debug for ChangeLoggingWindowStore {
 impl ChangeLoggingWindowStore {
     /// Logs the writes of `inner` to `sink` under the inner store's name.
     pub fn new(inner: Box<dyn WindowStore>, sink: Rc<dyn ChangelogSink>) -> Self {
-        Self {
-            inner,
-            sink,
-            seqnum: 0,
-        }
+        Self { inner, sink }
     }
 }
 
@@ -62,8 +57,7 @@ impl WindowStore for ChangeLoggingWindowStore {
             if value.is_none() {
                 return Ok(());
             }
-            self.seqnum = self.seqnum.wrapping_add(1);
-            Some(self.seqnum)
+            Some(self.inner.last_seqnum())
         } else {
             None
         };
@@ -105,6 +99,10 @@ impl WindowStore for ChangeLoggingWindowStore {
 
     fn retain_duplicates(&self) -> bool {
         self.inner.retain_duplicates()
+    }
+
+    fn last_seqnum(&self) -> u32 {
+        self.inner.last_seqnum()
     }
 
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {

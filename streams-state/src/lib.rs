@@ -12,15 +12,57 @@
 //!   change-logging stores that mirror every write to a [`ChangelogSink`];
 //! * restoration from changelog records (`restore_batch`) and the
 //!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
+//!
+//! # Layering
+//!
+//! As in Kafka Streams, a store is a stack of layers, outermost first: the
+//! runtime's typed ("metered") facade, caching, change-logging, then the
+//! RocksDB or in-memory store. A cache flush therefore writes down through the
+//! change-logging layer, so only deduplicated updates reach the changelog.
+//! Restoration goes the other way: changelog records are fed to the outermost
+//! byte store's `restore_batch`, which every layer passes down unlogged.
+//!
+//! ```
+//! use std::rc::Rc;
+//! use streams_state::{CachingKeyValueStore, ChangeLoggingKeyValueStore, KeyValueStore,
+//!     RecordingChangelogSink, RocksDbKeyValueStore, RocksDbOptions, StateStore, ThreadCache};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let changelog = Rc::new(RecordingChangelogSink::default());
+//! let thread_cache = ThreadCache::new(10 * 1024 * 1024);
+//! let rocksdb = RocksDbKeyValueStore::open("counts", dir.path(), &RocksDbOptions::default())?;
+//! let logged = ChangeLoggingKeyValueStore::new(Box::new(rocksdb), changelog.clone());
+//! let mut store: Box<dyn KeyValueStore> =
+//!     Box::new(CachingKeyValueStore::new(Box::new(logged), thread_cache));
+//!
+//! store.put(b"word", b"1")?;
+//! store.put(b"word", b"2")?;
+//! store.flush()?; // one changelog record, not two
+//! assert_eq!(changelog.records().len(), 1);
+//! store.close()?;
+//!
+//! // Restoring a fresh store from the changelog.
+//! let mut restored = RocksDbKeyValueStore::open("counts", &dir.path().join("replica"),
+//!     &RocksDbOptions::default())?;
+//! let records: Vec<_> = changelog.take().into_iter().map(|r| (r.key, r.value)).collect();
+//! restored.restore_batch(&records)?;
+//! assert_eq!(restored.get(b"word")?, Some(b"2".to_vec()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod caching_key_value;
+mod caching_session;
+mod caching_window;
 mod change_logging_key_value;
 mod change_logging_session;
 mod change_logging_window;
 mod changelog;
+mod checkpoint;
 mod error;
 mod in_memory_key_value;
 mod key_value;
+mod merge_iter;
 mod rocksdb_key_value;
 mod rocksdb_options;
 mod segmented_session_store;
@@ -29,13 +71,19 @@ mod segments;
 mod session;
 pub mod session_key;
 mod store;
+mod store_cache;
+mod thread_cache;
 mod window;
 pub mod window_key;
 
+pub use caching_key_value::{CachingKeyValueStore, FlushListener};
+pub use caching_session::{CachingSessionStore, SessionFlushListener};
+pub use caching_window::{CachingWindowStore, WindowFlushListener};
 pub use change_logging_key_value::ChangeLoggingKeyValueStore;
 pub use change_logging_session::ChangeLoggingSessionStore;
 pub use change_logging_window::ChangeLoggingWindowStore;
 pub use changelog::{ChangelogRecord, ChangelogSink, RecordingChangelogSink};
+pub use checkpoint::{CHECKPOINT_VERSION, OffsetCheckpoint, TopicPartition};
 pub use error::{Result, StateStoreError};
 pub use in_memory_key_value::InMemoryKeyValueStore;
 pub use key_value::{KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate};
@@ -45,4 +93,5 @@ pub use segmented_session_store::SegmentedSessionStore;
 pub use segmented_window_store::SegmentedWindowStore;
 pub use session::{SessionEntry, SessionIter, SessionStore};
 pub use store::StateStore;
+pub use thread_cache::{ENTRY_OVERHEAD_BYTES, ThreadCache};
 pub use window::{WindowIter, WindowStore, WindowedEntry, WindowedIter};

@@ -48,6 +48,9 @@ impl std::fmt::Debug for RocksDbKeyValueStore {
 impl RocksDbKeyValueStore {
     /// Opens (creating if needed) the store `name` in the directory `dir/name`.
     ///
+    /// The name must be a legal Kafka topic name part (`[a-zA-Z0-9._-]`, at
+    /// most 249 characters, not `.` or `..`), as it also names the changelog
+    /// topic; otherwise this fails with [`StateStoreError::InvalidArgument`].
     /// Fails with [`StateStoreError::Io`] if the directory cannot be created and
     /// with [`StateStoreError::Open`] if RocksDB cannot open it; both name the
     /// store and the path.
@@ -57,6 +60,7 @@ impl RocksDbKeyValueStore {
 
     /// Opens with prepared RocksDB options (shared block cache for segments).
     pub(crate) fn open_with(name: &str, dir: &Path, options: &Options) -> Result<Self> {
+        validate_store_name(name)?;
         let path = dir.join(name);
         std::fs::create_dir_all(&path).map_err(|source| StateStoreError::Io {
             store: name.to_owned(),
@@ -132,6 +136,23 @@ impl RocksDbKeyValueStore {
                 .take_while(move |entry| entry.as_ref().map_or(true, |(key, _)| keep(key))),
         ))
     }
+}
+
+/// Checks that `name` can name a directory and a changelog topic.
+pub(crate) fn validate_store_name(name: &str) -> Result<()> {
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty()
+        || name.len() > 249
+        || name == "."
+        || name == ".."
+        || !name.chars().all(legal)
+    {
+        return Err(StateStoreError::invalid(
+            name,
+            "store names must be 1 to 249 characters of [a-zA-Z0-9._-], not `.` or `..`",
+        ));
+    }
+    Ok(())
 }
 
 impl StateStore for RocksDbKeyValueStore {
@@ -290,6 +311,29 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("kv"), "{message}");
         assert!(message.contains(&file.display().to_string()), "{message}");
+    }
+
+    #[test]
+    fn rejects_names_that_are_not_legal_directory_and_topic_names() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "",
+            ".",
+            "..",
+            "../escape",
+            "a/b",
+            "with space",
+            &"x".repeat(250),
+        ] {
+            assert!(
+                matches!(
+                    RocksDbKeyValueStore::open(name, dir.path(), &Default::default()),
+                    Err(StateStoreError::InvalidArgument { .. })
+                ),
+                "{name:?}"
+            );
+        }
+        assert!(RocksDbKeyValueStore::open("Ok-name_1.x", dir.path(), &Default::default()).is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::rocksdb_key_value::validate_store_name;
 use crate::segments::{InMemorySegments, RocksDbSegments, SegmentBackend, Segments};
 use crate::session_key;
 use crate::{
@@ -49,12 +50,14 @@ impl std::fmt::Debug for SegmentedSessionStore {
 impl SegmentedSessionStore {
     /// Opens (or creates) a RocksDB-backed session store in `dir/name`,
     /// reopening the segments a previous run left there.
+    /// The name must be legal as for [`RocksDbKeyValueStore::open`](crate::RocksDbKeyValueStore::open).
     pub fn rocksdb(
         name: &str,
         dir: &Path,
         retention_ms: i64,
         options: &RocksDbOptions,
     ) -> Result<Self> {
+        validate_store_name(name)?;
         let backend = RocksDbSegments::new(name, dir, options);
         Self::open(name, retention_ms, Box::new(backend))
     }
@@ -93,8 +96,8 @@ impl SegmentedSessionStore {
         self.segments.check_open()?;
         self.segments.observe(end)?;
         let stored_key = session_key::encode(key, start, end);
-        let Some(segment) = self.segments.segment_for_write(end)? else {
-            tracing::debug!(store = %self.name, start, end, "skipping write to expired session");
+        let Some(segment) = self.segments.segment_for_write(end, value.is_some())? else {
+            tracing::debug!(store = %self.name, start, end, "nothing to write: session expired or absent");
             return Ok(());
         };
         match value {
@@ -226,7 +229,7 @@ impl SessionStore for SegmentedSessionStore {
             }
         }
         for (id, batch) in batches {
-            if let Some(segment) = self.segments.segment_for_write(id * interval)? {
+            if let Some(segment) = self.segments.segment_for_write(id * interval, true)? {
                 segment.restore_batch(&batch)?;
             }
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::rocksdb_key_value::validate_store_name;
 use crate::segments::{InMemorySegments, RocksDbSegments, SegmentBackend, Segments};
 use crate::window_key::{self, SEQNUM_SIZE, TIMESTAMP_SIZE};
 use crate::{
@@ -53,6 +54,7 @@ impl std::fmt::Debug for SegmentedWindowStore {
 impl SegmentedWindowStore {
     /// Opens (or creates) a RocksDB-backed window store in `dir/name`, reopening
     /// the segments a previous run left there.
+    /// The name must be legal as for [`RocksDbKeyValueStore::open`](crate::RocksDbKeyValueStore::open).
     pub fn rocksdb(
         name: &str,
         dir: &Path,
@@ -60,6 +62,7 @@ impl SegmentedWindowStore {
         retain_duplicates: bool,
         options: &RocksDbOptions,
     ) -> Result<Self> {
+        validate_store_name(name)?;
         let backend = RocksDbSegments::new(name, dir, options);
         Self::open(name, retention_ms, retain_duplicates, Box::new(backend))
     }
@@ -76,12 +79,32 @@ impl SegmentedWindowStore {
         retain_duplicates: bool,
         backend: Box<dyn SegmentBackend>,
     ) -> Result<Self> {
-        Ok(Self {
+        let mut store = Self {
             name: name.to_owned(),
             retain_duplicates,
             seqnum: 0,
             segments: Segments::open(name, retention_ms, backend)?,
-        })
+        };
+        if retain_duplicates {
+            store.seqnum = store.max_stored_seqnum()?;
+        }
+        Ok(store)
+    }
+
+    /// The largest sequence number stored, so that duplicates written after a
+    /// restart never overwrite earlier ones. Scans the (short-lived) segments of
+    /// a duplicate-retaining store once, at open.
+    fn max_stored_seqnum(&self) -> Result<u32> {
+        let mut max = 0;
+        for segment in self.segments.between(0, i64::MAX)? {
+            for entry in segment.all()? {
+                let (stored_key, _) = entry?;
+                if let Some(seqnum) = window_key::decode(&stored_key, true).and_then(|k| k.seqnum) {
+                    max = max.max(seqnum);
+                }
+            }
+        }
+        Ok(max)
     }
 
     /// Length of a segment in ms: `max(retention / 2, 60_000)`.
@@ -210,8 +233,11 @@ impl WindowStore for SegmentedWindowStore {
         };
         self.segments.observe(window_start)?;
         let stored_key = window_key::encode(key, window_start, seqnum);
-        let Some(segment) = self.segments.segment_for_write(window_start)? else {
-            tracing::debug!(store = %self.name, window_start, "skipping write to expired window");
+        let Some(segment) = self
+            .segments
+            .segment_for_write(window_start, value.is_some())?
+        else {
+            tracing::debug!(store = %self.name, window_start, "nothing to write: window expired or absent");
             return Ok(());
         };
         match value {
@@ -290,6 +316,10 @@ impl WindowStore for SegmentedWindowStore {
         self.retain_duplicates
     }
 
+    fn last_seqnum(&self) -> u32 {
+        self.seqnum
+    }
+
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
         self.segments.check_open()?;
         let mut times = Vec::with_capacity(records.len());
@@ -305,6 +335,9 @@ impl WindowStore for SegmentedWindowStore {
                     )
                 })?;
             times.push(decoded.window_start);
+            if let Some(seqnum) = decoded.seqnum {
+                self.seqnum = self.seqnum.max(seqnum);
+            }
         }
         if let Some(max) = times.iter().max() {
             self.segments.observe(*max)?;
@@ -320,7 +353,7 @@ impl WindowStore for SegmentedWindowStore {
             }
         }
         for (id, batch) in batches {
-            if let Some(segment) = self.segments.segment_for_write(id * interval)? {
+            if let Some(segment) = self.segments.segment_for_write(id * interval, true)? {
                 segment.restore_batch(&batch)?;
             }
         }
@@ -557,6 +590,58 @@ mod tests {
         assert!(!first.exists(), "expired segment directory must be removed");
         assert!(second.is_dir());
         assert_eq!(store.segments.ids(), vec![1, 3]);
+
+        // Deleting from a window without a segment creates none.
+        store.put(b"k", None, 2 * interval).unwrap();
+        assert_eq!(store.segments.ids(), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_store_directory_that_is_a_file_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w");
+        std::fs::write(&path, b"not a directory").unwrap();
+        let error =
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &Default::default())
+                .unwrap_err();
+        match error {
+            StateStoreError::Io { store, path: p, .. } => {
+                assert_eq!(store, "w");
+                assert_eq!(p, path);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicates_written_after_a_restart_or_restore_do_not_overwrite_earlier_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = RocksDbOptions::default();
+        let mut store =
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, true, &options).unwrap();
+        store.put(b"k", Some(b"1"), 5).unwrap();
+        store.put(b"k", Some(b"2"), 5).unwrap();
+        assert_eq!(store.last_seqnum(), 2);
+        store.close().unwrap();
+
+        let mut store =
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, true, &options).unwrap();
+        assert_eq!(store.last_seqnum(), 2);
+        store.put(b"k", Some(b"3"), 5).unwrap();
+        let values: Vec<Vec<u8>> = store
+            .fetch_range(b"k", 5, 5)
+            .unwrap()
+            .map(|e| e.unwrap().1)
+            .collect();
+        assert_eq!(values, vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
+
+        let mut restored = SegmentedWindowStore::in_memory("w", RETENTION, true).unwrap();
+        restored
+            .restore_batch(&[(window_key::encode(b"k", 5, Some(7)), Some(b"x".to_vec()))])
+            .unwrap();
+        restored.put(b"k", Some(b"y"), 5).unwrap();
+        assert_eq!(restored.last_seqnum(), 8);
+        assert_eq!(restored.fetch_range(b"k", 5, 5).unwrap().count(), 2);
     }
 
     #[test]

@@ -15,6 +15,11 @@ use crate::{KeyValueStore, Result, RocksDbKeyValueStore, RocksDbOptions, StateSt
 /// The smallest segment interval, in milliseconds.
 pub(crate) const MIN_SEGMENT_INTERVAL_MS: i64 = 60_000;
 
+/// The segment interval for a retention period: `max(retention / 2, 60_000)`.
+pub(crate) fn segment_interval(retention: i64) -> i64 {
+    (retention / 2).max(MIN_SEGMENT_INTERVAL_MS)
+}
+
 /// Where segments live: creates, finds and destroys them.
 pub(crate) trait SegmentBackend {
     /// Whether segments survive a restart.
@@ -180,7 +185,7 @@ impl Segments {
                 format!("retention period must be positive, got {retention} ms"),
             ));
         }
-        let interval = (retention / 2).max(MIN_SEGMENT_INTERVAL_MS);
+        let interval = segment_interval(retention);
         let segments: BTreeMap<_, _> = backend.open_existing(interval)?.into_iter().collect();
         let stream_time = segments
             .keys()
@@ -254,11 +259,12 @@ impl Segments {
         Ok(())
     }
 
-    /// The segment for a record at `time`, created if needed; `None` if the
-    /// record is expired.
+    /// The segment for a record at `time`, created if needed and `create` is
+    /// set; `None` if the record is expired or the segment is missing.
     pub(crate) fn segment_for_write(
         &mut self,
         time: i64,
+        create: bool,
     ) -> Result<Option<&mut Box<dyn KeyValueStore>>> {
         self.check_open()?;
         if self.is_expired(time) {
@@ -267,6 +273,7 @@ impl Segments {
         let id = self.segment_id(time);
         let segment = match self.segments.entry(id) {
             std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::btree_map::Entry::Vacant(_) if !create => return Ok(None),
             std::collections::btree_map::Entry::Vacant(entry) => {
                 entry.insert(self.backend.create(id, self.interval)?)
             }
@@ -292,7 +299,7 @@ impl Segments {
         Ok(self.segments.range(from..=to).map(|(_, s)| &**s))
     }
 
-    /// Paths of segments, for tests: the live segment ids.
+    /// The ids of the live segments, oldest first.
     #[cfg(test)]
     pub(crate) fn ids(&self) -> Vec<i64> {
         self.segments.keys().copied().collect()

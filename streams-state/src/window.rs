@@ -76,6 +76,14 @@ pub trait WindowStore: StateStore {
     /// stream-stream joins need).
     fn retain_duplicates(&self) -> bool;
 
+    /// The sequence number under which the last retained duplicate was stored
+    /// (see [`window_key`](crate::window_key)); `0` before any, and always `0`
+    /// for stores that do not retain duplicates. Change-logging layers use it to
+    /// log the exact stored key.
+    fn last_seqnum(&self) -> u32 {
+        0
+    }
+
     /// Applies changelog records whose keys are in the
     /// [binary window-key layout](crate::window_key); `None` deletes.
     /// Expired records are skipped; malformed keys are

@@ -1,0 +1,512 @@
+//! [`CachingKeyValueStore`]: Kafka Streams' record cache in front of a key-value
+//! store, deduplicating writes between flushes.
+
+use std::ops::Bound;
+
+use crate::merge_iter::MergeIter;
+use crate::store_cache::StoreCache;
+use crate::{
+    KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore, StateStoreError,
+    ThreadCache,
+};
+
+/// Called for each dirty entry written to the wrapped store, with the key, the
+/// new value (`None`: deleted) and the value the wrapped store held before.
+/// The runtime forwards these downstream.
+pub type FlushListener = Box<dyn FnMut(&[u8], Option<&[u8]>, Option<&[u8]>)>;
+
+/// Kafka Streams' caching layer over a byte key-value store.
+///
+/// With caching on, writes go to a cache bounded by a shared [`ThreadCache`]
+/// budget; repeated writes to a key between flushes collapse into one. Dirty
+/// entries are written to the wrapped store, and handed to the
+/// [`FlushListener`] (key, new value, old value of the wrapped store), on
+/// [`flush`](StateStore::flush) in write order, and one by one when a write takes
+/// the budget over its limit and this store evicts its least recently used
+/// entries. Reads see the cache first; a read miss is not cached. With caching
+/// off ([`CachingKeyValueStore::disabled`]) every call goes straight to the
+/// wrapped store and the listener is never called: the runtime then forwards
+/// records itself.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use streams_state::{CachingKeyValueStore, InMemoryKeyValueStore, KeyValueStore, StateStore,
+///     ThreadCache};
+///
+/// let forwarded = Rc::new(RefCell::new(Vec::new()));
+/// let sink = forwarded.clone();
+/// let mut store = CachingKeyValueStore::new(
+///     Box::new(InMemoryKeyValueStore::new("counts")),
+///     ThreadCache::new(1024 * 1024),
+/// );
+/// store.set_flush_listener(Box::new(move |key, new, old| {
+///     sink.borrow_mut().push((key.to_vec(), new.map(<[u8]>::to_vec), old.map(<[u8]>::to_vec)));
+/// }));
+/// store.put(b"k", b"1")?;
+/// store.put(b"k", b"2")?;
+/// assert_eq!(store.get(b"k")?, Some(b"2".to_vec()));
+/// store.flush()?;
+/// assert_eq!(*forwarded.borrow(), vec![(b"k".to_vec(), Some(b"2".to_vec()), None)]);
+/// # Ok::<(), streams_state::StateStoreError>(())
+/// ```
+pub struct CachingKeyValueStore {
+    inner: Box<dyn KeyValueStore>,
+    cache: Option<StoreCache>,
+    listener: Option<FlushListener>,
+    open: bool,
+}
+
+impl std::fmt::Debug for CachingKeyValueStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachingKeyValueStore")
+            .field("name", &self.inner.name())
+            .field("caching_enabled", &self.caching_enabled())
+            .finish()
+    }
+}
+
+impl CachingKeyValueStore {
+    /// Caches writes to `inner` within the budget `cache`.
+    pub fn new(inner: Box<dyn KeyValueStore>, cache: ThreadCache) -> Self {
+        Self {
+            inner,
+            cache: Some(StoreCache::new(cache)),
+            listener: None,
+            open: true,
+        }
+    }
+
+    /// Passes every call straight to `inner` (`cache.max.bytes` = 0 or caching
+    /// disabled for the store).
+    pub fn disabled(inner: Box<dyn KeyValueStore>) -> Self {
+        Self {
+            inner,
+            cache: None,
+            listener: None,
+            open: true,
+        }
+    }
+
+    /// Whether writes are cached (and the flush listener used).
+    pub fn caching_enabled(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// Sets the listener receiving dirty entries as they are written down.
+    pub fn set_flush_listener(&mut self, listener: FlushListener) {
+        self.listener = Some(listener);
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.open {
+            Ok(())
+        } else {
+            Err(StateStoreError::closed(self.inner.name()))
+        }
+    }
+
+    /// Writes one dirty entry to the wrapped store and tells the listener.
+    fn write_down(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        let old = self.inner.get(key)?;
+        match value {
+            Some(value) => self.inner.put(key, value)?,
+            None => {
+                if old.is_some() {
+                    self.inner.delete(key)?;
+                }
+            }
+        }
+        if let Some(listener) = self.listener.as_mut()
+            && (value.is_some() || old.is_some())
+        {
+            listener(key, value, old.as_deref());
+        }
+        Ok(())
+    }
+
+    fn cache_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        self.check_open()?;
+        let Some(cache) = &self.cache else {
+            return match value {
+                Some(value) => self.inner.put(key, value),
+                None => self.inner.delete(key).map(drop),
+            };
+        };
+        cache.put(key, value);
+        while let Some(evicted) = self
+            .cache
+            .as_ref()
+            .and_then(StoreCache::evict_if_over_budget)
+        {
+            if evicted.dirty {
+                tracing::trace!(store = %self.inner.name(), "writing down evicted cache entry");
+                self.write_down(&evicted.key, evicted.value.as_deref())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn merged<'a>(
+        &'a self,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        store: KeyValueIter<'a>,
+        reverse: bool,
+        prefix: Option<&[u8]>,
+    ) -> KeyValueIter<'a> {
+        let Some(cache) = &self.cache else {
+            return store;
+        };
+        let mut cached: Vec<(Vec<u8>, Option<KeyValue>)> = cache
+            .snapshot(range)
+            .into_iter()
+            .take_while(|(key, _)| prefix.is_none_or(|prefix| key.starts_with(prefix)))
+            .map(|(key, value)| (key.clone(), value.map(|value| (key, value))))
+            .collect();
+        if reverse {
+            cached.reverse();
+        }
+        Box::new(MergeIter::new(
+            cached,
+            store,
+            |(key, _): &KeyValue| key.clone(),
+            reverse,
+        ))
+    }
+}
+
+impl StateStore for CachingKeyValueStore {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn persistent(&self) -> bool {
+        self.inner.persistent()
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.check_open()?;
+        let dirty = self
+            .cache
+            .as_ref()
+            .map(StoreCache::dirty)
+            .unwrap_or_default();
+        for (key, value) in dirty {
+            self.write_down(&key, value.as_deref())?;
+            if let Some(cache) = &self.cache {
+                cache.mark_clean(&key);
+            }
+        }
+        self.inner.flush()
+    }
+
+    fn close(&mut self) -> Result<()> {
+        if self.open {
+            self.flush()?;
+            self.open = false;
+            if let Some(cache) = &self.cache {
+                cache.clear();
+            }
+        }
+        self.inner.close()
+    }
+}
+
+impl KeyValueStore for CachingKeyValueStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.check_open()?;
+        if let Some(cached) = self.cache.as_ref().and_then(|cache| cache.get(key)) {
+            return Ok(cached);
+        }
+        self.inner.get(key)
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.cache_write(key, Some(value))
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let old = self.get(key)?;
+        self.cache_write(key, None)?;
+        Ok(old)
+    }
+
+    fn put_all(&mut self, entries: &[KeyValueUpdate]) -> Result<()> {
+        for (key, value) in entries {
+            self.cache_write(key, value.as_deref())?;
+        }
+        Ok(())
+    }
+
+    fn range(&self, from: &[u8], to: &[u8]) -> Result<KeyValueIter<'_>> {
+        let store = self.inner.range(from, to)?;
+        if from > to {
+            return Ok(store);
+        }
+        let range = (Bound::Included(from), Bound::Included(to));
+        Ok(self.merged(range, store, false, None))
+    }
+
+    fn reverse_range(&self, from: &[u8], to: &[u8]) -> Result<KeyValueIter<'_>> {
+        let store = self.inner.reverse_range(from, to)?;
+        if from > to {
+            return Ok(store);
+        }
+        let range = (Bound::Included(from), Bound::Included(to));
+        Ok(self.merged(range, store, true, None))
+    }
+
+    fn prefix_scan(&self, prefix: &[u8]) -> Result<KeyValueIter<'_>> {
+        let store = self.inner.prefix_scan(prefix)?;
+        let range = (Bound::Included(prefix), Bound::Unbounded);
+        Ok(self.merged(range, store, false, Some(prefix)))
+    }
+
+    fn all(&self) -> Result<KeyValueIter<'_>> {
+        let store = self.inner.all()?;
+        Ok(self.merged((Bound::Unbounded, Bound::Unbounded), store, false, None))
+    }
+
+    /// The wrapped store's estimate; entries only in the cache are not counted.
+    fn approximate_num_entries(&self) -> Result<u64> {
+        self.inner.approximate_num_entries()
+    }
+
+    /// Writes the records to the wrapped store, dropping any cached entries for
+    /// their keys.
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
+        self.check_open()?;
+        if let Some(cache) = &self.cache {
+            for (key, _) in records {
+                cache.remove(key);
+            }
+        }
+        self.inner.restore_batch(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::ENTRY_OVERHEAD_BYTES;
+    use crate::key_value::contract;
+    use crate::{InMemoryKeyValueStore, RocksDbKeyValueStore};
+
+    type Seen = Rc<RefCell<Vec<(String, Option<String>, Option<String>)>>>;
+
+    fn text(bytes: Option<&[u8]>) -> Option<String> {
+        bytes.map(|b| String::from_utf8(b.to_vec()).unwrap())
+    }
+
+    fn listen(store: &mut CachingKeyValueStore) -> Seen {
+        let seen: Seen = Rc::default();
+        let sink = seen.clone();
+        store.set_flush_listener(Box::new(move |key, new, old| {
+            sink.borrow_mut()
+                .push((text(Some(key)).unwrap(), text(new), text(old)));
+        }));
+        seen
+    }
+
+    fn cached(max_bytes: usize) -> CachingKeyValueStore {
+        CachingKeyValueStore::new(
+            Box::new(InMemoryKeyValueStore::new("kv")),
+            ThreadCache::new(max_bytes),
+        )
+    }
+
+    #[test]
+    fn passes_the_key_value_contract_with_a_large_cache() {
+        contract::run_all(|| Box::new(cached(1 << 20)));
+    }
+
+    #[test]
+    fn passes_the_key_value_contract_with_a_tiny_cache() {
+        contract::run_all(|| Box::new(cached(ENTRY_OVERHEAD_BYTES * 2 + 8)));
+    }
+
+    #[test]
+    fn passes_the_key_value_contract_when_disabled() {
+        contract::run_all(|| {
+            Box::new(CachingKeyValueStore::disabled(Box::new(
+                InMemoryKeyValueStore::new("kv"),
+            )))
+        });
+    }
+
+    #[test]
+    fn passes_the_key_value_contract_over_rocksdb() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = 0;
+        contract::run_all(|| {
+            n += 1;
+            let inner =
+                RocksDbKeyValueStore::open(&format!("kv{n}"), dir.path(), &Default::default())
+                    .unwrap();
+            Box::new(CachingKeyValueStore::new(
+                Box::new(inner),
+                ThreadCache::new(1 << 20),
+            ))
+        });
+    }
+
+    #[test]
+    fn collapses_repeated_writes_and_reports_old_values() {
+        let mut store = cached(1 << 20);
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.put(b"b", b"1").unwrap();
+        store.put(b"a", b"2").unwrap();
+        store.put(b"a", b"3").unwrap();
+        assert!(seen.borrow().is_empty());
+        assert_eq!(store.get(b"a").unwrap(), Some(b"3".to_vec()));
+        store.flush().unwrap();
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                seen_entry("b", Some("1"), None),
+                seen_entry("a", Some("3"), None)
+            ]
+        );
+        seen.borrow_mut().clear();
+
+        store.put(b"a", b"4").unwrap();
+        store.put(b"a", b"5").unwrap();
+        store.delete(b"b").unwrap();
+        store.put(b"c", b"x").unwrap();
+        store.delete(b"c").unwrap();
+        store.flush().unwrap();
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                seen_entry("a", Some("5"), Some("3")),
+                seen_entry("b", None, Some("1"))
+            ],
+            "a key created and deleted between flushes is not forwarded"
+        );
+        seen.borrow_mut().clear();
+        store.flush().unwrap();
+        assert!(
+            seen.borrow().is_empty(),
+            "clean entries are not flushed again"
+        );
+    }
+
+    fn seen_entry(
+        key: &str,
+        new: Option<&str>,
+        old: Option<&str>,
+    ) -> (String, Option<String>, Option<String>) {
+        (key.into(), new.map(Into::into), old.map(Into::into))
+    }
+
+    #[test]
+    fn eviction_under_a_tiny_budget_flushes_the_lru_entry() {
+        let budget = ThreadCache::new(2 * (ENTRY_OVERHEAD_BYTES + 2));
+        let mut store =
+            CachingKeyValueStore::new(Box::new(InMemoryKeyValueStore::new("kv")), budget.clone());
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.put(b"b", b"1").unwrap();
+        assert!(seen.borrow().is_empty());
+        assert_eq!(budget.used_bytes(), 2 * (ENTRY_OVERHEAD_BYTES + 2));
+        // Reading `a` makes `b` the least recently used entry.
+        store.get(b"a").unwrap();
+        store.put(b"c", b"1").unwrap();
+        assert_eq!(*seen.borrow(), vec![seen_entry("b", Some("1"), None)]);
+        assert_eq!(budget.used_bytes(), 2 * (ENTRY_OVERHEAD_BYTES + 2));
+        assert_eq!(store.get(b"b").unwrap(), Some(b"1".to_vec()));
+        drop(store);
+        assert_eq!(
+            budget.used_bytes(),
+            0,
+            "dropping a store releases its budget"
+        );
+    }
+
+    #[test]
+    fn stores_sharing_a_budget_evict_their_own_entries() {
+        let budget = ThreadCache::new(3 * (ENTRY_OVERHEAD_BYTES + 2));
+        let mut first = CachingKeyValueStore::new(
+            Box::new(InMemoryKeyValueStore::new("first")),
+            budget.clone(),
+        );
+        let mut second = CachingKeyValueStore::new(
+            Box::new(InMemoryKeyValueStore::new("second")),
+            budget.clone(),
+        );
+        let first_seen = listen(&mut first);
+        let second_seen = listen(&mut second);
+        first.put(b"a", b"1").unwrap();
+        first.put(b"b", b"1").unwrap();
+        second.put(b"x", b"1").unwrap();
+        second.put(b"y", b"1").unwrap();
+        assert!(first_seen.borrow().is_empty());
+        assert_eq!(
+            *second_seen.borrow(),
+            vec![seen_entry("x", Some("1"), None)]
+        );
+        assert!(budget.used_bytes() <= budget.max_bytes());
+    }
+
+    #[test]
+    fn caching_off_writes_through_without_the_listener() {
+        let mut store = CachingKeyValueStore::disabled(Box::new(InMemoryKeyValueStore::new("kv")));
+        assert!(!store.caching_enabled());
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.put(b"a", b"2").unwrap();
+        store.flush().unwrap();
+        assert!(seen.borrow().is_empty());
+        assert_eq!(store.get(b"a").unwrap(), Some(b"2".to_vec()));
+    }
+
+    #[test]
+    fn iterators_merge_cache_over_store() {
+        let mut store = cached(1 << 20);
+        store.put(b"a", b"old").unwrap();
+        store.put(b"b", b"old").unwrap();
+        store.put(b"c", b"old").unwrap();
+        store.flush().unwrap();
+        store.put(b"b", b"new").unwrap();
+        store.delete(b"c").unwrap();
+        store.put(b"d", b"new").unwrap();
+        let all: Vec<_> = store.all().unwrap().map(Result::unwrap).collect();
+        assert_eq!(
+            all,
+            vec![
+                (b"a".to_vec(), b"old".to_vec()),
+                (b"b".to_vec(), b"new".to_vec()),
+                (b"d".to_vec(), b"new".to_vec()),
+            ]
+        );
+        let reverse: Vec<_> = store
+            .reverse_range(b"a", b"c")
+            .unwrap()
+            .map(|e| e.unwrap().0)
+            .collect();
+        assert_eq!(reverse, vec![b"b".to_vec(), b"a".to_vec()]);
+    }
+
+    #[test]
+    fn flush_writes_through_a_change_logging_store() {
+        use crate::{ChangeLoggingKeyValueStore, RecordingChangelogSink};
+        let sink = Rc::new(RecordingChangelogSink::default());
+        let logged = ChangeLoggingKeyValueStore::new(
+            Box::new(InMemoryKeyValueStore::new("kv")),
+            sink.clone(),
+        );
+        let mut store = CachingKeyValueStore::new(Box::new(logged), ThreadCache::new(1 << 20));
+        store.put(b"a", b"1").unwrap();
+        store.put(b"a", b"2").unwrap();
+        assert!(sink.records().is_empty());
+        store.flush().unwrap();
+        let records = sink.take();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].value.as_deref(), Some(&b"2"[..]));
+    }
+}

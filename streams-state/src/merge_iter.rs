@@ -1,0 +1,64 @@
+//! [`MergeIter`]: overlays a snapshot of cached entries on a wrapped store's
+//! iterator, for the caching stores.
+
+use std::cmp::Ordering;
+use std::iter::Peekable;
+
+use crate::Result;
+
+/// Merges cached items over stored ones. Both inputs are sorted by the same
+/// order key (descending when `reverse`); on equal order keys the cached item
+/// wins, and a cached `None` (a deletion) hides the stored item.
+pub(crate) struct MergeIter<'a, K: Ord, T> {
+    cache: Peekable<std::vec::IntoIter<(K, Option<T>)>>,
+    store: Peekable<Box<dyn Iterator<Item = Result<T>> + 'a>>,
+    order_key: Box<dyn Fn(&T) -> K + 'a>,
+    reverse: bool,
+}
+
+impl<'a, K: Ord, T> MergeIter<'a, K, T> {
+    /// `cache` must be sorted by order key like `store`.
+    pub(crate) fn new(
+        cache: Vec<(K, Option<T>)>,
+        store: Box<dyn Iterator<Item = Result<T>> + 'a>,
+        order_key: impl Fn(&T) -> K + 'a,
+        reverse: bool,
+    ) -> Self {
+        Self {
+            cache: cache.into_iter().peekable(),
+            store: store.peekable(),
+            order_key: Box::new(order_key),
+            reverse,
+        }
+    }
+}
+
+impl<K: Ord, T> Iterator for MergeIter<'_, K, T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let order = match (self.cache.peek(), self.store.peek()) {
+                (None, _) | (Some(_), Some(Err(_))) => return self.store.next(),
+                (Some(_), None) => None,
+                (Some((cached, _)), Some(Ok(stored))) => {
+                    Some(cached.cmp(&(self.order_key)(stored)))
+                }
+            };
+            let take_cache = match order {
+                None => true,
+                Some(Ordering::Equal) => {
+                    self.store.next();
+                    true
+                }
+                Some(order) => (order == Ordering::Less) != self.reverse,
+            };
+            if !take_cache {
+                return self.store.next();
+            }
+            if let Some((_, Some(item))) = self.cache.next() {
+                return Some(Ok(item));
+            }
+        }
+    }
+}

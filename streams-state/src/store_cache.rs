@@ -1,0 +1,186 @@
+//! [`StoreCache`]: the LRU cache entries of one caching store, charged to the
+//! shared [`ThreadCache`] budget.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use crate::thread_cache::ENTRY_OVERHEAD_BYTES;
+use crate::{KeyValueUpdate, ThreadCache};
+
+#[derive(Debug)]
+struct CacheEntry {
+    value: Option<Vec<u8>>,
+    dirty: bool,
+    /// Position in the LRU order (higher: used more recently).
+    used: u64,
+    /// When the entry was last written, for flushing in write order.
+    written: u64,
+}
+
+fn entry_size(key: &[u8], value: Option<&[u8]>) -> usize {
+    key.len() + value.map_or(0, <[u8]>::len) + ENTRY_OVERHEAD_BYTES
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_key: BTreeMap<Vec<u8>, CacheEntry>,
+    lru: BTreeMap<u64, Vec<u8>>,
+    clock: u64,
+    bytes: usize,
+}
+
+impl Entries {
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Option<(CacheEntry, usize)> {
+        let entry = self.by_key.remove(key)?;
+        self.lru.remove(&entry.used);
+        let size = entry_size(key, entry.value.as_deref());
+        self.bytes = self.bytes.saturating_sub(size);
+        Some((entry, size))
+    }
+}
+
+/// An entry leaving the cache because of eviction.
+pub(crate) struct Evicted {
+    /// The cached (binary) key.
+    pub(crate) key: Vec<u8>,
+    /// The cached value; `None` is a cached deletion.
+    pub(crate) value: Option<Vec<u8>>,
+    /// Whether the entry still has to be written to the wrapped store.
+    pub(crate) dirty: bool,
+}
+
+/// The cache of one store: byte keys to values (`None`: deleted), in LRU order,
+/// each entry charged to the shared budget. Reads take `&self` (the LRU order
+/// lives in a `RefCell`) so that store reads can stay `&self`.
+#[derive(Debug)]
+pub(crate) struct StoreCache {
+    budget: ThreadCache,
+    entries: RefCell<Entries>,
+}
+
+impl StoreCache {
+    pub(crate) fn new(budget: ThreadCache) -> Self {
+        Self {
+            budget,
+            entries: RefCell::default(),
+        }
+    }
+
+    /// The cached value (`Some(None)`: cached deletion), marking it used.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let mut entries = self.entries.borrow_mut();
+        let now = entries.tick();
+        let entry = entries.by_key.get_mut(key)?;
+        let previous = std::mem::replace(&mut entry.used, now);
+        let value = entry.value.clone();
+        entries.lru.remove(&previous);
+        entries.lru.insert(now, key.to_vec());
+        Some(value)
+    }
+
+    /// Stores a dirty value (`None`: deletion) and charges the budget.
+    pub(crate) fn put(&self, key: &[u8], value: Option<&[u8]>) {
+        let mut entries = self.entries.borrow_mut();
+        let now = entries.tick();
+        if let Some((_, size)) = entries.remove(key) {
+            self.budget.release(size);
+        }
+        let size = entry_size(key, value);
+        entries.by_key.insert(
+            key.to_vec(),
+            CacheEntry {
+                value: value.map(<[u8]>::to_vec),
+                dirty: true,
+                used: now,
+                written: now,
+            },
+        );
+        entries.lru.insert(now, key.to_vec());
+        entries.bytes = entries.bytes.saturating_add(size);
+        self.budget.charge(size);
+    }
+
+    /// Drops an entry (dirty or not) and releases its bytes.
+    pub(crate) fn remove(&self, key: &[u8]) {
+        if let Some((_, size)) = self.entries.borrow_mut().remove(key) {
+            self.budget.release(size);
+        }
+    }
+
+    /// Removes the least recently used entry if the shared budget is exceeded.
+    pub(crate) fn evict_if_over_budget(&self) -> Option<Evicted> {
+        if !self.budget.over_budget() {
+            return None;
+        }
+        let mut entries = self.entries.borrow_mut();
+        let (_, key) = entries.lru.pop_first()?;
+        let (entry, size) = entries.remove(&key)?;
+        self.budget.release(size);
+        Some(Evicted {
+            key,
+            value: entry.value,
+            dirty: entry.dirty,
+        })
+    }
+
+    /// Dirty entries in the order they were (last) written.
+    pub(crate) fn dirty(&self) -> Vec<KeyValueUpdate> {
+        let entries = self.entries.borrow();
+        let mut dirty: Vec<(u64, &Vec<u8>, &CacheEntry)> = entries
+            .by_key
+            .iter()
+            .filter(|(_, entry)| entry.dirty)
+            .map(|(key, entry)| (entry.written, key, entry))
+            .collect();
+        dirty.sort_unstable_by_key(|(written, _, _)| *written);
+        dirty
+            .into_iter()
+            .map(|(_, key, entry)| (key.clone(), entry.value.clone()))
+            .collect()
+    }
+
+    /// Records that a dirty entry was written down: it becomes clean, and a
+    /// cached deletion is dropped altogether.
+    pub(crate) fn mark_clean(&self, key: &[u8]) {
+        let mut entries = self.entries.borrow_mut();
+        let is_deletion = match entries.by_key.get_mut(key) {
+            Some(entry) => {
+                entry.dirty = false;
+                entry.value.is_none()
+            }
+            None => false,
+        };
+        if is_deletion && let Some((_, size)) = entries.remove(key) {
+            self.budget.release(size);
+        }
+    }
+
+    /// A copy of the cached entries with keys in `range`, in key order.
+    pub(crate) fn snapshot(&self, range: (Bound<&[u8]>, Bound<&[u8]>)) -> Vec<KeyValueUpdate> {
+        self.entries
+            .borrow()
+            .by_key
+            .range::<[u8], _>(range)
+            .map(|(key, entry)| (key.clone(), entry.value.clone()))
+            .collect()
+    }
+
+    /// Drops every entry and releases its bytes.
+    pub(crate) fn clear(&self) {
+        let mut entries = self.entries.borrow_mut();
+        self.budget.release(entries.bytes);
+        *entries = Entries::default();
+    }
+}
+
+impl Drop for StoreCache {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
