@@ -79,6 +79,10 @@ pub enum StreamsError {
         source: BoxError,
     },
 
+    /// A state store failed.
+    #[error(transparent)]
+    Store(#[from] streams_state::StateStoreError),
+
     /// The state directory cannot be used.
     #[error("cannot use the state directory {}: {source}", path.display())]
     StateDirectory {

@@ -1,9 +1,13 @@
 //! `StreamsBuilder`: where a DSL application starts.
 
-use crate::{Consumed, Data, KStream};
+use crate::operators::TableSource;
+use crate::{Consumed, Data, KStream, KTable, Materialized, StoreType};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use streams_core::serde::Serde;
+use streams_core::serde::{OptionSerde, SerdeRef};
+use streams_core::state::KeyValueStoreBuilder;
 use streams_core::state::StoreBuilder;
 use streams_core::topology::{TopicRef, Topology, TopologyBuilder, TopologyError};
 
@@ -72,6 +76,76 @@ impl StreamsBuilder {
             consumed.key_serde,
             consumed.value_serde,
             false,
+        )
+    }
+
+    /// A table of the latest value per key of `topic` (a null value deletes its
+    /// key), materialized in a store so it can be joined, aggregated and queried.
+    pub fn table<K: Data, V: Data>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        let mut topology = self.topology.borrow_mut();
+        let source_name = consumed
+            .name
+            .clone()
+            .unwrap_or_else(|| topology.generate_name("KSTREAM-SOURCE"));
+        let value_serde: Option<SerdeRef<Option<V>>> = consumed
+            .value_serde
+            .clone()
+            .map(|inner| Arc::new(OptionSerde::new(inner)) as SerdeRef<Option<V>>);
+        let source = topology.add_source::<K, Option<V>>(
+            source_name,
+            vec![TopicRef::External(topic.to_string())],
+            consumed.key_serde.clone(),
+            value_serde,
+        );
+        let store = materialized
+            .name
+            .clone()
+            .unwrap_or_else(|| topology.generate_name(&format!("{topic}-STATE-STORE")));
+        let mut store_builder = match materialized.store_type {
+            StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(store.clone()),
+            StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(store.clone()),
+        }
+        .with_serdes(
+            materialized
+                .key_serde
+                .clone()
+                .or(consumed.key_serde.clone()),
+            materialized
+                .value_serde
+                .clone()
+                .or(consumed.value_serde.clone()),
+        )
+        .with_caching(materialized.caching);
+        if materialized.logging {
+            for (key, value) in &materialized.changelog_configs {
+                store_builder = store_builder.with_changelog_config(key, value);
+            }
+        } else {
+            store_builder = store_builder.with_logging_disabled();
+        }
+        topology.add_state_store(store_builder);
+        let name = topology.generate_name("KTABLE-SOURCE");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = topology.add_processor(
+            name,
+            move || TableSource {
+                store: store_name.clone(),
+            },
+            &[source],
+        );
+        topology.connect_store(&store, node);
+        drop(topology);
+        KTable::new(
+            self.topology.clone(),
+            node,
+            Some(store),
+            materialized.key_serde.or(consumed.key_serde),
+            materialized.value_serde.or(consumed.value_serde),
         )
     }
 

@@ -3,7 +3,7 @@
 use crate::operators::{
     Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, SelectKey,
 };
-use crate::{BranchedKStream, Data, Produced, Repartitioned};
+use crate::{BranchedKStream, Data, KGroupedStream, Produced, Repartitioned};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -52,6 +52,31 @@ impl<K: Data, V: Data> KStream<K, V> {
             value_serde,
             key_changed,
         }
+    }
+
+    pub(crate) fn topology(&self) -> &Rc<RefCell<TopologyBuilder>> {
+        &self.topology
+    }
+
+    pub(crate) fn node(&self) -> NodeRef<K, V> {
+        self.node
+    }
+
+    pub(crate) fn key_serde(&self) -> Option<SerdeRef<K>> {
+        self.key_serde.clone()
+    }
+
+    /// Groups records by their current key for an aggregation.
+    pub fn group_by_key(&self) -> KGroupedStream<K, V> {
+        KGroupedStream::new(self.clone())
+    }
+
+    /// Groups records by a new key for an aggregation (which then repartitions).
+    pub fn group_by<K2: Data, F>(&self, selector: F) -> KGroupedStream<K2, V>
+    where
+        F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    {
+        KGroupedStream::new(self.select_key(selector))
     }
 
     /// The name of the node this stream comes out of.

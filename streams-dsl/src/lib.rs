@@ -25,16 +25,23 @@
 mod branched;
 mod builder;
 mod consumed;
+mod grouped;
 mod kstream;
+mod ktable;
+mod materialized;
 mod operators;
 pub mod prelude;
 mod produced;
 mod repartitioned;
+pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
 pub use builder::StreamsBuilder;
 pub use consumed::Consumed;
+pub use grouped::{KGroupedStream, KGroupedTable};
 pub use kstream::KStream;
+pub use ktable::KTable;
+pub use materialized::{Materialized, StoreType};
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
 

@@ -1,7 +1,8 @@
 //! The one import an application needs: `use streams_dsl::prelude::*;`.
 
 pub use crate::{
-    BranchedKStream, Branches, Consumed, Data, KStream, Produced, Repartitioned, StreamsBuilder,
+    BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
+    Materialized, Produced, Repartitioned, StoreType, StreamsBuilder,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;
@@ -9,11 +10,12 @@ pub use streams_core::processor::{
     FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
     PunctuationType, PunctuatorId,
 };
-pub use streams_core::record::{Headers, Record};
+pub use streams_core::record::{Change, Headers, Record, Window, Windowed};
 pub use streams_core::serde::{
     BincodeSerde, BytesSerde, F64Serde, I32Serde, I64Serde, JsonSerde, OptionSerde, ProtobufSerde,
-    Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde,
+    Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
+pub use streams_core::state::{KeyValueStoreBuilder, TimestampedKeyValueStore, ValueAndTimestamp};
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,
 };

@@ -98,6 +98,25 @@ impl CachingKeyValueStore {
         self.listener = Some(listener);
     }
 
+    /// Writes every dirty cache entry down to the wrapped store (telling the flush
+    /// listener) without flushing the wrapped store itself: what a commit does
+    /// before it makes the store durable, and all a test driver's commit needs.
+    pub fn flush_cache(&mut self) -> Result<()> {
+        self.check_open()?;
+        let dirty = self
+            .cache
+            .as_ref()
+            .map(StoreCache::dirty)
+            .unwrap_or_default();
+        for (key, value) in dirty {
+            self.write_down(&key, value.as_deref())?;
+            if let Some(cache) = &self.cache {
+                cache.mark_clean(&key);
+            }
+        }
+        Ok(())
+    }
+
     fn check_open(&self) -> Result<()> {
         if self.open {
             Ok(())
@@ -185,18 +204,7 @@ impl StateStore for CachingKeyValueStore {
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.check_open()?;
-        let dirty = self
-            .cache
-            .as_ref()
-            .map(StoreCache::dirty)
-            .unwrap_or_default();
-        for (key, value) in dirty {
-            self.write_down(&key, value.as_deref())?;
-            if let Some(cache) = &self.cache {
-                cache.mark_clean(&key);
-            }
-        }
+        self.flush_cache()?;
         self.inner.flush()
     }
 

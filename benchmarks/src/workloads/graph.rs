@@ -43,6 +43,7 @@ pub fn stateless_chain() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         wall_clock_ms: 0,
         deserialization_handler: Default::default(),
         state_dir: std::env::temp_dir().join("rstreams-bench-graph"),
+        cache: streams_state::ThreadCache::new(0),
     };
     let mut task = StreamTask::new(
         &topology,

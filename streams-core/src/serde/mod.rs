@@ -5,6 +5,7 @@
 //! `Option<T>` maps `None` to Kafka's null (a tombstone for values).
 
 mod bincode;
+mod change;
 mod error;
 mod json;
 mod option;
@@ -14,6 +15,7 @@ mod registry;
 mod windowed;
 
 pub use self::bincode::BincodeSerde;
+pub use change::ChangeSerde;
 pub use error::SerdeError;
 pub use json::JsonSerde;
 pub use option::OptionSerde;

@@ -26,7 +26,12 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct SerdeRegistry {
     by_type: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    derived: HashMap<TypeId, Arc<DeriveSerde>>,
 }
+
+/// Builds the serde of a wrapper type from the registry (for example
+/// `Change<V>` from the serde of `V`); yields a boxed `SerdeRef<T>`.
+type DeriveSerde = dyn Fn(&SerdeRegistry) -> Option<Box<dyn Any>> + Send + Sync;
 
 impl SerdeRegistry {
     /// A registry with no serdes.
@@ -62,12 +67,38 @@ impl SerdeRegistry {
         self
     }
 
-    /// The default serde for `T`, if one is registered.
+    /// Makes the serde of `T` derive from the serde of `U` whenever `T` has none
+    /// of its own (for example `Windowed<K>` from `K`), looked up when needed, so
+    /// serdes registered later still count.
+    pub fn derive<T: 'static, U: 'static>(
+        &mut self,
+        wrap: fn(SerdeRef<U>) -> SerdeRef<T>,
+    ) -> &mut Self {
+        self.derived.insert(
+            TypeId::of::<T>(),
+            Arc::new(move |registry: &SerdeRegistry| {
+                registry
+                    .get::<U>()
+                    .map(|inner| Box::new(wrap(inner)) as Box<dyn Any>)
+            }),
+        );
+        self
+    }
+
+    /// The default serde for `T`, if one is registered or derivable.
     pub fn get<T: 'static>(&self) -> Option<SerdeRef<T>> {
-        self.by_type
+        let direct = self
+            .by_type
             .get(&TypeId::of::<T>())
             .and_then(|any| any.downcast_ref::<SerdeRef<T>>())
-            .cloned()
+            .cloned();
+        direct.or_else(|| {
+            let derive = self.derived.get(&TypeId::of::<T>())?;
+            derive(self)?
+                .downcast::<SerdeRef<T>>()
+                .ok()
+                .map(|boxed| *boxed)
+        })
     }
 }
 

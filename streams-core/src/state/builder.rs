@@ -1,12 +1,16 @@
 //! Declaring stores: a builder per store, opened once per task.
 
 use crate::error::StreamsError;
+use crate::serde::SerdeRegistry;
 use crate::task::TaskId;
+use crate::topology::TopologyError;
 use std::any::Any;
 use std::path::Path;
+use std::rc::Rc;
+use streams_state::{ChangelogSink, ThreadCache};
 
 /// What a task needs to open its instance of a store.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct StoreInit<'a> {
     /// The task opening it.
     pub task_id: TaskId,
@@ -15,6 +19,11 @@ pub struct StoreInit<'a> {
     pub task_dir: &'a Path,
     /// The application id.
     pub application_id: &'a str,
+    /// Where a logged store mirrors its writes; the task sends them to the
+    /// store's changelog topic, in the task's partition.
+    pub changelog: Rc<dyn ChangelogSink>,
+    /// The thread's write cache (`cache.max.bytes`), shared by its caching stores.
+    pub cache: ThreadCache,
 }
 
 /// How a store's changes are logged: to `<application.id>-<store>-changelog`.
@@ -36,6 +45,13 @@ pub trait StoreBuilder: Send + Sync {
 
     /// How it is logged, or `None` when logging is off.
     fn changelog(&self) -> Option<ChangelogSpec>;
+
+    /// Fills in serdes not given explicitly from the topology's defaults; called
+    /// once by `build()`, which reports a missing serde as a topology error.
+    fn resolve_serdes(&mut self, serdes: &SerdeRegistry) -> Result<(), TopologyError> {
+        let _ = serdes;
+        Ok(())
+    }
 
     /// Opens the store for one task.
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError>;

@@ -3,7 +3,11 @@
 //! life cycle every opened store offers ([`TaskStore`]).
 
 mod builder;
+mod key_value_builder;
 mod registry;
+mod timestamped_key_value;
 
 pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
+pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
+pub use timestamped_key_value::{TimestampedKeyValueStore, ValueAndTimestamp};

@@ -46,6 +46,14 @@ impl TaskStores {
         })
     }
 
+    /// The store `name` as `S`, whichever node uses it.
+    pub(crate) fn find<S: 'static>(&mut self, name: &str) -> Option<&mut S> {
+        self.stores
+            .iter_mut()
+            .find(|s| s.name == name)
+            .and_then(|s| s.store.as_any_mut().downcast_mut::<S>())
+    }
+
     /// Flushes every store.
     pub(crate) fn flush(&mut self) -> Result<(), StreamsError> {
         self.stores.iter_mut().try_for_each(|s| s.store.flush())

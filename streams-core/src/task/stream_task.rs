@@ -9,12 +9,13 @@ use crate::handler::DeserializationHandler;
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
 use crate::state::{StoreInit, TaskStores};
-use crate::topology::{NodeKind, Topology, TopologyError};
+use crate::topology::{NodeKind, Topology, TopologyError, changelog_topic};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
+use streams_state::{RecordingChangelogSink, ThreadCache};
 
 /// How a task is set up.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct TaskConfig {
     /// The application's state directory (`<state.dir>/<application.id>`); a task
     /// with stores keeps them under `<state_dir>/<task id>`.
     pub state_dir: PathBuf,
+    /// The thread's write cache, shared by the caching stores of all its tasks.
+    pub cache: ThreadCache,
 }
 
 /// A typed entry point into one node of a task, for feeding it records directly
@@ -44,6 +47,10 @@ pub struct StreamTask {
     queue: super::partition_group::PartitionGroup,
     ctx: TaskContext,
     deserialization_handler: DeserializationHandler,
+    /// What logged stores wrote since the last drain.
+    changelog: Rc<RecordingChangelogSink>,
+    /// Changelog topic of each store, by store name.
+    changelog_topics: HashMap<String, Arc<str>>,
 }
 
 impl StreamTask {
@@ -100,7 +107,18 @@ impl StreamTask {
                 }
             }
         }
-        let stores = open_stores(topology, subtopology, id, &config)?;
+        let changelog = Rc::new(RecordingChangelogSink::default());
+        let stores = open_stores(topology, subtopology, id, &config, &changelog)?;
+        let changelog_topics = topology
+            .stores_of(subtopology)
+            .map(|s| {
+                let name = s.builder.name();
+                (
+                    name.to_string(),
+                    Arc::from(changelog_topic(&config.application_id, name)),
+                )
+            })
+            .collect();
         let nodes = global_nodes
             .iter()
             .zip(&created)
@@ -123,6 +141,8 @@ impl StreamTask {
                 stores,
             },
             deserialization_handler: config.deserialization_handler,
+            changelog,
+            changelog_topics,
         };
         for (_, node) in &task.nodes {
             node.borrow_mut()
@@ -202,6 +222,7 @@ impl StreamTask {
                 return Err(error.into_streams_error(Some(record.metadata)));
             }
         }
+        self.send_changelog()?;
         self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
     }
 
@@ -275,6 +296,39 @@ impl StreamTask {
                 .punctuate(punctuator, now, &mut self.ctx)
                 .map_err(|e| e.into_streams_error(None))?;
             self.ctx.metrics.punctuations += 1;
+            self.send_changelog()?;
+        }
+        Ok(())
+    }
+
+    /// Sends what logged stores wrote to their changelog topics, in this task's
+    /// partition, stamped with the task's stream time.
+    fn send_changelog(&mut self) -> Result<(), StreamsError> {
+        let written = self.changelog.take();
+        if written.is_empty() {
+            return Ok(());
+        }
+        let timestamp = self.ctx.stream_time().unwrap_or(0).max(0);
+        for record in written {
+            let topic = self
+                .changelog_topics
+                .get(&record.store)
+                .cloned()
+                .ok_or_else(|| {
+                    TopologyError::Internal(format!(
+                        "store '{}' logged a write but has no changelog topic",
+                        record.store
+                    ))
+                })?;
+            self.ctx.collector.send(ProducedRecord {
+                topic,
+                partition: Some(self.ctx.task_id.partition),
+                key: Some(record.key),
+                value: record.value,
+                timestamp,
+                headers: Default::default(),
+            })?;
+            self.ctx.metrics.produced_records += 1;
         }
         Ok(())
     }
@@ -328,6 +382,7 @@ impl StreamTask {
             .borrow_mut()
             .process(record, &mut self.ctx)
             .map_err(|e| e.into_streams_error(None))?;
+        self.send_changelog()?;
         self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
     }
 
@@ -335,12 +390,26 @@ impl StreamTask {
     /// and forward what it buffers (caches), then flushes every state store. The
     /// commit path calls this before flushing the producer and committing offsets.
     pub fn flush(&mut self) -> Result<(), StreamsError> {
+        self.flush_caches()?;
+        self.ctx.stores.flush()
+    }
+
+    /// Lets every processor, in topological order, write down and forward what it
+    /// buffers, and sends the resulting changelog records; stores are not made
+    /// durable (the test driver commits this way after every record).
+    pub fn flush_caches(&mut self) -> Result<(), StreamsError> {
         for (_, node) in &self.nodes {
             node.borrow_mut()
                 .flush(&mut self.ctx)
                 .map_err(|e| e.into_streams_error(None))?;
         }
-        self.ctx.stores.flush()
+        self.send_changelog()
+    }
+
+    /// This task's instance of the store `name` as `S`, if it has one (for
+    /// inspection by tests and the test driver).
+    pub fn state_store<S: 'static>(&mut self, name: &str) -> Option<&mut S> {
+        self.ctx.stores.find(name)
     }
 
     /// Closes every processor, then every store. The task must not be used afterwards.
@@ -358,6 +427,7 @@ fn open_stores(
     subtopology: &crate::topology::Subtopology,
     id: TaskId,
     config: &TaskConfig,
+    changelog: &Rc<RecordingChangelogSink>,
 ) -> Result<TaskStores, StreamsError> {
     let mut stores = TaskStores::default();
     let task_dir = config.state_dir.join(id.to_string());
@@ -366,6 +436,8 @@ fn open_stores(
             task_id: id,
             task_dir: &task_dir,
             application_id: &config.application_id,
+            changelog: changelog.clone(),
+            cache: config.cache.clone(),
         };
         let local_nodes = store
             .nodes

@@ -15,6 +15,8 @@ pub struct TestDriverConfig {
     /// Streams' test driver does. Default true; turn it off and call
     /// `TopologyTestDriver::commit` to see what caching collapses between commits.
     pub commit_after_each_record: bool,
+    /// Bytes of the write cache shared by all caching stores. Default 10 MiB.
+    pub cache_max_bytes: usize,
 }
 
 impl Default for TestDriverConfig {
@@ -24,6 +26,7 @@ impl Default for TestDriverConfig {
             wall_clock_start_ms: 0,
             deserialization_handler: DeserializationHandler::default(),
             commit_after_each_record: true,
+            cache_max_bytes: 10 * 1024 * 1024,
         }
     }
 }

@@ -4,6 +4,7 @@ use super::{TestDriverConfig, TestDriverError, TestInputTopic, TestOutputTopic};
 use crate::error::StreamsError;
 use crate::record::{ConsumedRecord, Headers, ProducedRecord, RecordMetadata};
 use crate::serde::SerdeRef;
+use crate::state::{TimestampedKeyValueStore, ValueAndTimestamp};
 use crate::task::{RecordCollector, StreamTask, TaskConfig, TaskId, TaskMetrics};
 use crate::topology::Topology;
 use std::cell::RefCell;
@@ -11,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+use streams_state::ThreadCache;
 
 /// Runs a topology without a broker. Cheap to create; one per test.
 ///
@@ -86,7 +88,7 @@ impl DriverState {
         // Each round can only feed sub-topologies downstream of the flushed ones.
         for _ in 0..=self.tasks.len() {
             for task in &mut self.tasks {
-                task.flush()?;
+                task.flush_caches()?;
             }
             if self.captured.borrow().to_route.is_empty() {
                 return Ok(());
@@ -180,6 +182,7 @@ impl TopologyTestDriver {
                 source: e,
             })?;
         let captured = Rc::new(RefCell::new(Captured::default()));
+        let cache = ThreadCache::new(config.cache_max_bytes);
         let mut tasks = Vec::new();
         for sub in topology.subtopologies() {
             let collector = CapturingCollector {
@@ -197,6 +200,7 @@ impl TopologyTestDriver {
                     wall_clock_ms: config.wall_clock_start_ms,
                     deserialization_handler: config.deserialization_handler.clone(),
                     state_dir: state_dir.path().to_path_buf(),
+                    cache: cache.clone(),
                 },
                 Box::new(collector),
             )?);
@@ -309,6 +313,39 @@ impl TopologyTestDriver {
     /// [`TestDriverConfig::commit_after_each_record`] is off.
     pub fn commit(&self) -> Result<(), StreamsError> {
         self.state.borrow_mut().commit()
+    }
+
+    /// Runs `read` on the state store `name` (of whichever task has it) as its
+    /// concrete type `S`, e.g. `TimestampedKeyValueStore<String, i64>`.
+    pub fn with_state_store<S: 'static, R>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&mut S) -> R,
+    ) -> Result<R, TestDriverError> {
+        let mut state = self.state.borrow_mut();
+        for task in &mut state.tasks {
+            if let Some(store) = task.state_store::<S>(name) {
+                return Ok(read(store));
+            }
+        }
+        Err(TestDriverError::UnknownStore {
+            store: name.to_string(),
+            type_name: std::any::type_name::<S>(),
+        })
+    }
+
+    /// Every entry of the key-value store `name`, with the value's timestamp.
+    pub fn key_value_store_entries<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(K, ValueAndTimestamp<V>)>, TestDriverError> {
+        self.with_state_store(name, |store: &mut TimestampedKeyValueStore<K, V>| {
+            store.all()
+        })?
+        .map_err(|source| TestDriverError::Store {
+            store: name.to_string(),
+            source: Box::new(source),
+        })
     }
 
     /// The mocked wall clock, in milliseconds.

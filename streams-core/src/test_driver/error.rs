@@ -30,6 +30,22 @@ pub enum TestDriverError {
         /// The type.
         type_name: &'static str,
     },
+    /// No task has a store with this name and type.
+    #[error("no state store '{store}' of type {type_name}")]
+    UnknownStore {
+        /// The store name.
+        store: String,
+        /// The requested type.
+        type_name: &'static str,
+    },
+    /// Reading a store failed.
+    #[error("reading state store '{store}' failed: {source}")]
+    Store {
+        /// The store name.
+        store: String,
+        /// Why.
+        source: Box<crate::error::StreamsError>,
+    },
     /// A produced record did not deserialize with the output topic's serdes.
     #[error(
         "record {index} of topic '{topic}': its {part} does not deserialize with {serde}: {source}"

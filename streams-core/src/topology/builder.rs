@@ -86,7 +86,7 @@ struct NodeDef {
 /// ```
 pub struct TopologyBuilder {
     nodes: Vec<NodeDef>,
-    stores: Vec<Arc<dyn StoreBuilder>>,
+    stores: Vec<Box<dyn StoreBuilder>>,
     store_connections: Vec<(String, usize)>,
     serdes: SerdeRegistry,
     generated: usize,
@@ -121,6 +121,11 @@ impl TopologyBuilder {
     /// The default serdes by type.
     pub fn serdes(&self) -> &SerdeRegistry {
         &self.serdes
+    }
+
+    /// The default serdes by type, to register or derive more.
+    pub fn serdes_mut(&mut self) -> &mut SerdeRegistry {
+        &mut self.serdes
     }
 
     /// A fresh deterministic node name, `PREFIX-0000000007` style, numbered in the
@@ -212,7 +217,7 @@ impl TopologyBuilder {
     /// Adds a state store; connect it to the processors that use it with
     /// [`connect_store`](Self::connect_store).
     pub fn add_state_store(&mut self, store: impl StoreBuilder + 'static) {
-        self.stores.push(Arc::new(store));
+        self.stores.push(Box::new(store));
     }
 
     /// Lets a processor reach the store named `store` through its context.
@@ -289,8 +294,10 @@ impl TopologyBuilder {
     /// Checks store names and connections and records each processor's stores.
     fn connect_stores(&mut self) -> Result<Vec<BuiltStore>, TopologyError> {
         let mut stores: Vec<BuiltStore> = Vec::with_capacity(self.stores.len());
-        for builder in &self.stores {
-            let name = builder.name();
+        for mut builder in std::mem::take(&mut self.stores) {
+            builder.resolve_serdes(&self.serdes)?;
+            let name = builder.name().to_string();
+            let name = name.as_str();
             check_topic_name(name).map_err(|reason| TopologyError::InvalidName {
                 name: name.to_string(),
                 reason,
@@ -301,7 +308,7 @@ impl TopologyBuilder {
                 });
             }
             stores.push(BuiltStore {
-                builder: builder.clone(),
+                builder: Arc::from(builder),
                 nodes: Vec::new(),
             });
         }

@@ -1,14 +1,22 @@
 //! The processors behind the stateless DSL operators. Each holds the user's closure
 //! in an `Arc`, so one closure serves every task's instance.
 
+mod aggregate;
 mod branch;
 mod filter;
 mod flat_map;
 mod map;
 mod peek;
+mod table_group_by;
+mod table_ops;
 
+pub(crate) use aggregate::{
+    AggregateStep, StreamAggregate, TableAggregate, TableSource, TableStep,
+};
 pub(crate) use branch::{BranchPredicate, BranchProcessor, PassThrough};
 pub(crate) use filter::Filter;
 pub(crate) use flat_map::{FlatMap, FlatMapValues};
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
+pub(crate) use table_group_by::{RowSelector, TableGroupBy};
+pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};

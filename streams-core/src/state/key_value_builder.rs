@@ -1,0 +1,183 @@
+//! Declares a typed key-value store: RocksDB or in-memory, logged or not.
+
+use super::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore, TimestampedKeyValueStore};
+use crate::error::{RecordPart, StreamsError};
+use crate::serde::{Serde, SerdeRef, SerdeRegistry};
+use crate::topology::TopologyError;
+use std::sync::Arc;
+use streams_state::{
+    CachingKeyValueStore, ChangeLoggingKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
+    RocksDbKeyValueStore, RocksDbOptions,
+};
+
+/// A key-value store of `K` to `V` (with timestamps) for the Processor API or the
+/// DSL: persistent (RocksDB) or in-memory, logged to a compacted changelog topic
+/// unless logging is disabled.
+///
+/// ```
+/// use streams_core::state::KeyValueStoreBuilder;
+/// use streams_core::serde::StringSerde;
+/// let counts = KeyValueStoreBuilder::<String, i64>::persistent("counts")
+///     .with_key_serde(StringSerde)
+///     .with_changelog_config("min.insync.replicas", "2");
+/// ```
+pub struct KeyValueStoreBuilder<K, V> {
+    name: String,
+    persistent: bool,
+    logging: Option<ChangelogSpec>,
+    key_serde: Option<SerdeRef<K>>,
+    value_serde: Option<SerdeRef<V>>,
+    rocksdb: RocksDbOptions,
+    caching: bool,
+}
+
+impl<K, V> KeyValueStoreBuilder<K, V> {
+    fn new(name: impl Into<String>, persistent: bool) -> Self {
+        Self {
+            name: name.into(),
+            persistent,
+            logging: Some(ChangelogSpec {
+                topic_configs: vec![("cleanup.policy".into(), "compact".into())],
+            }),
+            key_serde: None,
+            value_serde: None,
+            rocksdb: RocksDbOptions::default(),
+            caching: false,
+        }
+    }
+
+    /// A RocksDB-backed store.
+    pub fn persistent(name: impl Into<String>) -> Self {
+        Self::new(name, true)
+    }
+
+    /// An in-memory store (restored from its changelog on every start).
+    pub fn in_memory(name: impl Into<String>) -> Self {
+        Self::new(name, false)
+    }
+
+    /// The key serde (default: the topology's default for `K`).
+    pub fn with_key_serde(mut self, serde: impl Serde<K> + 'static) -> Self {
+        self.key_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// The value serde (default: the topology's default for `V`).
+    pub fn with_value_serde(mut self, serde: impl Serde<V> + 'static) -> Self {
+        self.value_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// Shared serdes, as the DSL passes them on.
+    pub fn with_serdes(mut self, key: Option<SerdeRef<K>>, value: Option<SerdeRef<V>>) -> Self {
+        self.key_serde = key.or(self.key_serde);
+        self.value_serde = value.or(self.value_serde);
+        self
+    }
+
+    /// No changelog: the store cannot be restored after a failure or a move.
+    pub fn with_logging_disabled(mut self) -> Self {
+        self.logging = None;
+        self
+    }
+
+    /// Adds a changelog topic config (logging stays on).
+    pub fn with_changelog_config(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        if let Some(spec) = &mut self.logging {
+            spec.topic_configs.push((key.into(), value.into()));
+        }
+        self
+    }
+
+    /// Puts a write cache in front of the store (sharing the thread's
+    /// `cache.max.bytes`): repeated updates of a key between commits are collapsed,
+    /// in the store and in what the owning processor forwards.
+    pub fn with_caching(mut self, enabled: bool) -> Self {
+        self.caching = enabled;
+        self
+    }
+
+    /// RocksDB tuning for a persistent store.
+    pub fn with_rocksdb_options(mut self, options: RocksDbOptions) -> Self {
+        self.rocksdb = options;
+        self
+    }
+}
+
+fn resolve<T: 'static>(
+    slot: &mut Option<SerdeRef<T>>,
+    serdes: &SerdeRegistry,
+    store: &str,
+    part: RecordPart,
+) -> Result<(), TopologyError> {
+    if slot.is_none() {
+        *slot = Some(
+            serdes
+                .get::<T>()
+                .ok_or_else(|| TopologyError::MissingSerde {
+                    node: format!("store {store}"),
+                    topic: format!("'{store}' changelog"),
+                    part,
+                    type_name: std::any::type_name::<T>(),
+                })?,
+        );
+    }
+    Ok(())
+}
+
+impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn changelog(&self) -> Option<ChangelogSpec> {
+        self.logging.clone()
+    }
+
+    fn resolve_serdes(&mut self, serdes: &SerdeRegistry) -> Result<(), TopologyError> {
+        resolve(&mut self.key_serde, serdes, &self.name, RecordPart::Key)?;
+        resolve(&mut self.value_serde, serdes, &self.name, RecordPart::Value)
+    }
+
+    fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
+        let (Some(key_serde), Some(value_serde)) =
+            (self.key_serde.clone(), self.value_serde.clone())
+        else {
+            return Err(TopologyError::Internal(format!(
+                "store '{}' was opened before its serdes were resolved",
+                self.name
+            ))
+            .into());
+        };
+        let mut store: Box<dyn KeyValueStore> = if self.persistent {
+            Box::new(RocksDbKeyValueStore::open(
+                &self.name,
+                init.task_dir,
+                &self.rocksdb,
+            )?)
+        } else {
+            Box::new(InMemoryKeyValueStore::new(self.name.clone()))
+        };
+        if self.logging.is_some() {
+            store = Box::new(ChangeLoggingKeyValueStore::new(
+                store,
+                init.changelog.clone(),
+            ));
+        }
+        let store = if self.caching {
+            CachingKeyValueStore::new(store, init.cache.clone())
+        } else {
+            CachingKeyValueStore::disabled(store)
+        };
+        Ok(Box::new(TimestampedKeyValueStore::new(
+            self.name.clone(),
+            store,
+            key_serde,
+            value_serde,
+        )))
+    }
+}

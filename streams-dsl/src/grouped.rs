@@ -1,0 +1,262 @@
+//! Grouped streams and tables: the step before an aggregation.
+
+use crate::operators::{AggregateStep, StreamAggregate, TableAggregate, TableStep};
+use crate::{Data, KStream, KTable, Materialized, Repartitioned};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use streams_core::record::Change;
+use streams_core::serde::{ChangeSerde, SerdeRef};
+use streams_core::state::KeyValueStoreBuilder;
+use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
+
+/// Declares the store of an aggregation from its `Materialized` and returns its name.
+fn add_store<K: Data, VA: Data>(
+    topology: &mut TopologyBuilder,
+    materialized: &mut Materialized<K, VA>,
+    key_serde: Option<SerdeRef<K>>,
+) -> String {
+    let name = materialized
+        .name
+        .take()
+        .unwrap_or_else(|| topology.generate_name("KSTREAM-AGGREGATE-STATE-STORE"));
+    let mut builder = match materialized.store_type {
+        crate::materialized::StoreType::Persistent => {
+            KeyValueStoreBuilder::<K, VA>::persistent(name.clone())
+        }
+        crate::materialized::StoreType::InMemory => {
+            KeyValueStoreBuilder::<K, VA>::in_memory(name.clone())
+        }
+    }
+    .with_serdes(
+        materialized.key_serde.clone().or(key_serde),
+        materialized.value_serde.clone(),
+    )
+    .with_caching(materialized.caching);
+    if materialized.logging {
+        for (key, value) in &materialized.changelog_configs {
+            builder = builder.with_changelog_config(key, value);
+        }
+    } else {
+        builder = builder.with_logging_disabled();
+    }
+    topology.add_state_store(builder);
+    name
+}
+
+/// A stream grouped by key, ready to aggregate. If an operator upstream changed
+/// keys, the aggregation first repartitions through
+/// `<application.id>-<store>-repartition`.
+pub struct KGroupedStream<K, V> {
+    stream: KStream<K, V>,
+}
+
+impl<K: Data, V: Data> KGroupedStream<K, V> {
+    pub(crate) fn new(stream: KStream<K, V>) -> Self {
+        Self { stream }
+    }
+
+    fn aggregate_with<VA: Data>(
+        &self,
+        step: AggregateStep<K, V, VA>,
+        mut materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA> {
+        let topology = self.stream.topology().clone();
+        let store = add_store(
+            &mut topology.borrow_mut(),
+            &mut materialized,
+            self.stream.key_serde(),
+        );
+        let input = if self.stream.is_key_changed() {
+            self.stream
+                .repartition(Repartitioned::default().named(store.clone()))
+        } else {
+            self.stream.clone()
+        };
+        let mut builder = topology.borrow_mut();
+        let name = builder.generate_name("KSTREAM-AGGREGATE");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = builder.add_processor(
+            name,
+            move || StreamAggregate {
+                store: store_name.clone(),
+                step: step.clone(),
+            },
+            &[input.node()],
+        );
+        builder.connect_store(&store, node);
+        drop(builder);
+        KTable::new(
+            topology,
+            node,
+            Some(store),
+            input.key_serde(),
+            materialized.value_serde,
+        )
+    }
+
+    /// Counts the records of each key.
+    pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        self.aggregate_with(
+            Arc::new(|_, _, count: Option<i64>| count.unwrap_or(0) + 1),
+            materialized,
+        )
+    }
+
+    /// Combines the values of each key with `reducer` (the first value stands as is).
+    pub fn reduce<F>(&self, reducer: F, materialized: Materialized<K, V>) -> KTable<K, V>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        let step: AggregateStep<K, V, V> =
+            Arc::new(move |_, value, aggregate: Option<V>| match aggregate {
+                Some(aggregate) => reducer(aggregate, value),
+                None => value,
+            });
+        self.aggregate_with(step, materialized)
+    }
+
+    /// Folds the values of each key into an aggregate that starts as `initializer()`.
+    pub fn aggregate<VA: Data, I, F>(
+        &self,
+        initializer: I,
+        aggregator: F,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA>
+    where
+        I: Fn() -> VA + Send + Sync + 'static,
+        F: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+    {
+        let step: AggregateStep<K, V, VA> = Arc::new(move |key, value, aggregate: Option<VA>| {
+            aggregator(key, value, aggregate.unwrap_or_else(&initializer))
+        });
+        self.aggregate_with(step, materialized)
+    }
+}
+
+/// A table re-keyed for aggregation: records are `Change`s carrying the row
+/// value to subtract (old) or add (new).
+pub struct KGroupedTable<K, V> {
+    topology: Rc<RefCell<TopologyBuilder>>,
+    node: NodeRef<K, Change<V>>,
+}
+
+impl<K: Data, V: Data> KGroupedTable<K, V> {
+    pub(crate) fn new(topology: Rc<RefCell<TopologyBuilder>>, node: NodeRef<K, Change<V>>) -> Self {
+        Self { topology, node }
+    }
+
+    fn aggregate_with<VA: Data>(
+        &self,
+        add: TableStep<K, V, VA>,
+        subtract: TableStep<K, V, VA>,
+        mut materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA> {
+        let mut builder = self.topology.borrow_mut();
+        let store = add_store(&mut builder, &mut materialized, None);
+        // Rows always move between groups, so the updates always repartition.
+        builder
+            .serdes_mut()
+            .derive::<Change<V>, V>(|inner| Arc::new(ChangeSerde::new(inner)));
+        let topic = TopicRef::Internal(format!("{store}-repartition"));
+        builder.add_sink(
+            format!("{store}-repartition-sink"),
+            SinkTopic::Topic(topic.clone()),
+            None,
+            None,
+            &[self.node],
+        );
+        let source = builder.add_source::<K, Change<V>>(
+            format!("{store}-repartition-source"),
+            vec![topic],
+            None,
+            None,
+        );
+        let name = builder.generate_name("KTABLE-AGGREGATE");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = builder.add_processor(
+            name,
+            move || TableAggregate {
+                store: store_name.clone(),
+                add: add.clone(),
+                subtract: subtract.clone(),
+            },
+            &[source],
+        );
+        builder.connect_store(&store, node);
+        drop(builder);
+        KTable::new(
+            self.topology.clone(),
+            node,
+            Some(store),
+            materialized.key_serde,
+            materialized.value_serde,
+        )
+    }
+
+    /// Counts the rows in each group.
+    pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        self.aggregate_with(
+            Arc::new(|_, _, count: Option<i64>| Some(count.unwrap_or(0) + 1)),
+            Arc::new(|_, _, count: Option<i64>| Some(count.unwrap_or(0) - 1)),
+            materialized,
+        )
+    }
+
+    /// Combines the rows of each group: `adder` adds a row's value, `subtractor`
+    /// removes one.
+    pub fn reduce<A, S>(
+        &self,
+        adder: A,
+        subtractor: S,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V>
+    where
+        A: Fn(V, V) -> V + Send + Sync + 'static,
+        S: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        self.aggregate_with(
+            Arc::new(move |_, value, aggregate: Option<V>| {
+                Some(match aggregate {
+                    Some(aggregate) => adder(aggregate, value),
+                    None => value,
+                })
+            }),
+            Arc::new(move |_, value, aggregate: Option<V>| {
+                aggregate.map(|aggregate| subtractor(aggregate, value))
+            }),
+            materialized,
+        )
+    }
+
+    /// Folds the rows of each group into an aggregate that starts as
+    /// `initializer()`: `adder` adds a row's value, `subtractor` removes one.
+    pub fn aggregate<VA: Data, I, A, S>(
+        &self,
+        initializer: I,
+        adder: A,
+        subtractor: S,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA>
+    where
+        I: Fn() -> VA + Send + Sync + 'static,
+        A: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        S: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+    {
+        let initializer = Arc::new(initializer);
+        let init = initializer.clone();
+        self.aggregate_with(
+            Arc::new(move |key, value, aggregate: Option<VA>| {
+                Some(adder(key, value, aggregate.unwrap_or_else(|| init())))
+            }),
+            Arc::new(move |key, value, aggregate: Option<VA>| {
+                Some(subtractor(
+                    key,
+                    value,
+                    aggregate.unwrap_or_else(|| initializer()),
+                ))
+            }),
+            materialized,
+        )
+    }
+}

@@ -1,0 +1,167 @@
+//! `KTable<K, V>`: a changelog stream seen as a table — the latest value per key.
+
+use crate::operators::{TableFilter, TableGroupBy, TableMapValues, TableToStream};
+use crate::{Data, KGroupedTable, KStream, Produced};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use streams_core::processor::Processor;
+use streams_core::record::Change;
+use streams_core::serde::SerdeRef;
+use streams_core::topology::{NodeRef, TopologyBuilder};
+
+/// A table: each record is an update (upsert, or delete for a null value) of its
+/// key's row. Internally its records carry both the new and the old value
+/// (`Change<V>`) so aggregations over it can subtract what was replaced.
+pub struct KTable<K, V> {
+    topology: Rc<RefCell<TopologyBuilder>>,
+    node: NodeRef<K, Change<V>>,
+    store: Option<String>,
+    key_serde: Option<SerdeRef<K>>,
+    value_serde: Option<SerdeRef<V>>,
+}
+
+impl<K, V> Clone for KTable<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            topology: self.topology.clone(),
+            node: self.node,
+            store: self.store.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+        }
+    }
+}
+
+impl<K: Data, V: Data> KTable<K, V> {
+    pub(crate) fn new(
+        topology: Rc<RefCell<TopologyBuilder>>,
+        node: NodeRef<K, Change<V>>,
+        store: Option<String>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+    ) -> Self {
+        Self {
+            topology,
+            node,
+            store,
+            key_serde,
+            value_serde,
+        }
+    }
+
+    /// The store holding this table's rows, if it is materialized.
+    pub fn store_name(&self) -> Option<&str> {
+        self.store.as_deref()
+    }
+
+    /// The name of the node this table comes out of.
+    pub fn node_name(&self) -> String {
+        self.topology.borrow().node_name(self.node).to_string()
+    }
+
+    fn add<V2: Data, P, S>(&self, prefix: &str, supplier: S) -> NodeRef<K, Change<V2>>
+    where
+        S: Fn() -> P + Send + Sync + 'static,
+        P: Processor<K, Change<V>, K, Change<V2>> + 'static,
+    {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name(prefix);
+        topology.add_processor(name, supplier, &[self.node])
+    }
+
+    /// Keeps the rows `predicate` accepts; a row that stops matching is deleted
+    /// downstream.
+    pub fn filter<F>(&self, predicate: F) -> KTable<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        let predicate = Arc::new(predicate);
+        let node = self.add("KTABLE-FILTER", move || TableFilter {
+            predicate: predicate.clone(),
+            keep: true,
+        });
+        KTable::new(
+            self.topology.clone(),
+            node,
+            None,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+        )
+    }
+
+    /// Drops the rows `predicate` accepts.
+    pub fn filter_not<F>(&self, predicate: F) -> KTable<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        let predicate = Arc::new(predicate);
+        let node = self.add("KTABLE-FILTER", move || TableFilter {
+            predicate: predicate.clone(),
+            keep: false,
+        });
+        KTable::new(
+            self.topology.clone(),
+            node,
+            None,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+        )
+    }
+
+    /// Maps each row's value.
+    pub fn map_values<V2: Data, F>(&self, mapper: F) -> KTable<K, V2>
+    where
+        F: Fn(V) -> V2 + Send + Sync + 'static,
+    {
+        let mapper = Arc::new(move |_: &K, value: V| mapper(value));
+        let node = self.add("KTABLE-MAPVALUES", move || TableMapValues(mapper.clone()));
+        KTable::new(
+            self.topology.clone(),
+            node,
+            None,
+            self.key_serde.clone(),
+            None,
+        )
+    }
+
+    /// The table's updates as a stream: each row's new value, `None` for deletes.
+    pub fn to_stream(&self) -> KStream<K, Option<V>> {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name("KTABLE-TOSTREAM");
+        let node = topology.add_processor(name, || TableToStream, &[self.node]);
+        drop(topology);
+        KStream::new(
+            self.topology.clone(),
+            node,
+            self.key_serde.clone(),
+            None,
+            false,
+        )
+    }
+
+    /// Writes the table's updates to `topic` (deletes as tombstones).
+    pub fn to(&self, topic: &str, produced: Produced<K, Option<V>>) {
+        self.to_stream().to(topic, produced);
+    }
+
+    /// Re-keys rows for an aggregation; each update subtracts the old row from its
+    /// old group and adds the new row to its new group (through a repartition topic).
+    pub fn group_by<K2: Data, V2: Data, F>(&self, selector: F) -> KGroupedTable<K2, V2>
+    where
+        F: Fn(&K, V) -> (K2, V2) + Send + Sync + 'static,
+    {
+        let selector: crate::operators::RowSelector<K, V, K2, V2> = Arc::new(selector);
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name("KTABLE-SELECT");
+        let node = topology.add_processor(
+            name,
+            move || TableGroupBy {
+                selector: selector.clone(),
+            },
+            &[self.node],
+        );
+        drop(topology);
+        KGroupedTable::new(self.topology.clone(), node)
+    }
+}

@@ -1,0 +1,120 @@
+//! `Materialized`: how a stateful operator's store is named, stored, cached and
+//! logged.
+
+use std::sync::Arc;
+use std::time::Duration;
+use streams_core::serde::{Serde, SerdeRef};
+
+/// Where a store keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreType {
+    /// RocksDB on local disk (the default): state larger than memory, fast restart.
+    Persistent,
+    /// In memory: rebuilt from the changelog on every restart.
+    InMemory,
+}
+
+/// The store of a stateful operator (aggregation, table, join buffer).
+///
+/// Defaults, as Kafka Streams: a generated name, persistent (RocksDB), caching on,
+/// logging on (a compacted `<application.id>-<store>-changelog` topic), serdes
+/// from the builder's defaults for the types.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_dsl::prelude::*;
+/// let counts = Materialized::<String, i64>::named("counts-by-card")
+///     .in_memory()
+///     .with_caching_disabled()
+///     .with_changelog_config("min.insync.replicas", "2");
+/// ```
+pub struct Materialized<K, V> {
+    pub(crate) name: Option<String>,
+    pub(crate) key_serde: Option<SerdeRef<K>>,
+    pub(crate) value_serde: Option<SerdeRef<V>>,
+    pub(crate) store_type: StoreType,
+    pub(crate) caching: bool,
+    pub(crate) logging: bool,
+    pub(crate) changelog_configs: Vec<(String, String)>,
+    pub(crate) retention: Option<Duration>,
+}
+
+impl<K, V> Default for Materialized<K, V> {
+    fn default() -> Self {
+        Self {
+            name: None,
+            key_serde: None,
+            value_serde: None,
+            store_type: StoreType::Persistent,
+            caching: true,
+            logging: true,
+            changelog_configs: Vec::new(),
+            retention: None,
+        }
+    }
+}
+
+impl<K, V> Materialized<K, V> {
+    /// A store with this name (queryable and part of its changelog topic name).
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Explicit key and value serdes for the store.
+    pub fn with(key_serde: impl Serde<K> + 'static, value_serde: impl Serde<V> + 'static) -> Self {
+        Self {
+            key_serde: Some(Arc::new(key_serde)),
+            value_serde: Some(Arc::new(value_serde)),
+            ..Self::default()
+        }
+    }
+
+    /// An explicit key serde.
+    pub fn key_serde(mut self, serde: impl Serde<K> + 'static) -> Self {
+        self.key_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// An explicit value serde.
+    pub fn value_serde(mut self, serde: impl Serde<V> + 'static) -> Self {
+        self.value_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// Keeps the store in memory instead of RocksDB.
+    pub fn in_memory(mut self) -> Self {
+        self.store_type = StoreType::InMemory;
+        self
+    }
+
+    /// Writes go straight to the store and every update is forwarded downstream.
+    pub fn with_caching_disabled(mut self) -> Self {
+        self.caching = false;
+        self
+    }
+
+    /// No changelog topic: the store is not restored after a failure or a move.
+    pub fn with_logging_disabled(mut self) -> Self {
+        self.logging = false;
+        self
+    }
+
+    /// Adds a topic config for the changelog topic.
+    pub fn with_changelog_config(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.changelog_configs.push((key.into(), value.into()));
+        self
+    }
+
+    /// How long a window store keeps windows (at least window size + grace).
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+}

@@ -1,0 +1,209 @@
+//! Aggregations into a key-value store: grouped streams (count, reduce,
+//! aggregate), grouped tables (with adder and subtractor), and table sources.
+//!
+//! With caching on, updates are forwarded when the cache writes them down (on
+//! eviction or commit), so repeated updates of a key between commits reach
+//! downstream once; with caching off, every update is forwarded at once.
+
+use std::sync::Arc;
+use streams_core::error::ProcessError;
+use streams_core::processor::{Processor, ProcessorContext};
+use streams_core::record::{Change, Record};
+use streams_core::state::TimestampedKeyValueStore;
+
+/// Forwards what a caching store wrote down.
+fn forward_flushed<K: Clone + 'static, V: Clone + 'static>(
+    store_name: &str,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+) -> Result<(), ProcessError> {
+    let flushed = ctx
+        .state_store::<TimestampedKeyValueStore<K, V>>(store_name)?
+        .take_flushed()?;
+    for (key, change, timestamp) in flushed {
+        ctx.forward(Record::new(key, change, timestamp))?;
+    }
+    Ok(())
+}
+
+/// Writes the cache down and forwards it (the commit-time flush of every
+/// aggregating processor).
+fn flush_and_forward<K: Clone + 'static, V: Clone + 'static>(
+    store_name: &str,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+) -> Result<(), ProcessError> {
+    ctx.state_store::<TimestampedKeyValueStore<K, V>>(store_name)?
+        .flush_cache()?;
+    forward_flushed(store_name, ctx)
+}
+
+/// Writes `new` (or deletes) for `key` and forwards the change, directly or
+/// through the cache.
+fn update<K: Clone + 'static, V: Clone + 'static>(
+    store_name: &str,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    key: K,
+    new: Option<V>,
+    old: Option<V>,
+    timestamp: i64,
+) -> Result<(), ProcessError> {
+    let store = ctx.state_store::<TimestampedKeyValueStore<K, V>>(store_name)?;
+    match &new {
+        Some(value) => store.put(&key, value, timestamp)?,
+        None => {
+            store.delete(&key)?;
+        }
+    }
+    if store.is_caching() {
+        forward_flushed(store_name, ctx)
+    } else if new.is_some() || old.is_some() {
+        ctx.forward(Record::new(key, Change::new(new, old), timestamp))
+    } else {
+        Ok(())
+    }
+}
+
+/// Drops a record whose key serializes to null, counting it; true when dropped.
+fn drop_null_key<K: 'static, V: 'static, KOut, VOut>(
+    store_name: &str,
+    key: &K,
+    ctx: &mut ProcessorContext<'_, KOut, VOut>,
+) -> Result<bool, ProcessError> {
+    let null = ctx
+        .state_store::<TimestampedKeyValueStore<K, V>>(store_name)?
+        .key_bytes(key)?
+        .is_none();
+    if null {
+        tracing::debug!(store = store_name, "dropping a record with a null key");
+        ctx.record_dropped();
+    }
+    Ok(null)
+}
+
+/// One aggregation step: the new aggregate from the key, the value and the old
+/// aggregate (`None` for the first value of a key).
+pub(crate) type AggregateStep<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
+
+/// Aggregates a grouped stream per key.
+pub(crate) struct StreamAggregate<K, V, VA> {
+    pub(crate) store: Arc<str>,
+    pub(crate) step: AggregateStep<K, V, VA>,
+}
+
+impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, K, Change<VA>>
+    for StreamAggregate<K, V, VA>
+{
+    fn process(
+        &mut self,
+        record: Record<K, V>,
+        ctx: &mut ProcessorContext<'_, K, Change<VA>>,
+    ) -> Result<(), ProcessError> {
+        if drop_null_key::<K, VA, _, _>(&self.store, &record.key, ctx)? {
+            return Ok(());
+        }
+        let old = ctx
+            .state_store::<TimestampedKeyValueStore<K, VA>>(&self.store)?
+            .get(&record.key)?;
+        let (old_value, timestamp) = match old {
+            Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
+            None => (None, record.timestamp),
+        };
+        let new = (self.step)(&record.key, record.value, old_value.clone());
+        update(
+            &self.store,
+            ctx,
+            record.key,
+            Some(new),
+            old_value,
+            timestamp,
+        )
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), ProcessError> {
+        flush_and_forward(&self.store, ctx)
+    }
+}
+
+/// One table-aggregation step: the new aggregate (`None` deletes the row) from
+/// the key, a row value and the current aggregate.
+pub(crate) type TableStep<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> Option<VA> + Send + Sync>;
+
+/// Aggregates a grouped table per key: subtracts the old value of an updated row
+/// and adds the new one.
+pub(crate) struct TableAggregate<K, V, VA> {
+    pub(crate) store: Arc<str>,
+    pub(crate) add: TableStep<K, V, VA>,
+    pub(crate) subtract: TableStep<K, V, VA>,
+}
+
+impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, Change<V>, K, Change<VA>>
+    for TableAggregate<K, V, VA>
+{
+    fn process(
+        &mut self,
+        record: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<VA>>,
+    ) -> Result<(), ProcessError> {
+        if drop_null_key::<K, VA, _, _>(&self.store, &record.key, ctx)? {
+            return Ok(());
+        }
+        let old = ctx
+            .state_store::<TimestampedKeyValueStore<K, VA>>(&self.store)?
+            .get(&record.key)?;
+        let (old_value, timestamp) = match old {
+            Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
+            None => (None, record.timestamp),
+        };
+        let mut aggregate = old_value.clone();
+        if let Some(removed) = record.value.old {
+            aggregate = (self.subtract)(&record.key, removed, aggregate);
+        }
+        if let Some(added) = record.value.new {
+            aggregate = (self.add)(&record.key, added, aggregate);
+        }
+        update(
+            &self.store,
+            ctx,
+            record.key,
+            aggregate,
+            old_value,
+            timestamp,
+        )
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), ProcessError> {
+        flush_and_forward(&self.store, ctx)
+    }
+}
+
+/// Materializes a topic as a table: a value upserts its key, a null deletes it.
+pub(crate) struct TableSource {
+    pub(crate) store: Arc<str>,
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> Processor<K, Option<V>, K, Change<V>> for TableSource {
+    fn process(
+        &mut self,
+        record: Record<K, Option<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    ) -> Result<(), ProcessError> {
+        if drop_null_key::<K, V, _, _>(&self.store, &record.key, ctx)? {
+            return Ok(());
+        }
+        let old = ctx
+            .state_store::<TimestampedKeyValueStore<K, V>>(&self.store)?
+            .get(&record.key)?
+            .map(|old| old.value);
+        update(
+            &self.store,
+            ctx,
+            record.key,
+            record.value,
+            old,
+            record.timestamp,
+        )
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<(), ProcessError> {
+        flush_and_forward(&self.store, ctx)
+    }
+}
