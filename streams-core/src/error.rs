@@ -48,7 +48,7 @@ pub enum StreamsError {
         /// The serde that failed.
         serde: String,
         /// Why.
-        source: SerdeError,
+        source: Box<SerdeError>,
     },
 
     /// An output record could not be serialized.
@@ -65,7 +65,7 @@ pub enum StreamsError {
         /// The serde that failed.
         serde: String,
         /// Why.
-        source: SerdeError,
+        source: Box<SerdeError>,
     },
 
     /// A processor failed.
@@ -81,7 +81,7 @@ pub enum StreamsError {
 
     /// A state store failed.
     #[error(transparent)]
-    Store(#[from] streams_state::StateStoreError),
+    Store(Box<streams_state::StateStoreError>),
 
     /// The state directory cannot be used.
     #[error("cannot use the state directory {}: {source}", path.display())]
@@ -100,6 +100,12 @@ pub enum StreamsError {
         /// Why.
         reason: String,
     },
+}
+
+impl From<streams_state::StateStoreError> for StreamsError {
+    fn from(error: streams_state::StateStoreError) -> Self {
+        StreamsError::Store(Box::new(error))
+    }
 }
 
 fn input_suffix(input: &Option<RecordMetadata>) -> String {

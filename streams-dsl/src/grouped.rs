@@ -95,6 +95,14 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         )
     }
 
+    /// Cuts the grouped stream into tumbling or hopping time windows.
+    pub fn windowed_by(
+        &self,
+        windows: crate::windows::TimeWindows,
+    ) -> crate::TimeWindowedKStream<K, V> {
+        crate::TimeWindowedKStream::new(self.stream.clone(), windows)
+    }
+
     /// Counts the records of each key.
     pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
         self.aggregate_with(

@@ -33,6 +33,7 @@ mod operators;
 pub mod prelude;
 mod produced;
 mod repartitioned;
+mod windowed;
 pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
@@ -44,6 +45,7 @@ pub use ktable::KTable;
 pub use materialized::{Materialized, StoreType};
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
+pub use windowed::TimeWindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is
 /// cloned only when a node forwards to several children) and owned.

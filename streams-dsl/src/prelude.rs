@@ -1,8 +1,9 @@
 //! The one import an application needs: `use streams_dsl::prelude::*;`.
 
+pub use crate::windows::TimeWindows;
 pub use crate::{
     BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
-    Materialized, Produced, Repartitioned, StoreType, StreamsBuilder,
+    Materialized, Produced, Repartitioned, StoreType, StreamsBuilder, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;
@@ -15,7 +16,9 @@ pub use streams_core::serde::{
     BincodeSerde, BytesSerde, F64Serde, I32Serde, I64Serde, JsonSerde, OptionSerde, ProtobufSerde,
     Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
-pub use streams_core::state::{KeyValueStoreBuilder, TimestampedKeyValueStore, ValueAndTimestamp};
+pub use streams_core::state::{
+    KeyValueStoreBuilder, TimestampedKeyValueStore, TimestampedWindowStore, ValueAndTimestamp,
+};
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,
 };

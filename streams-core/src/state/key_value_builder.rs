@@ -1,6 +1,9 @@
 //! Declares a typed key-value store: RocksDB or in-memory, logged or not.
 
-use super::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore, TimestampedKeyValueStore};
+use super::codec::StoreCodec;
+use super::{
+    ChangelogSpec, StoreBuilder, StoreInit, TaskStore, TimestampedKeyValueStore, WindowStoreBuilder,
+};
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
 use crate::topology::TopologyError;
@@ -22,13 +25,13 @@ use streams_state::{
 ///     .with_changelog_config("min.insync.replicas", "2");
 /// ```
 pub struct KeyValueStoreBuilder<K, V> {
-    name: String,
-    persistent: bool,
-    logging: Option<ChangelogSpec>,
-    key_serde: Option<SerdeRef<K>>,
-    value_serde: Option<SerdeRef<V>>,
-    rocksdb: RocksDbOptions,
-    caching: bool,
+    pub(crate) name: String,
+    pub(crate) persistent: bool,
+    pub(crate) logging: Option<ChangelogSpec>,
+    pub(crate) key_serde: Option<SerdeRef<K>>,
+    pub(crate) value_serde: Option<SerdeRef<V>>,
+    pub(crate) rocksdb: RocksDbOptions,
+    pub(crate) caching: bool,
 }
 
 impl<K, V> KeyValueStoreBuilder<K, V> {
@@ -101,6 +104,17 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
         self
     }
 
+    /// The same store as a window store: one value per key and window of
+    /// `window_size`, windows kept for `retention` (at least the window size) and
+    /// dropped a segment at a time; its changelog compacts and deletes.
+    pub fn windowed(
+        self,
+        window_size: std::time::Duration,
+        retention: std::time::Duration,
+    ) -> WindowStoreBuilder<K, V> {
+        WindowStoreBuilder::new(self, window_size, retention)
+    }
+
     /// RocksDB tuning for a persistent store.
     pub fn with_rocksdb_options(mut self, options: RocksDbOptions) -> Self {
         self.rocksdb = options;
@@ -129,6 +143,32 @@ fn resolve<T: 'static>(
     Ok(())
 }
 
+impl<K: 'static, V: 'static> KeyValueStoreBuilder<K, V> {
+    pub(crate) fn resolve_own_serdes(
+        &mut self,
+        serdes: &SerdeRegistry,
+    ) -> Result<(), TopologyError> {
+        resolve(&mut self.key_serde, serdes, &self.name, RecordPart::Key)?;
+        resolve(&mut self.value_serde, serdes, &self.name, RecordPart::Value)
+    }
+
+    /// The resolved serdes as a codec.
+    pub(crate) fn codec(&self) -> Result<StoreCodec<K, V>, StreamsError> {
+        match (self.key_serde.clone(), self.value_serde.clone()) {
+            (Some(key_serde), Some(value_serde)) => Ok(StoreCodec {
+                store: self.name.clone(),
+                key_serde,
+                value_serde,
+            }),
+            _ => Err(TopologyError::Internal(format!(
+                "store '{}' was opened before its serdes were resolved",
+                self.name
+            ))
+            .into()),
+        }
+    }
+}
+
 impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
     fn name(&self) -> &str {
         &self.name
@@ -139,20 +179,11 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
     }
 
     fn resolve_serdes(&mut self, serdes: &SerdeRegistry) -> Result<(), TopologyError> {
-        resolve(&mut self.key_serde, serdes, &self.name, RecordPart::Key)?;
-        resolve(&mut self.value_serde, serdes, &self.name, RecordPart::Value)
+        self.resolve_own_serdes(serdes)
     }
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
-        let (Some(key_serde), Some(value_serde)) =
-            (self.key_serde.clone(), self.value_serde.clone())
-        else {
-            return Err(TopologyError::Internal(format!(
-                "store '{}' was opened before its serdes were resolved",
-                self.name
-            ))
-            .into());
-        };
+        let codec = self.codec()?;
         let mut store: Box<dyn KeyValueStore> = if self.persistent {
             Box::new(RocksDbKeyValueStore::open(
                 &self.name,
@@ -173,11 +204,6 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
         } else {
             CachingKeyValueStore::disabled(store)
         };
-        Ok(Box::new(TimestampedKeyValueStore::new(
-            self.name.clone(),
-            store,
-            key_serde,
-            value_serde,
-        )))
+        Ok(Box::new(TimestampedKeyValueStore::new(codec, store)))
     }
 }

@@ -3,11 +3,16 @@
 //! life cycle every opened store offers ([`TaskStore`]).
 
 mod builder;
+mod codec;
 mod key_value_builder;
 mod registry;
 mod timestamped_key_value;
+mod timestamped_window;
+mod window_builder;
 
 pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
 pub use timestamped_key_value::{TimestampedKeyValueStore, ValueAndTimestamp};
+pub use timestamped_window::{TimestampedWindowStore, WindowChanges, WindowEntries};
+pub use window_builder::WindowStoreBuilder;

@@ -29,7 +29,7 @@ pub(crate) struct Child<K, V> {
 /// Why a source node could not pass a record on.
 pub(crate) enum SourceFailure {
     /// The bytes did not deserialize; the deserialization handler decides.
-    Deserialization(StreamsError),
+    Deserialization(Box<StreamsError>),
     /// A downstream processor failed.
     Processing(ProcessError),
 }

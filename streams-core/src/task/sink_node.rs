@@ -50,7 +50,7 @@ impl<K, V> SinkNode<K, V> {
             node: self.name.to_string(),
             part,
             serde: serde.to_string(),
-            source,
+            source: Box::new(source),
         }
         .into()
     }

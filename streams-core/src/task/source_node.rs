@@ -34,13 +34,13 @@ impl<K: Clone, V: Clone> RawInput for SourceNode<K, V> {
         raw: &ConsumedRecord,
         task: &mut TaskContext,
     ) -> Result<(), SourceFailure> {
-        let failure = |part: RecordPart, serde: &str, source| {
-            SourceFailure::Deserialization(StreamsError::Deserialization {
+        let failure = |part: RecordPart, serde: &str, source: crate::serde::SerdeError| {
+            SourceFailure::Deserialization(Box::new(StreamsError::Deserialization {
                 metadata: raw.metadata.clone(),
                 part,
                 serde: serde.to_string(),
-                source,
-            })
+                source: Box::new(source),
+            }))
         };
         let key = self
             .key_serde

@@ -216,7 +216,7 @@ impl StreamTask {
         match result {
             Ok(()) => {}
             Err(SourceFailure::Deserialization(error)) => {
-                self.handle_deserialization_failure(record, error)?
+                self.handle_deserialization_failure(record, *error)?
             }
             Err(SourceFailure::Processing(error)) => {
                 return Err(error.into_streams_error(Some(record.metadata)));

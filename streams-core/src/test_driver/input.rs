@@ -59,7 +59,7 @@ impl<K, V> TestInputTopic<K, V> {
             node: "test input".into(),
             part,
             serde: serde.to_string(),
-            source,
+            source: Box::new(source),
         };
         let key = self
             .key_serde

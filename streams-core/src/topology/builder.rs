@@ -226,6 +226,11 @@ impl TopologyBuilder {
             .push((store.to_string(), processor.index));
     }
 
+    /// Records a problem found while declaring the topology; `build()` reports it.
+    pub fn report(&mut self, problem: TopologyError) {
+        self.problems.push(problem);
+    }
+
     /// The current name of a node.
     pub fn node_name<K, V>(&self, node: NodeRef<K, V>) -> &str {
         self.nodes

@@ -82,6 +82,19 @@ pub enum TopologyError {
         node: String,
     },
 
+    /// A window store would drop windows before they close.
+    #[error(
+        "store '{store}' keeps windows for {retention_ms} ms, less than the window size plus grace ({minimum_ms} ms): raise it with Materialized::with_retention"
+    )]
+    RetentionTooShort {
+        /// The store.
+        store: String,
+        /// The retention asked for.
+        retention_ms: u128,
+        /// Window size plus grace.
+        minimum_ms: u128,
+    },
+
     /// A node was renamed after other nodes were attached to it.
     #[error(
         "node '{node}' cannot be renamed to '{new_name}' after downstream operators were attached to it: call named() right after the operator"

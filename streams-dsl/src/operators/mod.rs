@@ -9,6 +9,7 @@ mod map;
 mod peek;
 mod table_group_by;
 mod table_ops;
+mod window_aggregate;
 
 pub(crate) use aggregate::{
     AggregateStep, StreamAggregate, TableAggregate, TableSource, TableStep,
@@ -20,3 +21,4 @@ pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
+pub(crate) use window_aggregate::WindowAggregate;

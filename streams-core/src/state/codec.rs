@@ -1,0 +1,85 @@
+//! How typed stores lay out their bytes: keys through the key serde, values as an
+//! 8-byte big-endian timestamp followed by the serialized value (Kafka Streams'
+//! timestamped layout). Failures become typed errors naming the store.
+
+use super::ValueAndTimestamp;
+use crate::error::StreamsError;
+use crate::serde::SerdeRef;
+use streams_state::StateStoreError;
+
+/// Serdes of one typed store.
+pub(crate) struct StoreCodec<K, V> {
+    pub(crate) store: String,
+    pub(crate) key_serde: SerdeRef<K>,
+    pub(crate) value_serde: SerdeRef<V>,
+}
+
+impl<K, V> StoreCodec<K, V> {
+    pub(crate) fn corrupt(&self, detail: String) -> StreamsError {
+        StateStoreError::Corrupt {
+            store: self.store.clone(),
+            detail,
+        }
+        .into()
+    }
+
+    /// The key's bytes, or `None` when the key serializes to null.
+    pub(crate) fn key_bytes(&self, key: &K) -> Result<Option<Vec<u8>>, StreamsError> {
+        self.key_serde.serialize_nullable(key).map_err(|e| {
+            self.corrupt(format!(
+                "key does not serialize with {}: {e}",
+                self.key_serde.name()
+            ))
+        })
+    }
+
+    /// The key's bytes; a null key is an error.
+    pub(crate) fn required_key_bytes(&self, key: &K) -> Result<Vec<u8>, StreamsError> {
+        self.key_bytes(key)?
+            .ok_or_else(|| self.corrupt("a null key cannot be stored".into()))
+    }
+
+    pub(crate) fn decode_key(&self, bytes: &[u8]) -> Result<K, StreamsError> {
+        self.key_serde.deserialize(bytes).map_err(|e| {
+            self.corrupt(format!(
+                "a stored key does not deserialize with {}: {e}",
+                self.key_serde.name()
+            ))
+        })
+    }
+
+    pub(crate) fn encode(&self, value: &V, timestamp: i64) -> Result<Vec<u8>, StreamsError> {
+        let serialized = self.value_serde.serialize(value).map_err(|e| {
+            self.corrupt(format!(
+                "value does not serialize with {}: {e}",
+                self.value_serde.name()
+            ))
+        })?;
+        let mut bytes = Vec::with_capacity(8 + serialized.len());
+        bytes.extend_from_slice(&timestamp.to_be_bytes());
+        bytes.extend_from_slice(&serialized);
+        Ok(bytes)
+    }
+
+    pub(crate) fn decode(&self, bytes: &[u8]) -> Result<ValueAndTimestamp<V>, StreamsError> {
+        if bytes.len() < 8 {
+            return Err(self.corrupt(format!(
+                "a stored value has {} bytes, fewer than its 8-byte timestamp",
+                bytes.len()
+            )));
+        }
+        let (timestamp, value) = bytes.split_at(8);
+        let mut prefix = [0; 8];
+        prefix.copy_from_slice(timestamp);
+        let value = self.value_serde.deserialize(value).map_err(|e| {
+            self.corrupt(format!(
+                "a stored value does not deserialize with {}: {e}",
+                self.value_serde.name()
+            ))
+        })?;
+        Ok(ValueAndTimestamp {
+            value,
+            timestamp: i64::from_be_bytes(prefix),
+        })
+    }
+}
