@@ -2,8 +2,9 @@
 
 use crate::operators::{
     Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, SelectKey,
+    StreamTableJoin, StreamTableJoiner,
 };
-use crate::{BranchedKStream, Data, KGroupedStream, Produced, Repartitioned};
+use crate::{BranchedKStream, Data, KGroupedStream, KTable, Produced, Repartitioned};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -77,6 +78,65 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
     {
         KGroupedStream::new(self.select_key(selector))
+    }
+
+    fn join_table<VT: Data, VR: Data>(
+        &self,
+        table: &KTable<K, VT>,
+        prefix: &str,
+        joiner: StreamTableJoiner<V, VT, VR>,
+    ) -> KStream<K, VR> {
+        let input = if self.key_changed {
+            self.repartition(Repartitioned::default())
+        } else {
+            self.clone()
+        };
+        let store = table.materialized_store_name();
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name(prefix);
+        let store_name: Arc<str> = store.as_str().into();
+        let node = topology.add_processor(
+            name,
+            move || StreamTableJoin {
+                store: store_name.clone(),
+                joiner: joiner.clone(),
+            },
+            &[input.node],
+        );
+        topology.connect_store(&store, node);
+        drop(topology);
+        self.derive(node, input.key_serde.clone(), None, false)
+    }
+
+    /// Joins each record with the table row of its key at processing time; records
+    /// whose key has no row produce nothing. Streams whose keys changed are
+    /// repartitioned first.
+    pub fn join<VT: Data, VR: Data, F>(&self, table: &KTable<K, VT>, joiner: F) -> KStream<K, VR>
+    where
+        F: Fn(V, VT) -> VR + Send + Sync + 'static,
+    {
+        self.join_table(
+            table,
+            "KSTREAM-JOIN",
+            Arc::new(move |value, row| row.map(|row| joiner(value, row))),
+        )
+    }
+
+    /// Like [`join`](Self::join), but every record produces output: the joiner
+    /// gets `None` when its key has no row.
+    pub fn left_join<VT: Data, VR: Data, F>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: F,
+    ) -> KStream<K, VR>
+    where
+        F: Fn(V, Option<VT>) -> VR + Send + Sync + 'static,
+    {
+        self.join_table(
+            table,
+            "KSTREAM-LEFTJOIN",
+            Arc::new(move |value, row| Some(joiner(value, row))),
+        )
     }
 
     /// The name of the node this stream comes out of.

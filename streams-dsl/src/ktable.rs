@@ -1,6 +1,8 @@
 //! `KTable<K, V>`: a changelog stream seen as a table — the latest value per key.
 
-use crate::operators::{TableFilter, TableGroupBy, TableMapValues, TableToStream};
+use crate::operators::{
+    TableFilter, TableGroupBy, TableMapValues, TableMaterialize, TableToStream,
+};
 use crate::{Data, KGroupedTable, KStream, Produced};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,6 +10,7 @@ use std::sync::Arc;
 use streams_core::processor::Processor;
 use streams_core::record::Change;
 use streams_core::serde::SerdeRef;
+use streams_core::state::KeyValueStoreBuilder;
 use streams_core::topology::{NodeRef, TopologyBuilder};
 
 /// A table: each record is an update (upsert, or delete for a null value) of its
@@ -53,6 +56,31 @@ impl<K: Data, V: Data> KTable<K, V> {
     /// The store holding this table's rows, if it is materialized.
     pub fn store_name(&self) -> Option<&str> {
         self.store.as_deref()
+    }
+
+    /// The store holding this table's rows, adding one (fed from this table's
+    /// updates) if the table is derived and has none yet.
+    pub(crate) fn materialized_store_name(&self) -> String {
+        if let Some(store) = &self.store {
+            return store.clone();
+        }
+        let mut topology = self.topology.borrow_mut();
+        let store = topology.generate_name("KTABLE-MATERIALIZE-STATE-STORE");
+        topology.add_state_store(
+            KeyValueStoreBuilder::<K, V>::persistent(store.clone())
+                .with_serdes(self.key_serde.clone(), self.value_serde.clone()),
+        );
+        let name = topology.generate_name("KTABLE-MATERIALIZE");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = topology.add_processor(
+            name,
+            move || TableMaterialize {
+                store: store_name.clone(),
+            },
+            &[self.node],
+        );
+        topology.connect_store(&store, node);
+        store
     }
 
     /// The name of the node this table comes out of.

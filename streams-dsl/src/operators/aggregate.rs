@@ -207,3 +207,30 @@ impl<K: Clone + 'static, V: Clone + 'static> Processor<K, Option<V>, K, Change<V
         flush_and_forward(&self.store, ctx)
     }
 }
+
+/// Keeps a derived table's rows in a store (for joins), forwarding nothing.
+pub(crate) struct TableMaterialize {
+    pub(crate) store: Arc<str>,
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> Processor<K, Change<V>, K, Change<V>>
+    for TableMaterialize
+{
+    fn process(
+        &mut self,
+        record: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    ) -> Result<(), ProcessError> {
+        let store = ctx.state_store::<TimestampedKeyValueStore<K, V>>(&self.store)?;
+        if store.key_bytes(&record.key)?.is_none() {
+            return Ok(());
+        }
+        match record.value.new {
+            Some(value) => store.put(&record.key, &value, record.timestamp)?,
+            None => {
+                store.delete(&record.key)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -7,18 +7,20 @@ mod filter;
 mod flat_map;
 mod map;
 mod peek;
+mod stream_table_join;
 mod table_group_by;
 mod table_ops;
 mod window_aggregate;
 
 pub(crate) use aggregate::{
-    AggregateStep, StreamAggregate, TableAggregate, TableSource, TableStep,
+    AggregateStep, StreamAggregate, TableAggregate, TableMaterialize, TableSource, TableStep,
 };
 pub(crate) use branch::{BranchPredicate, BranchProcessor, PassThrough};
 pub(crate) use filter::Filter;
 pub(crate) use flat_map::{FlatMap, FlatMapValues};
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
+pub(crate) use stream_table_join::{StreamTableJoin, StreamTableJoiner};
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
 pub(crate) use window_aggregate::WindowAggregate;
