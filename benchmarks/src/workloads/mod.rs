@@ -1,6 +1,7 @@
 //! The registry of benchmark workloads: one module per family, one entry per name.
 
 mod graph;
+mod stateful;
 
 use crate::report::BenchResult;
 
@@ -16,9 +17,31 @@ pub struct Workload {
 
 /// Every workload, in `--list` order.
 pub fn all() -> Vec<Workload> {
-    vec![Workload {
-        name: "graph-stateless-chain",
-        about: "processor-graph overhead: filter -> map_values -> map on deserialized records (ns_per_record)",
-        run: graph::stateless_chain,
-    }]
+    vec![
+        Workload {
+            name: "graph-stateless-chain",
+            about: "processor-graph overhead: filter -> map_values -> map on deserialized records (ns_per_record)",
+            run: graph::stateless_chain,
+        },
+        Workload {
+            name: "count-cached",
+            about: "10M records, 100k keys: group_by_key().count() on RocksDB with the write cache, via the TopologyTestDriver",
+            run: stateful::count_cached,
+        },
+        Workload {
+            name: "count-uncached",
+            about: "as count-cached with caching disabled (every update written, logged and forwarded)",
+            run: stateful::count_uncached,
+        },
+        Workload {
+            name: "window-count",
+            about: "5M records, 10k keys: tumbling 60 s window count on RocksDB, cached",
+            run: stateful::window_count,
+        },
+        Workload {
+            name: "stream-table-join",
+            about: "5M stream records joined with a 100k-row table (RocksDB, cached)",
+            run: stateful::stream_table_join,
+        },
+    ]
 }

@@ -4,6 +4,8 @@
 use super::{Rule, Transaction};
 
 const COUNTRIES: [&str; 4] = ["NL", "DE", "FR", "ES"];
+/// Small charges in one injected burst.
+pub const BURST_LENGTH: usize = 6;
 const MERCHANTS: [&str; 5] = ["grocer", "fuel", "bookshop", "cafe", "pharmacy"];
 
 /// Traffic with the fraud injected into it.
@@ -39,18 +41,30 @@ impl TransactionGenerator {
     }
 
     /// `count` transactions, one every 100 ms from `start_ms`; about 1 in 200 is an
-    /// amount spike and 1 in 250 a large charge abroad.
+    /// amount spike, 1 in 250 a large charge abroad, and 1 in 500 starts a burst of
+    /// [`BURST_LENGTH`] small charges on one card.
     pub fn generate(&mut self, count: usize, start_ms: i64) -> GeneratedTraffic {
         let mut transactions = Vec::with_capacity(count);
-        let (mut spikes, mut foreign) = (0, 0);
+        let (mut spikes, mut foreign, mut bursts) = (0, 0, 0);
+        let mut burst: Option<(u64, usize)> = None;
         for i in 0..count {
-            let card_number = self.next() % self.cards;
-            let card_country = COUNTRIES[(card_number % COUNTRIES.len() as u64) as usize];
             let roll = self.next() % 1_000;
-            let (amount_cents, merchant_country) = if roll < 5 {
+            if burst.is_none() && roll < 2 && count - i >= BURST_LENGTH {
+                bursts += 1;
+                burst = Some((self.next() % self.cards, BURST_LENGTH));
+            }
+            let card_number = match burst {
+                Some((card, _)) => card,
+                None => self.next() % self.cards,
+            };
+            let card_country = COUNTRIES[(card_number % COUNTRIES.len() as u64) as usize];
+            let (amount_cents, merchant_country) = if let Some((card, left)) = burst {
+                burst = (left > 1).then_some((card, left - 1));
+                (100 + self.next() % 300, card_country)
+            } else if roll < 7 {
                 spikes += 1;
                 (250_000 + self.next() % 500_000, card_country)
-            } else if roll < 9 {
+            } else if roll < 11 {
                 foreign += 1;
                 (60_000 + self.next() % 40_000, "BR")
             } else {
@@ -74,6 +88,7 @@ impl TransactionGenerator {
             injected: vec![
                 (Rule::AmountSpike, spikes),
                 (Rule::LargeForeignCharge, foreign),
+                (Rule::BurstOfSmallCharges, bursts),
             ],
         }
     }

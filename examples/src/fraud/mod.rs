@@ -5,6 +5,6 @@ mod generator;
 mod model;
 mod topology;
 
-pub use generator::{GeneratedTraffic, TransactionGenerator};
+pub use generator::{BURST_LENGTH, GeneratedTraffic, TransactionGenerator};
 pub use model::{Alert, Rule, Transaction};
 pub use topology::{ALERTS_TOPIC, TRANSACTIONS_TOPIC, fraud_topology};

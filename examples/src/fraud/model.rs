@@ -27,6 +27,8 @@ pub enum Rule {
     AmountSpike,
     /// A large charge abroad.
     LargeForeignCharge,
+    /// Many small charges on one card within a minute (card testing).
+    BurstOfSmallCharges,
 }
 
 impl fmt::Display for Rule {
@@ -34,6 +36,7 @@ impl fmt::Display for Rule {
         f.pad(match self {
             Rule::AmountSpike => "amount-spike",
             Rule::LargeForeignCharge => "large-foreign-charge",
+            Rule::BurstOfSmallCharges => "burst-of-small-charges",
         })
     }
 }

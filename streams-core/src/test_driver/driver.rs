@@ -362,6 +362,16 @@ impl TopologyTestDriver {
         names
     }
 
+    /// Drops every captured output record not yet read and returns how many there
+    /// were (long-running tests and benchmarks keep memory flat this way).
+    pub fn discard_output(&self) -> usize {
+        let state = self.state.borrow();
+        let mut captured = state.captured.borrow_mut();
+        let discarded = captured.outputs.values().map(|q| q.len()).sum();
+        captured.outputs.clear();
+        discarded
+    }
+
     /// The counters of all tasks, summed.
     pub fn metrics(&self) -> TaskMetrics {
         let mut total = TaskMetrics::default();
