@@ -10,7 +10,7 @@ use streams_dsl::prelude::*;
 const COUNT_RECORDS: u64 = 10_000_000;
 const DISTINCT_KEYS: u64 = 100_000;
 /// Records between commits, standing in for commit.interval.ms.
-const COMMIT_EVERY: u64 = 100_000;
+const COMMIT_EVERY: u64 = 1_000_000;
 
 fn manual_commit_driver(builder: StreamsBuilder) -> Result<TopologyTestDriver, Box<dyn Error>> {
     let config = TestDriverConfig {

@@ -55,7 +55,8 @@ pub(crate) struct DriverState {
     pub(crate) topology: Topology,
     tasks: Vec<StreamTask>,
     task_of_topic: Arc<HashMap<String, usize>>,
-    next_offset: HashMap<String, i64>,
+    /// Per input topic: its shared name and the next offset to assign.
+    next_offset: HashMap<String, (Arc<str>, i64)>,
     pub(crate) captured: Rc<RefCell<Captured>>,
     wall_clock_ms: i64,
     commit_after_each_record: bool,
@@ -109,9 +110,15 @@ impl DriverState {
         let Some(&task) = self.task_of_topic.get(topic) else {
             return;
         };
-        let offset = self.next_offset.entry(topic.to_string()).or_insert(0);
+        let (name, offset) = match self.next_offset.get_mut(topic) {
+            Some(entry) => entry,
+            None => self
+                .next_offset
+                .entry(topic.to_string())
+                .or_insert_with(|| (Arc::from(topic), 0)),
+        };
         let metadata = RecordMetadata {
-            topic: topic.into(),
+            topic: name.clone(),
             partition: 0,
             offset: *offset,
         };
