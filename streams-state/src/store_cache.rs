@@ -36,6 +36,12 @@ impl Entries {
         self.clock
     }
 
+    /// Moves a key from LRU position `previous` to `now`, reusing its key bytes.
+    fn move_to_front(&mut self, previous: u64, now: u64, key: &[u8]) {
+        let stored = self.lru.remove(&previous).unwrap_or_else(|| key.to_vec());
+        self.lru.insert(now, stored);
+    }
+
     fn remove(&mut self, key: &[u8]) -> Option<(CacheEntry, usize)> {
         let entry = self.by_key.remove(key)?;
         self.lru.remove(&entry.used);
@@ -79,8 +85,7 @@ impl StoreCache {
         let entry = entries.by_key.get_mut(key)?;
         let previous = std::mem::replace(&mut entry.used, now);
         let value = entry.value.clone();
-        entries.lru.remove(&previous);
-        entries.lru.insert(now, key.to_vec());
+        entries.move_to_front(previous, now, key);
         Some(value)
     }
 
@@ -88,10 +93,26 @@ impl StoreCache {
     pub(crate) fn put(&self, key: &[u8], value: Option<&[u8]>) {
         let mut entries = self.entries.borrow_mut();
         let now = entries.tick();
-        if let Some((_, size)) = entries.remove(key) {
-            self.budget.release(size);
-        }
         let size = entry_size(key, value);
+        // An update of a cached key is done in place: no key copies, one lookup.
+        if let Some(entry) = entries.by_key.get_mut(key) {
+            let old_size = entry_size(key, entry.value.as_deref());
+            match (&mut entry.value, value) {
+                (Some(cached), Some(value)) => {
+                    cached.clear();
+                    cached.extend_from_slice(value);
+                }
+                (slot, value) => *slot = value.map(<[u8]>::to_vec),
+            }
+            entry.dirty = true;
+            entry.written = now;
+            let previous = std::mem::replace(&mut entry.used, now);
+            entries.move_to_front(previous, now, key);
+            entries.bytes = entries.bytes.saturating_sub(old_size).saturating_add(size);
+            self.budget.release(old_size);
+            self.budget.charge(size);
+            return;
+        }
         entries.by_key.insert(
             key.to_vec(),
             CacheEntry {

@@ -13,6 +13,6 @@ mod window_builder;
 pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
-pub use timestamped_key_value::{TimestampedKeyValueStore, ValueAndTimestamp};
+pub use timestamped_key_value::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 pub use timestamped_window::{TimestampedWindowStore, WindowChanges, WindowEntries};
 pub use window_builder::WindowStoreBuilder;

@@ -25,6 +25,16 @@ pub struct ValueAndTimestamp<V> {
 /// old value, all as stored bytes.
 pub(crate) type FlushedBytes = Vec<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)>;
 
+/// A key's stored bytes and its current value, from
+/// [`TimestampedKeyValueStore::lookup`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLookup<V> {
+    /// The serialized key, to write back with `write_at`.
+    pub key: Vec<u8>,
+    /// The current value, if any.
+    pub current: Option<ValueAndTimestamp<V>>,
+}
+
 /// A typed, timestamped key-value store owned by one task.
 ///
 /// Reached from a processor with
@@ -102,6 +112,46 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     /// with a null key cannot be stored; the caller drops it).
     pub fn key_bytes(&self, key: &K) -> Result<Option<Vec<u8>>, StreamsError> {
         self.codec.key_bytes(key)
+    }
+
+    /// The key's bytes with its current value, for a read-modify-write: `None`
+    /// when the key serializes to null (such a record cannot be stored).
+    pub fn lookup(&self, key: &K) -> Result<Option<KeyLookup<V>>, StreamsError> {
+        let Some(key) = self.codec.key_bytes(key)? else {
+            return Ok(None);
+        };
+        let current = self
+            .inner
+            .get(&key)?
+            .map(|bytes| self.codec.decode(&bytes))
+            .transpose()?;
+        Ok(Some(KeyLookup { key, current }))
+    }
+
+    /// Stores `value` (or deletes, for `None`) under key bytes from
+    /// [`lookup`](Self::lookup).
+    pub fn write_at(
+        &mut self,
+        key: &[u8],
+        value: Option<&V>,
+        timestamp: i64,
+    ) -> Result<(), StreamsError> {
+        match value {
+            Some(value) => {
+                let value = self.codec.encode(value, timestamp)?;
+                self.inner.put(key, &value)?;
+            }
+            None => {
+                self.inner.delete(key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the cache wrote updates down that [`take_flushed`](Self::take_flushed)
+    /// has not returned yet.
+    pub fn has_flushed(&self) -> bool {
+        !self.flushed.borrow().is_empty()
     }
 
     /// The value of `key`, with its timestamp.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::{Change, Record};
-use streams_core::state::TimestampedKeyValueStore;
+use streams_core::state::{KeyLookup, TimestampedKeyValueStore};
 
 /// Forwards what a caching store wrote down.
 fn forward_flushed<K: Clone + 'static, V: Clone + 'static>(
@@ -36,25 +36,24 @@ fn flush_and_forward<K: Clone + 'static, V: Clone + 'static>(
     forward_flushed(store_name, ctx)
 }
 
-/// Writes `new` (or deletes) for `key` and forwards the change, directly or
-/// through the cache.
+/// Writes `new` (or deletes) under the looked-up key bytes and forwards the
+/// change, directly or through the cache.
 fn update<K: Clone + 'static, V: Clone + 'static>(
     store_name: &str,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
     key: K,
+    key_bytes: &[u8],
     new: Option<V>,
     old: Option<V>,
     timestamp: i64,
 ) -> Result<(), ProcessError> {
     let store = ctx.state_store::<TimestampedKeyValueStore<K, V>>(store_name)?;
-    match &new {
-        Some(value) => store.put(&key, value, timestamp)?,
-        None => {
-            store.delete(&key)?;
-        }
-    }
+    store.write_at(key_bytes, new.as_ref(), timestamp)?;
     if store.is_caching() {
-        forward_flushed(store_name, ctx)
+        if store.has_flushed() {
+            forward_flushed(store_name, ctx)?;
+        }
+        Ok(())
     } else if new.is_some() || old.is_some() {
         ctx.forward(Record::new(key, Change::new(new, old), timestamp))
     } else {
@@ -62,21 +61,21 @@ fn update<K: Clone + 'static, V: Clone + 'static>(
     }
 }
 
-/// Drops a record whose key serializes to null, counting it; true when dropped.
-fn drop_null_key<K: 'static, V: 'static, KOut, VOut>(
+/// The key's bytes and current value, or `None` (counted as dropped) for a
+/// null key.
+fn lookup<K: 'static, V: 'static, KOut, VOut>(
     store_name: &str,
     key: &K,
     ctx: &mut ProcessorContext<'_, KOut, VOut>,
-) -> Result<bool, ProcessError> {
-    let null = ctx
+) -> Result<Option<KeyLookup<V>>, ProcessError> {
+    let found = ctx
         .state_store::<TimestampedKeyValueStore<K, V>>(store_name)?
-        .key_bytes(key)?
-        .is_none();
-    if null {
+        .lookup(key)?;
+    if found.is_none() {
         tracing::debug!(store = store_name, "dropping a record with a null key");
         ctx.record_dropped();
     }
-    Ok(null)
+    Ok(found)
 }
 
 /// One aggregation step: the new aggregate from the key, the value and the old
@@ -97,12 +96,13 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, K, Change<VA>>
         record: Record<K, V>,
         ctx: &mut ProcessorContext<'_, K, Change<VA>>,
     ) -> Result<(), ProcessError> {
-        if drop_null_key::<K, VA, _, _>(&self.store, &record.key, ctx)? {
+        let Some(KeyLookup {
+            key: key_bytes,
+            current: old,
+        }) = lookup::<K, VA, _, _>(&self.store, &record.key, ctx)?
+        else {
             return Ok(());
-        }
-        let old = ctx
-            .state_store::<TimestampedKeyValueStore<K, VA>>(&self.store)?
-            .get(&record.key)?;
+        };
         let (old_value, timestamp) = match old {
             Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
             None => (None, record.timestamp),
@@ -112,6 +112,7 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, K, Change<VA>>
             &self.store,
             ctx,
             record.key,
+            &key_bytes,
             Some(new),
             old_value,
             timestamp,
@@ -143,12 +144,13 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, Change<V>, K, Chan
         record: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, K, Change<VA>>,
     ) -> Result<(), ProcessError> {
-        if drop_null_key::<K, VA, _, _>(&self.store, &record.key, ctx)? {
+        let Some(KeyLookup {
+            key: key_bytes,
+            current: old,
+        }) = lookup::<K, VA, _, _>(&self.store, &record.key, ctx)?
+        else {
             return Ok(());
-        }
-        let old = ctx
-            .state_store::<TimestampedKeyValueStore<K, VA>>(&self.store)?
-            .get(&record.key)?;
+        };
         let (old_value, timestamp) = match old {
             Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
             None => (None, record.timestamp),
@@ -164,6 +166,7 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, Change<V>, K, Chan
             &self.store,
             ctx,
             record.key,
+            &key_bytes,
             aggregate,
             old_value,
             timestamp,
@@ -186,17 +189,19 @@ impl<K: Clone + 'static, V: Clone + 'static> Processor<K, Option<V>, K, Change<V
         record: Record<K, Option<V>>,
         ctx: &mut ProcessorContext<'_, K, Change<V>>,
     ) -> Result<(), ProcessError> {
-        if drop_null_key::<K, V, _, _>(&self.store, &record.key, ctx)? {
+        let Some(KeyLookup {
+            key: key_bytes,
+            current: old,
+        }) = lookup::<K, V, _, _>(&self.store, &record.key, ctx)?
+        else {
             return Ok(());
-        }
-        let old = ctx
-            .state_store::<TimestampedKeyValueStore<K, V>>(&self.store)?
-            .get(&record.key)?
-            .map(|old| old.value);
+        };
+        let old = old.map(|old| old.value);
         update(
             &self.store,
             ctx,
             record.key,
+            &key_bytes,
             record.value,
             old,
             record.timestamp,
