@@ -9,7 +9,7 @@ use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::{Change, Record};
-use streams_core::state::{KeyLookup, TimestampedKeyValueStore};
+use streams_core::state::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 
 /// Forwards what a caching store wrote down.
 fn forward_flushed<K: Clone + 'static, V: Clone + 'static>(
@@ -78,6 +78,18 @@ fn lookup<K: 'static, V: 'static, KOut, VOut>(
     Ok(found)
 }
 
+/// The previous aggregate and the timestamp of the new one: the later of the
+/// record's and the previous aggregate's, as Kafka Streams stamps aggregates.
+pub(crate) fn previous_aggregate<VA>(
+    old: Option<ValueAndTimestamp<VA>>,
+    record_timestamp: i64,
+) -> (Option<VA>, i64) {
+    match old {
+        Some(old) => (Some(old.value), old.timestamp.max(record_timestamp)),
+        None => (None, record_timestamp),
+    }
+}
+
 /// One aggregation step: the new aggregate from the key, the value and the old
 /// aggregate (`None` for the first value of a key).
 pub(crate) type AggregateStep<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
@@ -103,10 +115,7 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, K, Change<VA>>
         else {
             return Ok(());
         };
-        let (old_value, timestamp) = match old {
-            Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
-            None => (None, record.timestamp),
-        };
+        let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
         let new = (self.step)(&record.key, record.value, old_value.clone());
         update(
             &self.store,
@@ -151,10 +160,7 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, Change<V>, K, Chan
         else {
             return Ok(());
         };
-        let (old_value, timestamp) = match old {
-            Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
-            None => (None, record.timestamp),
-        };
+        let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
         let mut aggregate = old_value.clone();
         if let Some(removed) = record.value.old {
             aggregate = (self.subtract)(&record.key, removed, aggregate);

@@ -4,6 +4,7 @@
 //! dropped for that window and counted.
 
 use super::AggregateStep;
+use super::aggregate::previous_aggregate;
 use crate::windows::TimeWindows;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
@@ -57,10 +58,7 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
             }
             let store = ctx.state_store::<TimestampedWindowStore<K, VA>>(&self.store)?;
             let old = store.fetch(&record.key, window.start)?;
-            let (old_value, timestamp) = match old {
-                Some(old) => (Some(old.value), old.timestamp.max(record.timestamp)),
-                None => (None, record.timestamp),
-            };
+            let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
             let new = (self.step)(&record.key, record.value.clone(), old_value.clone());
             store.put(&record.key, &new, window.start, timestamp)?;
             if store.is_caching() {
