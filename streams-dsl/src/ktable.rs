@@ -1,7 +1,8 @@
 //! `KTable<K, V>`: a changelog stream seen as a table — the latest value per key.
 
 use crate::operators::{
-    TableFilter, TableGroupBy, TableMapValues, TableMaterialize, TableToStream,
+    PassThrough, RightSide, RowJoiner, TableFilter, TableGroupBy, TableMapValues, TableMaterialize,
+    TableTableJoin, TableToStream,
 };
 use crate::{Data, KGroupedTable, KStream, Produced};
 use std::cell::RefCell;
@@ -150,6 +151,104 @@ impl<K: Data, V: Data> KTable<K, V> {
             None,
             self.key_serde.clone(),
             None,
+        )
+    }
+
+    fn join_tables<V2: Data, VR: Data>(
+        &self,
+        other: &KTable<K, V2>,
+        prefix: &str,
+        joiner: RowJoiner<V, V2, VR>,
+    ) -> KTable<K, VR> {
+        let left_store: Arc<str> = self.materialized_store_name().into();
+        let right_store: Arc<str> = other.materialized_store_name().into();
+        let mut topology = self.topology.borrow_mut();
+        let left_name = topology.generate_name(&format!("{prefix}THIS"));
+        let (store, left_joiner) = (right_store.clone(), joiner.clone());
+        let left = topology.add_processor(
+            left_name,
+            move || TableTableJoin {
+                other_store: store.clone(),
+                joiner: left_joiner.clone(),
+            },
+            &[self.node],
+        );
+        topology.connect_store(&right_store, left);
+        let right_name = topology.generate_name(&format!("{prefix}OTHER"));
+        let store = left_store.clone();
+        let right = topology.add_processor(
+            right_name,
+            move || {
+                RightSide(TableTableJoin {
+                    other_store: store.clone(),
+                    joiner: joiner.clone(),
+                })
+            },
+            &[other.node],
+        );
+        topology.connect_store(&left_store, right);
+        let merge_name = topology.generate_name("KTABLE-MERGE");
+        let merged = topology.add_processor(merge_name, || PassThrough, &[left, right]);
+        drop(topology);
+        KTable::new(
+            self.topology.clone(),
+            merged,
+            None,
+            self.key_serde.clone(),
+            None,
+        )
+    }
+
+    /// Joins two tables on their keys: a row exists in the result while both
+    /// sides have one. Updates on either side update (or delete) the joined row.
+    pub fn join<V2: Data, VR: Data, F>(&self, other: &KTable<K, V2>, joiner: F) -> KTable<K, VR>
+    where
+        F: Fn(V, V2) -> VR + Send + Sync + 'static,
+    {
+        self.join_tables(
+            other,
+            "KTABLE-JOIN",
+            Arc::new(move |left, right| match (left, right) {
+                (Some(left), Some(right)) => Some(joiner(left, right)),
+                _ => None,
+            }),
+        )
+    }
+
+    /// Like [`join`](Self::join), but a row exists while the left side has one
+    /// (the joiner gets `None` for a missing right row).
+    pub fn left_join<V2: Data, VR: Data, F>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: F,
+    ) -> KTable<K, VR>
+    where
+        F: Fn(V, Option<V2>) -> VR + Send + Sync + 'static,
+    {
+        self.join_tables(
+            other,
+            "KTABLE-LEFTJOIN",
+            Arc::new(move |left, right| left.map(|left| joiner(left, right))),
+        )
+    }
+
+    /// A row exists while either side has one; the joiner gets `None` for the
+    /// missing side.
+    pub fn outer_join<V2: Data, VR: Data, F>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: F,
+    ) -> KTable<K, VR>
+    where
+        F: Fn(Option<V>, Option<V2>) -> VR + Send + Sync + 'static,
+    {
+        self.join_tables(
+            other,
+            "KTABLE-OUTERJOIN",
+            Arc::new(move |left, right| match (left, right) {
+                (None, None) => None,
+                (left, right) => Some(joiner(left, right)),
+            }),
         )
     }
 

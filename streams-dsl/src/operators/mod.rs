@@ -10,6 +10,7 @@ mod peek;
 mod stream_table_join;
 mod table_group_by;
 mod table_ops;
+mod table_table_join;
 mod window_aggregate;
 
 pub(crate) use aggregate::{
@@ -23,4 +24,5 @@ pub(crate) use peek::{ForEach, Peek};
 pub(crate) use stream_table_join::{StreamTableJoin, StreamTableJoiner};
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
+pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
 pub(crate) use window_aggregate::WindowAggregate;
