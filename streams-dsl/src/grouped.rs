@@ -1,13 +1,13 @@
 //! Grouped streams and tables: the step before an aggregation.
 
 use crate::operators::{AggregateStep, StreamAggregate, TableAggregate, TableStep};
+use crate::windows::WindowSpec;
 use crate::{Data, KStream, KTable, Materialized, Repartitioned};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use streams_core::record::Change;
 use streams_core::serde::{ChangeSerde, SerdeRef};
-use streams_core::state::KeyValueStoreBuilder;
 use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
 
 /// Declares the store of an aggregation from its `Materialized` and returns its name.
@@ -16,30 +16,7 @@ fn add_store<K: Data, VA: Data>(
     materialized: &mut Materialized<K, VA>,
     key_serde: Option<SerdeRef<K>>,
 ) -> String {
-    let name = materialized
-        .name
-        .take()
-        .unwrap_or_else(|| topology.generate_name("KSTREAM-AGGREGATE-STATE-STORE"));
-    let mut builder = match materialized.store_type {
-        crate::materialized::StoreType::Persistent => {
-            KeyValueStoreBuilder::<K, VA>::persistent(name.clone())
-        }
-        crate::materialized::StoreType::InMemory => {
-            KeyValueStoreBuilder::<K, VA>::in_memory(name.clone())
-        }
-    }
-    .with_serdes(
-        materialized.key_serde.clone().or(key_serde),
-        materialized.value_serde.clone(),
-    )
-    .with_caching(materialized.caching);
-    if materialized.logging {
-        for (key, value) in &materialized.changelog_configs {
-            builder = builder.with_changelog_config(key, value);
-        }
-    } else {
-        builder = builder.with_logging_disabled();
-    }
+    let (name, builder) = materialized.store_builder(topology, key_serde);
     topology.add_state_store(builder);
     name
 }
@@ -95,12 +72,15 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         )
     }
 
-    /// Cuts the grouped stream into tumbling or hopping time windows.
-    pub fn windowed_by(
-        &self,
-        windows: crate::windows::TimeWindows,
-    ) -> crate::TimeWindowedKStream<K, V> {
-        crate::TimeWindowedKStream::new(self.stream.clone(), windows)
+    /// Cuts the grouped stream into windows: tumbling or hopping
+    /// ([`TimeWindows`](crate::windows::TimeWindows), giving a
+    /// [`TimeWindowedKStream`](crate::TimeWindowedKStream)), sessions
+    /// ([`SessionWindows`](crate::windows::SessionWindows), giving a
+    /// [`SessionWindowedKStream`](crate::SessionWindowedKStream)) or sliding
+    /// windows ([`SlidingWindows`](crate::windows::SlidingWindows), giving a
+    /// [`SlidingWindowedKStream`](crate::SlidingWindowedKStream)).
+    pub fn windowed_by<W: WindowSpec<K, V>>(&self, windows: W) -> W::Stream {
+        windows.windowed_stream(self.stream.clone())
     }
 
     /// Counts the records of each key.

@@ -33,7 +33,10 @@ mod operators;
 pub mod prelude;
 mod produced;
 mod repartitioned;
+mod session_windowed;
+mod sliding_windowed;
 mod windowed;
+mod windowed_aggregation;
 pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
@@ -45,6 +48,8 @@ pub use ktable::KTable;
 pub use materialized::{Materialized, StoreType};
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
+pub use session_windowed::SessionWindowedKStream;
+pub use sliding_windowed::SlidingWindowedKStream;
 pub use windowed::TimeWindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is

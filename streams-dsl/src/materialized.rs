@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::serde::{Serde, SerdeRef};
+use streams_core::state::KeyValueStoreBuilder;
+use streams_core::topology::TopologyBuilder;
 
 /// Where a store keeps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,9 +114,45 @@ impl<K, V> Materialized<K, V> {
         self
     }
 
-    /// How long a window store keeps windows (at least window size + grace).
+    /// How long a windowed store keeps windows: at least window size + grace
+    /// for time windows (the default), inactivity gap + grace for session
+    /// windows, twice the time difference + grace for sliding windows.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = Some(retention);
         self
+    }
+}
+
+impl<K: 'static, V: 'static> Materialized<K, V> {
+    /// The store's name (generated when none was given) and its declaration as a
+    /// key-value store: type, serdes (`key_serde` unless one was given), caching,
+    /// logging and changelog configs. Windowed operators turn it into a window or
+    /// session store.
+    pub(crate) fn store_builder(
+        &mut self,
+        topology: &mut TopologyBuilder,
+        key_serde: Option<SerdeRef<K>>,
+    ) -> (String, KeyValueStoreBuilder<K, V>) {
+        let name = self
+            .name
+            .take()
+            .unwrap_or_else(|| topology.generate_name("KSTREAM-AGGREGATE-STATE-STORE"));
+        let mut builder = match self.store_type {
+            StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(name.clone()),
+            StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(name.clone()),
+        }
+        .with_serdes(
+            self.key_serde.clone().or(key_serde),
+            self.value_serde.clone(),
+        )
+        .with_caching(self.caching);
+        if self.logging {
+            for (key, value) in &self.changelog_configs {
+                builder = builder.with_changelog_config(key, value);
+            }
+        } else {
+            builder = builder.with_logging_disabled();
+        }
+        (name, builder)
     }
 }

@@ -1,9 +1,10 @@
 //! The one import an application needs: `use streams_dsl::prelude::*;`.
 
-pub use crate::windows::TimeWindows;
+pub use crate::windows::{SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
     BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
-    Materialized, Produced, Repartitioned, StoreType, StreamsBuilder, TimeWindowedKStream,
+    Materialized, Produced, Repartitioned, SessionWindowedKStream, SlidingWindowedKStream,
+    StoreType, StreamsBuilder, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;
@@ -17,7 +18,8 @@ pub use streams_core::serde::{
     Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
 pub use streams_core::state::{
-    KeyValueStoreBuilder, TimestampedKeyValueStore, TimestampedWindowStore, ValueAndTimestamp,
+    KeyValueStoreBuilder, TimestampedKeyValueStore, TimestampedWindowStore, TypedSessionStore,
+    ValueAndTimestamp,
 };
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,

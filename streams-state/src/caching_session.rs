@@ -76,6 +76,24 @@ impl CachingSessionStore {
         self.cache.is_some()
     }
 
+    /// Writes every dirty cache entry down to the wrapped store (telling the flush
+    /// listener) without flushing the wrapped store itself.
+    pub fn flush_cache(&mut self) -> Result<()> {
+        self.check_open()?;
+        let dirty = self
+            .cache
+            .as_ref()
+            .map(StoreCache::dirty)
+            .unwrap_or_default();
+        for (stored_key, value) in dirty {
+            self.write_down(&stored_key, value.as_deref())?;
+            if let Some(cache) = &self.cache {
+                cache.mark_clean(&stored_key);
+            }
+        }
+        Ok(())
+    }
+
     /// Sets the listener receiving dirty sessions as they are written down.
     pub fn set_flush_listener(&mut self, listener: SessionFlushListener) {
         self.listener = Some(listener);
@@ -171,18 +189,7 @@ impl StateStore for CachingSessionStore {
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.check_open()?;
-        let dirty = self
-            .cache
-            .as_ref()
-            .map(StoreCache::dirty)
-            .unwrap_or_default();
-        for (stored_key, value) in dirty {
-            self.write_down(&stored_key, value.as_deref())?;
-            if let Some(cache) = &self.cache {
-                cache.mark_clean(&stored_key);
-            }
-        }
+        self.flush_cache()?;
         self.inner.flush()
     }
 

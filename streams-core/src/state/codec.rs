@@ -1,6 +1,8 @@
 //! How typed stores lay out their bytes: keys through the key serde, values as an
 //! 8-byte big-endian timestamp followed by the serialized value (Kafka Streams'
-//! timestamped layout). Failures become typed errors naming the store.
+//! timestamped layout), or as the bare serialized value for session stores
+//! (whose timestamp is the session end). Failures become typed errors naming
+//! the store.
 
 use super::ValueAndTimestamp;
 use crate::error::StreamsError;
@@ -48,13 +50,28 @@ impl<K, V> StoreCodec<K, V> {
         })
     }
 
-    pub(crate) fn encode(&self, value: &V, timestamp: i64) -> Result<Vec<u8>, StreamsError> {
-        let serialized = self.value_serde.serialize(value).map_err(|e| {
+    /// The value's bytes without a timestamp (the session-store layout).
+    pub(crate) fn encode_value(&self, value: &V) -> Result<Vec<u8>, StreamsError> {
+        self.value_serde.serialize(value).map_err(|e| {
             self.corrupt(format!(
                 "value does not serialize with {}: {e}",
                 self.value_serde.name()
             ))
-        })?;
+        })
+    }
+
+    /// A value stored without a timestamp (the session-store layout).
+    pub(crate) fn decode_value(&self, bytes: &[u8]) -> Result<V, StreamsError> {
+        self.value_serde.deserialize(bytes).map_err(|e| {
+            self.corrupt(format!(
+                "a stored value does not deserialize with {}: {e}",
+                self.value_serde.name()
+            ))
+        })
+    }
+
+    pub(crate) fn encode(&self, value: &V, timestamp: i64) -> Result<Vec<u8>, StreamsError> {
+        let serialized = self.encode_value(value)?;
         let mut bytes = Vec::with_capacity(8 + serialized.len());
         bytes.extend_from_slice(&timestamp.to_be_bytes());
         bytes.extend_from_slice(&serialized);
@@ -71,12 +88,7 @@ impl<K, V> StoreCodec<K, V> {
         let (timestamp, value) = bytes.split_at(8);
         let mut prefix = [0; 8];
         prefix.copy_from_slice(timestamp);
-        let value = self.value_serde.deserialize(value).map_err(|e| {
-            self.corrupt(format!(
-                "a stored value does not deserialize with {}: {e}",
-                self.value_serde.name()
-            ))
-        })?;
+        let value = self.decode_value(value)?;
         Ok(ValueAndTimestamp {
             value,
             timestamp: i64::from_be_bytes(prefix),

@@ -2,7 +2,8 @@
 
 use super::codec::StoreCodec;
 use super::{
-    ChangelogSpec, StoreBuilder, StoreInit, TaskStore, TimestampedKeyValueStore, WindowStoreBuilder,
+    ChangelogSpec, SessionStoreBuilder, StoreBuilder, StoreInit, TaskStore,
+    TimestampedKeyValueStore, WindowStoreBuilder,
 };
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
@@ -113,6 +114,14 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
         retention: std::time::Duration,
     ) -> WindowStoreBuilder<K, V> {
         WindowStoreBuilder::new(self, window_size, retention)
+    }
+
+    /// The same store as a session store: one value per key and session (the
+    /// interval from a burst's first to its last record), sessions kept for
+    /// `retention` after they end and dropped a segment at a time; its changelog
+    /// compacts and deletes.
+    pub fn sessions(self, retention: std::time::Duration) -> SessionStoreBuilder<K, V> {
+        SessionStoreBuilder::new(self, retention)
     }
 
     /// RocksDB tuning for a persistent store.

@@ -6,13 +6,17 @@ mod builder;
 mod codec;
 mod key_value_builder;
 mod registry;
+mod session_builder;
 mod timestamped_key_value;
 mod timestamped_window;
+mod typed_session;
 mod window_builder;
 
 pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
+pub use session_builder::SessionStoreBuilder;
 pub use timestamped_key_value::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 pub use timestamped_window::{TimestampedWindowStore, WindowChanges, WindowEntries};
+pub use typed_session::{SessionChanges, Sessions, TypedSessionStore};
 pub use window_builder::WindowStoreBuilder;

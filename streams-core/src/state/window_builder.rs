@@ -20,8 +20,24 @@ pub struct WindowStoreBuilder<K, V> {
     retention_ms: i64,
 }
 
-fn millis(duration: Duration) -> i64 {
+pub(crate) fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Makes a time-bounded store's changelog compact and delete: records are kept a
+/// day beyond the store's own retention, as Kafka Streams does, so a restore never
+/// misses a live window or session.
+pub(crate) fn expire_changelog<K, V>(settings: &mut KeyValueStoreBuilder<K, V>, retention_ms: i64) {
+    if let Some(spec) = &mut settings.logging {
+        for (key, value) in &mut spec.topic_configs {
+            if key == "cleanup.policy" {
+                *value = "compact,delete".into();
+            }
+        }
+        let topic_retention = retention_ms.saturating_add(24 * 60 * 60 * 1000);
+        spec.topic_configs
+            .push(("retention.ms".into(), topic_retention.to_string()));
+    }
 }
 
 impl<K, V> WindowStoreBuilder<K, V> {
@@ -32,18 +48,7 @@ impl<K, V> WindowStoreBuilder<K, V> {
     ) -> Self {
         let window_size_ms = millis(window_size).max(1);
         let retention_ms = millis(retention).max(window_size_ms);
-        if let Some(spec) = &mut settings.logging {
-            for (key, value) in &mut spec.topic_configs {
-                if key == "cleanup.policy" {
-                    *value = "compact,delete".into();
-                }
-            }
-            // Keep changelog records a day beyond the store's own retention, as
-            // Kafka Streams does, so a restore never misses a live window.
-            let topic_retention = retention_ms.saturating_add(24 * 60 * 60 * 1000);
-            spec.topic_configs
-                .push(("retention.ms".into(), topic_retention.to_string()));
-        }
+        expire_changelog(&mut settings, retention_ms);
         Self {
             settings,
             window_size_ms,

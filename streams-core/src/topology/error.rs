@@ -95,6 +95,35 @@ pub enum TopologyError {
         minimum_ms: u128,
     },
 
+    /// A session store would drop sessions that can still be extended or
+    /// merged: its retention is below the inactivity gap plus the grace period.
+    #[error(
+        "store '{store}' keeps sessions for {retention_ms} ms, less than the inactivity gap plus grace ({minimum_ms} ms): raise it with Materialized::with_retention"
+    )]
+    SessionRetentionTooShort {
+        /// The store.
+        store: String,
+        /// The retention asked for.
+        retention_ms: u128,
+        /// Inactivity gap plus grace.
+        minimum_ms: u128,
+    },
+
+    /// A sliding-window store would drop windows that new records still need
+    /// (a record reads windows up to twice the time difference back): its
+    /// retention is below twice the time difference plus the grace period.
+    #[error(
+        "store '{store}' keeps windows for {retention_ms} ms, less than twice the time difference plus grace ({minimum_ms} ms): raise it with Materialized::with_retention"
+    )]
+    SlidingRetentionTooShort {
+        /// The store.
+        store: String,
+        /// The retention asked for.
+        retention_ms: u128,
+        /// Twice the time difference plus grace.
+        minimum_ms: u128,
+    },
+
     /// A node was renamed after other nodes were attached to it.
     #[error(
         "node '{node}' cannot be renamed to '{new_name}' after downstream operators were attached to it: call named() right after the operator"

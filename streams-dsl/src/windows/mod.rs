@@ -1,14 +1,41 @@
-//! Window specifications for windowed aggregations, with the Kafka
-//! Streams semantics: windows are `[start, end)` in event time, a record later
-//! than its window's end plus the grace period is dropped.
+//! Window specifications for windowed aggregations, with the Kafka Streams
+//! semantics: time windows are `[start, end)` in event time, session and sliding
+//! windows `[start, end]`; a record later than its window's end plus the grace
+//! period is dropped.
 
+mod session_windows;
+mod sliding_windows;
 mod time_windows;
 
+pub use session_windows::SessionWindows;
+pub use sliding_windows::SlidingWindows;
 pub use time_windows::TimeWindows;
 
+use crate::KStream;
 use std::time::Duration;
 
 /// Milliseconds of a duration, saturating at `i64::MAX`.
 pub(crate) fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Windows a grouped stream can be cut into with
+/// [`KGroupedStream::windowed_by`](crate::KGroupedStream::windowed_by): each kind
+/// gives its own windowed stream to aggregate.
+pub trait WindowSpec<K, V>: sealed::Sealed {
+    /// The windowed stream these windows give.
+    type Stream;
+
+    /// Cuts `stream` (already grouped by key) into these windows.
+    #[doc(hidden)]
+    fn windowed_stream(self, stream: KStream<K, V>) -> Self::Stream;
+}
+
+mod sealed {
+    /// Only this crate's window kinds are window specifications.
+    pub trait Sealed {}
+
+    impl Sealed for super::TimeWindows {}
+    impl Sealed for super::SessionWindows {}
+    impl Sealed for super::SlidingWindows {}
 }

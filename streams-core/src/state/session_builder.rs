@@ -1,0 +1,83 @@
+//! Declares a typed session store (made from a key-value store declaration with
+//! `KeyValueStoreBuilder::sessions`).
+
+use super::window_builder::{expire_changelog, millis};
+use super::{
+    ChangelogSpec, KeyValueStoreBuilder, StoreBuilder, StoreInit, TaskStore, TypedSessionStore,
+};
+use crate::error::StreamsError;
+use crate::serde::SerdeRegistry;
+use crate::topology::TopologyError;
+use std::time::Duration;
+use streams_state::{
+    CachingSessionStore, ChangeLoggingSessionStore, SegmentedSessionStore, SessionStore,
+};
+
+/// A session store of `K` to `V`: persistent or in-memory, cached, logged to a
+/// changelog that compacts and deletes after the retention period.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::state::KeyValueStoreBuilder;
+/// let sessions = KeyValueStoreBuilder::<String, i64>::persistent("clicks-per-session")
+///     .sessions(Duration::from_secs(600));
+/// ```
+pub struct SessionStoreBuilder<K, V> {
+    settings: KeyValueStoreBuilder<K, V>,
+    retention_ms: i64,
+}
+
+impl<K, V> SessionStoreBuilder<K, V> {
+    pub(crate) fn new(mut settings: KeyValueStoreBuilder<K, V>, retention: Duration) -> Self {
+        let retention_ms = millis(retention).max(1);
+        expire_changelog(&mut settings, retention_ms);
+        Self {
+            settings,
+            retention_ms,
+        }
+    }
+}
+
+impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
+    fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    fn changelog(&self) -> Option<ChangelogSpec> {
+        self.settings.logging.clone()
+    }
+
+    fn resolve_serdes(&mut self, serdes: &SerdeRegistry) -> Result<(), TopologyError> {
+        self.settings.resolve_own_serdes(serdes)
+    }
+
+    fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
+        let settings = &self.settings;
+        let codec = settings.codec()?;
+        let mut store: Box<dyn SessionStore> = if settings.persistent {
+            Box::new(SegmentedSessionStore::rocksdb(
+                &settings.name,
+                init.task_dir,
+                self.retention_ms,
+                &settings.rocksdb,
+            )?)
+        } else {
+            Box::new(SegmentedSessionStore::in_memory(
+                &settings.name,
+                self.retention_ms,
+            )?)
+        };
+        if settings.logging.is_some() {
+            store = Box::new(ChangeLoggingSessionStore::new(
+                store,
+                init.changelog.clone(),
+            ));
+        }
+        let store = if settings.caching {
+            CachingSessionStore::new(store, init.cache.clone())
+        } else {
+            CachingSessionStore::disabled(store)
+        };
+        Ok(Box::new(TypedSessionStore::new(codec, store)))
+    }
+}

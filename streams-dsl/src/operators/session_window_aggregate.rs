@@ -1,0 +1,130 @@
+//! Session-windowed aggregation of a grouped stream, as Kafka Streams'
+//! `KStreamSessionWindowAggregate`: a record at `t` merges every session of its
+//! key overlapping `[t - gap, t + gap]` into one session spanning them all and
+//! `t`. The merged-away sessions are removed (and deleted downstream), then the
+//! merged session's aggregate is stored and forwarded, stamped with its end.
+
+use super::AggregateStep;
+use crate::windows::SessionWindows;
+use std::sync::Arc;
+use streams_core::error::ProcessError;
+use streams_core::processor::{Processor, ProcessorContext};
+use streams_core::record::{Change, Record, Window, Windowed};
+use streams_core::state::TypedSessionStore;
+
+/// Merges the aggregate accumulated so far (`None` before the first session)
+/// with one more session's aggregate.
+pub(crate) type SessionMerge<K, VA> = Arc<dyn Fn(&K, Option<VA>, VA) -> VA + Send + Sync>;
+
+/// Aggregates a grouped stream per key and session.
+pub(crate) struct SessionWindowAggregate<K, V, VA> {
+    pub(crate) store: Arc<str>,
+    pub(crate) windows: SessionWindows,
+    pub(crate) add: AggregateStep<K, V, VA>,
+    pub(crate) merge: SessionMerge<K, VA>,
+}
+
+impl<K: Clone + 'static, V, VA: Clone + 'static> SessionWindowAggregate<K, V, VA> {
+    fn forward_flushed(
+        &self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), ProcessError> {
+        let flushed = ctx
+            .state_store::<TypedSessionStore<K, VA>>(&self.store)?
+            .take_flushed()?;
+        for (key, change, timestamp) in flushed {
+            ctx.forward(Record::new(key, change, timestamp))?;
+        }
+        Ok(())
+    }
+}
+
+impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Change<VA>>
+    for SessionWindowAggregate<K, V, VA>
+{
+    fn process(
+        &mut self,
+        record: Record<K, V>,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), ProcessError> {
+        let timestamp = record.timestamp;
+        let stream_time = ctx.stream_time().unwrap_or(timestamp).max(timestamp);
+        let close_time = stream_time
+            .saturating_sub(self.windows.grace_ms)
+            .saturating_sub(self.windows.gap_ms);
+        let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
+        let Some(key_bytes) = store.key_bytes(&record.key)? else {
+            tracing::debug!(store = %self.store, "dropping a record with a null key");
+            ctx.record_dropped();
+            return Ok(());
+        };
+        let overlapping = store.find_sessions_at(
+            &key_bytes,
+            timestamp.saturating_sub(self.windows.gap_ms),
+            timestamp.saturating_add(self.windows.gap_ms),
+        )?;
+        let record_session = Window::new(timestamp, timestamp);
+        let mut merged = record_session;
+        let mut aggregate = None;
+        for (session, value) in &overlapping {
+            aggregate = Some((self.merge)(&record.key, aggregate, value.clone()));
+            merged = Window::new(merged.start.min(session.start), merged.end.max(session.end));
+        }
+        if merged.end < close_time {
+            tracing::debug!(
+                store = %self.store,
+                timestamp,
+                session_start = merged.start,
+                session_end = merged.end,
+                close_time,
+                stream_time,
+                "dropping a record for a closed session"
+            );
+            ctx.record_dropped();
+            return Ok(());
+        }
+        let caching = store.is_caching();
+        // A record at the time of an existing single-point session updates it in
+        // place; any other overlap replaces the sessions it merges.
+        let mut replaced = None;
+        if merged == record_session {
+            replaced = overlapping.into_iter().next().map(|(_, value)| value);
+        } else {
+            for (session, value) in overlapping {
+                ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?
+                    .remove_at(&key_bytes, session)?;
+                if !caching {
+                    ctx.forward(Record::new(
+                        Windowed::new(record.key.clone(), session),
+                        Change::new(None, Some(value)),
+                        session.end,
+                    ))?;
+                }
+            }
+        }
+        let new = (self.add)(&record.key, record.value, aggregate);
+        let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
+        store.put_at(&key_bytes, merged, &new)?;
+        if caching {
+            if store.has_flushed() {
+                self.forward_flushed(ctx)?;
+            }
+            Ok(())
+        } else {
+            ctx.forward(Record::new(
+                Windowed::new(record.key, merged),
+                Change::new(Some(new), replaced),
+                merged.end,
+            ))
+        }
+    }
+
+    fn flush(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<(), ProcessError> {
+        ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?
+            .flush_cache()?;
+        self.forward_flushed(ctx)
+    }
+}
