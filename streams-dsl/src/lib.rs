@@ -33,6 +33,8 @@ mod operators;
 pub mod prelude;
 mod produced;
 mod repartitioned;
+mod stream_join;
+mod stream_joined;
 mod windowed;
 pub mod windows;
 
@@ -45,6 +47,7 @@ pub use ktable::KTable;
 pub use materialized::{Materialized, StoreType};
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
+pub use stream_joined::StreamJoined;
 pub use windowed::TimeWindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is

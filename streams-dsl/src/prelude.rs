@@ -1,9 +1,10 @@
 //! The one import an application needs: `use streams_dsl::prelude::*;`.
 
-pub use crate::windows::TimeWindows;
+pub use crate::windows::{JoinWindows, TimeWindows};
 pub use crate::{
     BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
-    Materialized, Produced, Repartitioned, StoreType, StreamsBuilder, TimeWindowedKStream,
+    Materialized, Produced, Repartitioned, StoreType, StreamJoined, StreamsBuilder,
+    TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;

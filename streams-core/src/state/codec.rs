@@ -49,16 +49,32 @@ impl<K, V> StoreCodec<K, V> {
     }
 
     pub(crate) fn encode(&self, value: &V, timestamp: i64) -> Result<Vec<u8>, StreamsError> {
-        let serialized = self.value_serde.serialize(value).map_err(|e| {
-            self.corrupt(format!(
-                "value does not serialize with {}: {e}",
-                self.value_serde.name()
-            ))
-        })?;
-        let mut bytes = Vec::with_capacity(8 + serialized.len());
-        bytes.extend_from_slice(&timestamp.to_be_bytes());
-        bytes.extend_from_slice(&serialized);
-        Ok(bytes)
+        let serialized = self
+            .value_serde
+            .serialize(value)
+            .map_err(|e| self.unserializable(e))?;
+        Ok(with_timestamp(timestamp, &serialized))
+    }
+
+    /// The stored form of `value`, or `None` when it serializes to null (a
+    /// tombstone, which a store cannot hold as a value).
+    pub(crate) fn encode_nullable(
+        &self,
+        value: &V,
+        timestamp: i64,
+    ) -> Result<Option<Vec<u8>>, StreamsError> {
+        let serialized = self
+            .value_serde
+            .serialize_nullable(value)
+            .map_err(|e| self.unserializable(e))?;
+        Ok(serialized.map(|serialized| with_timestamp(timestamp, &serialized)))
+    }
+
+    fn unserializable(&self, error: impl std::fmt::Display) -> StreamsError {
+        self.corrupt(format!(
+            "value does not serialize with {}: {error}",
+            self.value_serde.name()
+        ))
     }
 
     pub(crate) fn decode(&self, bytes: &[u8]) -> Result<ValueAndTimestamp<V>, StreamsError> {
@@ -82,4 +98,12 @@ impl<K, V> StoreCodec<K, V> {
             timestamp: i64::from_be_bytes(prefix),
         })
     }
+}
+
+/// The timestamped layout: 8 bytes big-endian timestamp, then the serialized value.
+fn with_timestamp(timestamp: i64, serialized: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(8 + serialized.len());
+    bytes.extend_from_slice(&timestamp.to_be_bytes());
+    bytes.extend_from_slice(serialized);
+    bytes
 }

@@ -1,4 +1,4 @@
-//! The processors behind the stateless DSL operators. Each holds the user's closure
+//! The processors behind the DSL operators. Each holds the user's closure
 //! in an `Arc`, so one closure serves every task's instance.
 
 mod aggregate;
@@ -6,7 +6,9 @@ mod branch;
 mod filter;
 mod flat_map;
 mod map;
+mod outer_join_store;
 mod peek;
+mod stream_stream_join;
 mod stream_table_join;
 mod table_group_by;
 mod table_ops;
@@ -21,6 +23,9 @@ pub(crate) use filter::Filter;
 pub(crate) use flat_map::{FlatMap, FlatMapValues};
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
+pub(crate) use stream_stream_join::{
+    FromLeft, FromRight, Sided, StreamJoinSpec, StreamJoiner, StreamStreamJoin,
+};
 pub(crate) use stream_table_join::{StreamTableJoin, StreamTableJoiner};
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
