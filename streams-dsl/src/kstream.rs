@@ -67,6 +67,10 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.key_serde.clone()
     }
 
+    pub(crate) fn value_serde(&self) -> Option<SerdeRef<V>> {
+        self.value_serde.clone()
+    }
+
     /// Groups records by their current key for an aggregation.
     pub fn group_by_key(&self) -> KGroupedStream<K, V> {
         KGroupedStream::new(self.clone())

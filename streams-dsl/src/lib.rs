@@ -35,6 +35,8 @@ mod produced;
 mod repartitioned;
 mod session_windowed;
 mod sliding_windowed;
+mod stream_join;
+mod stream_joined;
 mod windowed;
 mod windowed_aggregation;
 pub mod windows;
@@ -50,6 +52,7 @@ pub use produced::Produced;
 pub use repartitioned::Repartitioned;
 pub use session_windowed::SessionWindowedKStream;
 pub use sliding_windowed::SlidingWindowedKStream;
+pub use stream_joined::StreamJoined;
 pub use windowed::TimeWindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is

@@ -1,10 +1,10 @@
 //! The one import an application needs: `use streams_dsl::prelude::*;`.
 
-pub use crate::windows::{SessionWindows, SlidingWindows, TimeWindows};
+pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
     BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
     Materialized, Produced, Repartitioned, SessionWindowedKStream, SlidingWindowedKStream,
-    StoreType, StreamsBuilder, TimeWindowedKStream,
+    StoreType, StreamJoined, StreamsBuilder, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;

@@ -52,12 +52,9 @@ impl<K, V> StoreCodec<K, V> {
 
     /// The value's bytes without a timestamp (the session-store layout).
     pub(crate) fn encode_value(&self, value: &V) -> Result<Vec<u8>, StreamsError> {
-        self.value_serde.serialize(value).map_err(|e| {
-            self.corrupt(format!(
-                "value does not serialize with {}: {e}",
-                self.value_serde.name()
-            ))
-        })
+        self.value_serde
+            .serialize(value)
+            .map_err(|e| self.unserializable(e))
     }
 
     /// A value stored without a timestamp (the session-store layout).
@@ -71,11 +68,28 @@ impl<K, V> StoreCodec<K, V> {
     }
 
     pub(crate) fn encode(&self, value: &V, timestamp: i64) -> Result<Vec<u8>, StreamsError> {
-        let serialized = self.encode_value(value)?;
-        let mut bytes = Vec::with_capacity(8 + serialized.len());
-        bytes.extend_from_slice(&timestamp.to_be_bytes());
-        bytes.extend_from_slice(&serialized);
-        Ok(bytes)
+        Ok(with_timestamp(timestamp, &self.encode_value(value)?))
+    }
+
+    /// The stored form of `value`, or `None` when it serializes to null (a
+    /// tombstone, which a store cannot hold as a value).
+    pub(crate) fn encode_nullable(
+        &self,
+        value: &V,
+        timestamp: i64,
+    ) -> Result<Option<Vec<u8>>, StreamsError> {
+        let serialized = self
+            .value_serde
+            .serialize_nullable(value)
+            .map_err(|e| self.unserializable(e))?;
+        Ok(serialized.map(|serialized| with_timestamp(timestamp, &serialized)))
+    }
+
+    fn unserializable(&self, error: impl std::fmt::Display) -> StreamsError {
+        self.corrupt(format!(
+            "value does not serialize with {}: {error}",
+            self.value_serde.name()
+        ))
     }
 
     pub(crate) fn decode(&self, bytes: &[u8]) -> Result<ValueAndTimestamp<V>, StreamsError> {
@@ -94,4 +108,12 @@ impl<K, V> StoreCodec<K, V> {
             timestamp: i64::from_be_bytes(prefix),
         })
     }
+}
+
+/// The timestamped layout: 8 bytes big-endian timestamp, then the serialized value.
+fn with_timestamp(timestamp: i64, serialized: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(8 + serialized.len());
+    bytes.extend_from_slice(&timestamp.to_be_bytes());
+    bytes.extend_from_slice(serialized);
+    bytes
 }

@@ -106,7 +106,8 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
         Ok(())
     }
 
-    /// The windows of `key` starting in `[from, to]`, by start time.
+    /// The windows of `key` starting in `[from, to]`, by start time (in write
+    /// order among duplicates of one window, if the store retains them).
     pub fn fetch_range(
         &self,
         key: &K,
@@ -114,13 +115,53 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
         to: i64,
     ) -> Result<Vec<(Window, ValueAndTimestamp<V>)>, StreamsError> {
         let key = self.codec.required_key_bytes(key)?;
+        self.fetch_range_at(&key, from, to)
+    }
+
+    /// Like [`fetch_range`](Self::fetch_range), for a key already serialized with
+    /// [`key_bytes`](Self::key_bytes).
+    pub fn fetch_range_at(
+        &self,
+        key: &[u8],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(Window, ValueAndTimestamp<V>)>, StreamsError> {
         self.inner
-            .fetch_range(&key, from, to)?
+            .fetch_range(key, from, to)?
             .map(|entry| {
                 let (start, value) = entry?;
                 Ok((self.window(start), self.codec.decode(&value)?))
             })
             .collect()
+    }
+
+    /// The stored form of `value` written at `timestamp`, or `None` when the
+    /// value serializes to null (a tombstone cannot be stored). Serialize once,
+    /// check for null, then store with [`put_at`](Self::put_at).
+    pub fn encode_value(&self, value: &V, timestamp: i64) -> Result<Option<Vec<u8>>, StreamsError> {
+        self.codec.encode_nullable(value, timestamp)
+    }
+
+    /// A value from its stored form (see [`encode_value`](Self::encode_value)).
+    pub fn decode_value(&self, stored: &[u8]) -> Result<ValueAndTimestamp<V>, StreamsError> {
+        self.codec.decode(stored)
+    }
+
+    /// A key from its stored bytes (see [`key_bytes`](Self::key_bytes)).
+    pub fn decode_key(&self, stored: &[u8]) -> Result<K, StreamsError> {
+        self.codec.decode_key(stored)
+    }
+
+    /// Stores a value already in its stored form under key bytes, in the window
+    /// starting at `window_start`.
+    pub fn put_at(
+        &mut self,
+        key: &[u8],
+        stored: &[u8],
+        window_start: i64,
+    ) -> Result<(), StreamsError> {
+        self.inner.put(key, Some(stored), window_start)?;
+        Ok(())
     }
 
     /// Every stored window of every key.

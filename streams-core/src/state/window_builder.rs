@@ -18,6 +18,7 @@ pub struct WindowStoreBuilder<K, V> {
     settings: KeyValueStoreBuilder<K, V>,
     window_size_ms: i64,
     retention_ms: i64,
+    retain_duplicates: bool,
 }
 
 pub(crate) fn millis(duration: Duration) -> i64 {
@@ -53,7 +54,16 @@ impl<K, V> WindowStoreBuilder<K, V> {
             settings,
             window_size_ms,
             retention_ms,
+            retain_duplicates: false,
         }
+    }
+
+    /// Keeps every write, even several for one key and window start, in write
+    /// order (the buffers of stream-stream joins need each record). Such a store
+    /// is never cached.
+    pub fn with_retained_duplicates(mut self) -> Self {
+        self.retain_duplicates = true;
+        self
     }
 }
 
@@ -78,14 +88,14 @@ impl<K: 'static, V: 'static> StoreBuilder for WindowStoreBuilder<K, V> {
                 &settings.name,
                 init.task_dir,
                 self.retention_ms,
-                false,
+                self.retain_duplicates,
                 &settings.rocksdb,
             )?)
         } else {
             Box::new(SegmentedWindowStore::in_memory(
                 &settings.name,
                 self.retention_ms,
-                false,
+                self.retain_duplicates,
             )?)
         };
         if settings.logging.is_some() {

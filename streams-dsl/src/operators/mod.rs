@@ -1,4 +1,4 @@
-//! The processors behind the stateless DSL operators. Each holds the user's closure
+//! The processors behind the DSL operators. Each holds the user's closure
 //! in an `Arc`, so one closure serves every task's instance.
 
 mod aggregate;
@@ -6,9 +6,11 @@ mod branch;
 mod filter;
 mod flat_map;
 mod map;
+mod outer_join_store;
 mod peek;
 mod session_window_aggregate;
 mod sliding_window_aggregate;
+mod stream_stream_join;
 mod stream_table_join;
 mod table_group_by;
 mod table_ops;
@@ -25,6 +27,9 @@ pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use session_window_aggregate::{SessionMerge, SessionWindowAggregate};
 pub(crate) use sliding_window_aggregate::SlidingWindowAggregate;
+pub(crate) use stream_stream_join::{
+    FromLeft, FromRight, Sided, StreamJoinSpec, StreamJoiner, StreamStreamJoin,
+};
 pub(crate) use stream_table_join::{StreamTableJoin, StreamTableJoiner};
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};

@@ -1,12 +1,15 @@
-//! Window specifications for windowed aggregations, with the Kafka Streams
-//! semantics: time windows are `[start, end)` in event time, session and sliding
-//! windows `[start, end]`; a record later than its window's end plus the grace
-//! period is dropped.
+//! Window specifications, with the Kafka Streams semantics: for windowed
+//! aggregations, time windows are `[start, end)` in event time, session and sliding
+//! windows `[start, end]`; join windows for stream-stream joins are a time
+//! difference around each record, both ends included. A record later than its
+//! window's end plus the grace period is dropped.
 
+mod join_windows;
 mod session_windows;
 mod sliding_windows;
 mod time_windows;
 
+pub use join_windows::JoinWindows;
 pub use session_windows::SessionWindows;
 pub use sliding_windows::SlidingWindows;
 pub use time_windows::TimeWindows;
