@@ -23,6 +23,8 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod branched;
+mod buffer_config;
+mod buffer_full;
 mod builder;
 mod consumed;
 mod grouped;
@@ -33,10 +35,13 @@ mod operators;
 pub mod prelude;
 mod produced;
 mod repartitioned;
+mod suppressed;
 mod windowed;
 pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
+pub use buffer_config::{BufferConfig, StrictBufferConfig};
+pub use buffer_full::SuppressionBufferFull;
 pub use builder::StreamsBuilder;
 pub use consumed::Consumed;
 pub use grouped::{KGroupedStream, KGroupedTable};
@@ -45,6 +50,7 @@ pub use ktable::KTable;
 pub use materialized::{Materialized, StoreType};
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
+pub use suppressed::Suppressed;
 pub use windowed::TimeWindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is

@@ -2,8 +2,9 @@
 
 pub use crate::windows::TimeWindows;
 pub use crate::{
-    BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
-    Materialized, Produced, Repartitioned, StoreType, StreamsBuilder, TimeWindowedKStream,
+    BranchedKStream, Branches, BufferConfig, Consumed, Data, KGroupedStream, KGroupedTable,
+    KStream, KTable, Materialized, Produced, Repartitioned, StoreType, StreamsBuilder,
+    StrictBufferConfig, Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;
@@ -17,7 +18,8 @@ pub use streams_core::serde::{
     Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
 pub use streams_core::state::{
-    KeyValueStoreBuilder, TimestampedKeyValueStore, TimestampedWindowStore, ValueAndTimestamp,
+    KeyValueStoreBuilder, SuppressionBuffer, TimestampedKeyValueStore, TimestampedWindowStore,
+    ValueAndTimestamp,
 };
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,

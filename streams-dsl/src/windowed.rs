@@ -99,6 +99,7 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
             key_serde,
             materialized.value_serde,
         )
+        .with_window_grace(self.windows.grace_ms())
     }
 
     /// Counts the records of each key per window.

@@ -2,10 +2,13 @@
 //! ([`StoreBuilder`]), how a task opens one per task ([`StoreInit`]), and the
 //! life cycle every opened store offers ([`TaskStore`]).
 
+mod buffered_change;
 mod builder;
 mod codec;
 mod key_value_builder;
 mod registry;
+mod suppression_buffer;
+mod suppression_buffer_builder;
 mod timestamped_key_value;
 mod timestamped_window;
 mod window_builder;
@@ -13,6 +16,8 @@ mod window_builder;
 pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
+pub use suppression_buffer::{BufferedUpdates, SuppressionBuffer};
+pub use suppression_buffer_builder::SuppressionBufferBuilder;
 pub use timestamped_key_value::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 pub use timestamped_window::{TimestampedWindowStore, WindowChanges, WindowEntries};
 pub use window_builder::WindowStoreBuilder;
