@@ -1,18 +1,19 @@
 //! `KTable<K, V>`: a changelog stream seen as a table — the latest value per key.
 
 use crate::operators::{
-    PassThrough, RightSide, RowJoiner, TableFilter, TableGroupBy, TableMapValues, TableMaterialize,
-    TableTableJoin, TableToStream,
+    PassThrough, RightSide, RowJoiner, Suppress, TableFilter, TableGroupBy, TableMapValues,
+    TableMaterialize, TableTableJoin, TableToStream,
 };
-use crate::{Data, KGroupedTable, KStream, Produced};
+use crate::suppressed::{BufferTime, SuppressUntil};
+use crate::{Data, KGroupedTable, KStream, Produced, Suppressed};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use streams_core::processor::Processor;
 use streams_core::record::Change;
 use streams_core::serde::SerdeRef;
-use streams_core::state::KeyValueStoreBuilder;
-use streams_core::topology::{NodeRef, TopologyBuilder};
+use streams_core::state::{KeyValueStoreBuilder, SuppressionBufferBuilder};
+use streams_core::topology::{NodeRef, TopologyBuilder, TopologyError};
 
 /// A table: each record is an update (upsert, or delete for a null value) of its
 /// key's row. Internally its records carry both the new and the old value
@@ -23,6 +24,10 @@ pub struct KTable<K, V> {
     store: Option<String>,
     key_serde: Option<SerdeRef<K>>,
     value_serde: Option<SerdeRef<V>>,
+    /// The grace period of the windows of the windowed aggregation this table
+    /// comes from (through key-preserving, stateless operators), which says when
+    /// its windows close for `Suppressed::until_window_closes`.
+    window_grace_ms: Option<i64>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -33,6 +38,7 @@ impl<K, V> Clone for KTable<K, V> {
             store: self.store.clone(),
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
+            window_grace_ms: self.window_grace_ms,
         }
     }
 }
@@ -51,6 +57,33 @@ impl<K: Data, V: Data> KTable<K, V> {
             store,
             key_serde,
             value_serde,
+            window_grace_ms: None,
+        }
+    }
+
+    /// Marks this table as the result of a windowed aggregation whose windows
+    /// close `grace_ms` after their end (windowed aggregations call this).
+    pub(crate) fn with_window_grace(mut self, grace_ms: i64) -> Self {
+        self.window_grace_ms = Some(grace_ms);
+        self
+    }
+
+    /// A table derived from this one by a key-preserving stateless operator:
+    /// it keeps the window grace.
+    fn derived<V2: Data>(
+        &self,
+        node: NodeRef<K, Change<V2>>,
+        value_serde: Option<SerdeRef<V2>>,
+    ) -> KTable<K, V2> {
+        KTable {
+            window_grace_ms: self.window_grace_ms,
+            ..KTable::new(
+                self.topology.clone(),
+                node,
+                None,
+                self.key_serde.clone(),
+                value_serde,
+            )
         }
     }
 
@@ -110,13 +143,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             predicate: predicate.clone(),
             keep: true,
         });
-        KTable::new(
-            self.topology.clone(),
-            node,
-            None,
-            self.key_serde.clone(),
-            self.value_serde.clone(),
-        )
+        self.derived(node, self.value_serde.clone())
     }
 
     /// Drops the rows `predicate` accepts.
@@ -129,13 +156,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             predicate: predicate.clone(),
             keep: false,
         });
-        KTable::new(
-            self.topology.clone(),
-            node,
-            None,
-            self.key_serde.clone(),
-            self.value_serde.clone(),
-        )
+        self.derived(node, self.value_serde.clone())
     }
 
     /// Maps each row's value.
@@ -145,13 +166,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     {
         let mapper = Arc::new(move |_: &K, value: V| mapper(value));
         let node = self.add("KTABLE-MAPVALUES", move || TableMapValues(mapper.clone()));
-        KTable::new(
-            self.topology.clone(),
-            node,
-            None,
-            self.key_serde.clone(),
-            None,
-        )
+        self.derived(node, None)
     }
 
     fn join_tables<V2: Data, VR: Data>(
@@ -250,6 +265,103 @@ impl<K: Data, V: Data> KTable<K, V> {
                 (left, right) => Some(joiner(left, right)),
             }),
         )
+    }
+
+    /// Holds updates back and forwards fewer of them, as `suppressed` says:
+    /// only each window's final result ([`Suppressed::until_window_closes`], for
+    /// the table of a windowed aggregation), or at most one update per key per
+    /// time limit ([`Suppressed::until_time_limit`]). The buffer is kept in
+    /// memory and logged to its changelog; its time is stream time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_dsl::prelude::*;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks", Consumed::default())
+    ///     .group_by_key()
+    ///     .windowed_by(TimeWindows::of_size_and_grace(Duration::from_millis(100), Duration::from_millis(10)))
+    ///     .count(Materialized::default())
+    ///     .suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))
+    ///     .to("final-counts", Produced::default());
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let clicks = driver.input_topic::<String, String>("clicks").unwrap();
+    /// let counts = driver.output_topic::<Windowed<String>, Option<i64>>("final-counts").unwrap();
+    /// clicks.pipe("page", "click", 10).unwrap();
+    /// clicks.pipe("page", "click", 20).unwrap();
+    /// clicks.pipe("page", "click", 105).unwrap();
+    /// assert!(counts.is_empty()); // [0, 100) is still open for late records
+    /// clicks.pipe("page", "click", 110).unwrap(); // stream time reaches its end + grace
+    /// let (window, count) = counts.read_key_value().unwrap();
+    /// assert_eq!((window.window.end, count), (100, Some(2)));
+    /// assert!(counts.is_empty());
+    /// ```
+    pub fn suppress(&self, suppressed: Suppressed<K>) -> KTable<K, V> {
+        let Suppressed {
+            name,
+            until,
+            buffer,
+            ..
+        } = suppressed;
+        let mut topology = self.topology.borrow_mut();
+        let (node_name, store) = match name {
+            Some(name) => {
+                let store = format!("{name}-store");
+                (name, store)
+            }
+            None => (
+                topology.generate_name("KTABLE-SUPPRESS"),
+                topology.generate_name("KTABLE-SUPPRESS-STATE-STORE"),
+            ),
+        };
+        let (buffer_time, wait_ms, drop_tombstones): (BufferTime<K>, i64, bool) = match until {
+            SuppressUntil::WindowCloses(window_end) => {
+                let grace_ms = self.window_grace_ms.unwrap_or_else(|| {
+                    topology.report(TopologyError::SuppressWithoutWindowGrace {
+                        node: node_name.clone(),
+                    });
+                    0
+                });
+                (window_end, grace_ms, true)
+            }
+            SuppressUntil::TimeLimit(limit) => (
+                Arc::new(|_: &K, timestamp| timestamp),
+                i64::try_from(limit.as_millis()).unwrap_or(i64::MAX),
+                false,
+            ),
+        };
+        let mut store_builder = SuppressionBufferBuilder::<K, V>::new(store.clone())
+            .with_serdes(self.key_serde.clone(), self.value_serde.clone());
+        if buffer.logging {
+            for (key, value) in &buffer.changelog_configs {
+                store_builder = store_builder.with_changelog_config(key, value);
+            }
+        } else {
+            store_builder = store_builder.with_logging_disabled();
+        }
+        topology.add_state_store(store_builder);
+        let (name, store_name, buffer) = (
+            Arc::<str>::from(node_name.as_str()),
+            Arc::<str>::from(store.as_str()),
+            Arc::new(buffer),
+        );
+        let node = topology.add_processor(
+            node_name,
+            move || Suppress {
+                name: name.clone(),
+                store: store_name.clone(),
+                buffer_time: buffer_time.clone(),
+                wait_ms,
+                buffer: buffer.clone(),
+                drop_tombstones,
+                observed_stream_time: i64::MIN,
+            },
+            &[self.node],
+        );
+        topology.connect_store(&store, node);
+        drop(topology);
+        self.derived(node, self.value_serde.clone())
     }
 
     /// The table's updates as a stream: each row's new value, `None` for deletes.

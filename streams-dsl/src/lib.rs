@@ -23,6 +23,8 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod branched;
+mod buffer_config;
+mod buffer_full;
 mod builder;
 mod consumed;
 mod grouped;
@@ -37,11 +39,14 @@ mod session_windowed;
 mod sliding_windowed;
 mod stream_join;
 mod stream_joined;
+mod suppressed;
 mod windowed;
 mod windowed_aggregation;
 pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
+pub use buffer_config::{BufferConfig, StrictBufferConfig};
+pub use buffer_full::SuppressionBufferFull;
 pub use builder::StreamsBuilder;
 pub use consumed::Consumed;
 pub use grouped::{KGroupedStream, KGroupedTable};
@@ -53,6 +58,7 @@ pub use repartitioned::Repartitioned;
 pub use session_windowed::SessionWindowedKStream;
 pub use sliding_windowed::SlidingWindowedKStream;
 pub use stream_joined::StreamJoined;
+pub use suppressed::Suppressed;
 pub use windowed::TimeWindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is

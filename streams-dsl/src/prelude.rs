@@ -2,9 +2,10 @@
 
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
-    BranchedKStream, Branches, Consumed, Data, KGroupedStream, KGroupedTable, KStream, KTable,
-    Materialized, Produced, Repartitioned, SessionWindowedKStream, SlidingWindowedKStream,
-    StoreType, StreamJoined, StreamsBuilder, TimeWindowedKStream,
+    BranchedKStream, Branches, BufferConfig, Consumed, Data, KGroupedStream, KGroupedTable,
+    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream,
+    SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig,
+    Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;
@@ -18,7 +19,8 @@ pub use streams_core::serde::{
     Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
 pub use streams_core::state::{
-    KeyValueStoreBuilder, TimestampedKeyValueStore, TimestampedWindowStore, TypedSessionStore,
+    KeyValueStoreBuilder, SuppressionBuffer, TimestampedKeyValueStore, TimestampedWindowStore,
+    TypedSessionStore,
     ValueAndTimestamp,
 };
 pub use streams_core::test_driver::{

@@ -84,6 +84,7 @@ impl<K: Data, V: Data> SlidingWindowedKStream<K, V> {
                 step: step.clone(),
             },
         )
+        .with_window_grace(self.windows.grace_ms())
     }
 
     /// Counts the records of each key per sliding window.

@@ -63,6 +63,7 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
                 step: step.clone(),
             },
         )
+        .with_window_grace(self.windows.grace_ms())
     }
 
     /// Counts the records of each key per window.

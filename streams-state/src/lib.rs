@@ -10,6 +10,8 @@
 //! * wrapping layers as in Kafka Streams: [`CachingKeyValueStore`] (deduplicating
 //!   writes through a per-thread byte budget, [`ThreadCache`]) and the
 //!   change-logging stores that mirror every write to a [`ChangelogSink`];
+//! * [`InMemoryTimeOrderedBuffer`], the logged, time-ordered buffer behind
+//!   suppression;
 //! * restoration from changelog records (`restore_batch`) and the
 //!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
 //!
@@ -73,6 +75,7 @@ pub mod session_key;
 mod store;
 mod store_cache;
 mod thread_cache;
+mod time_ordered_buffer;
 mod window;
 pub mod window_key;
 
@@ -94,4 +97,5 @@ pub use segmented_window_store::SegmentedWindowStore;
 pub use session::{SessionEntry, SessionIter, SessionStore};
 pub use store::StateStore;
 pub use thread_cache::{ENTRY_OVERHEAD_BYTES, ThreadCache};
+pub use time_ordered_buffer::{BufferedEntry, InMemoryTimeOrderedBuffer};
 pub use window::{WindowIter, WindowStore, WindowedEntry, WindowedIter};

@@ -131,7 +131,8 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
     }
 }
 
-fn resolve<T: 'static>(
+/// Fills an unset serde of a store from the topology's defaults.
+pub(super) fn resolve<T: 'static>(
     slot: &mut Option<SerdeRef<T>>,
     serdes: &SerdeRegistry,
     store: &str,

@@ -2,11 +2,14 @@
 //! ([`StoreBuilder`]), how a task opens one per task ([`StoreInit`]), and the
 //! life cycle every opened store offers ([`TaskStore`]).
 
+mod buffered_change;
 mod builder;
 mod codec;
 mod key_value_builder;
 mod registry;
 mod session_builder;
+mod suppression_buffer;
+mod suppression_buffer_builder;
 mod timestamped_key_value;
 mod timestamped_window;
 mod typed_session;
@@ -16,6 +19,8 @@ pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
 pub use session_builder::SessionStoreBuilder;
+pub use suppression_buffer::{BufferedUpdates, SuppressionBuffer};
+pub use suppression_buffer_builder::SuppressionBufferBuilder;
 pub use timestamped_key_value::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 pub use timestamped_window::{TimestampedWindowStore, WindowChanges, WindowEntries};
 pub use typed_session::{SessionChanges, Sessions, TypedSessionStore};

@@ -124,6 +124,16 @@ pub enum TopologyError {
         minimum_ms: u128,
     },
 
+    /// `Suppressed::until_window_closes` on a table that does not come from a
+    /// windowed aggregation, so no grace period says when its windows close.
+    #[error(
+        "suppression '{node}' waits until windows close, but its table does not come from a windowed aggregation (through filters and value mappers only), so it has no grace period: suppress the windowed aggregation's table or use Suppressed::until_time_limit"
+    )]
+    SuppressWithoutWindowGrace {
+        /// The suppression node.
+        node: String,
+    },
+
     /// A node was renamed after other nodes were attached to it.
     #[error(
         "node '{node}' cannot be renamed to '{new_name}' after downstream operators were attached to it: call named() right after the operator"

@@ -12,6 +12,7 @@ mod session_window_aggregate;
 mod sliding_window_aggregate;
 mod stream_stream_join;
 mod stream_table_join;
+mod suppress;
 mod table_group_by;
 mod table_ops;
 mod table_table_join;
@@ -31,6 +32,7 @@ pub(crate) use stream_stream_join::{
     FromLeft, FromRight, Sided, StreamJoinSpec, StreamJoiner, StreamStreamJoin,
 };
 pub(crate) use stream_table_join::{StreamTableJoin, StreamTableJoiner};
+pub(crate) use suppress::Suppress;
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
