@@ -20,8 +20,7 @@ pub use streams_core::serde::{
 };
 pub use streams_core::state::{
     KeyValueStoreBuilder, SuppressionBuffer, TimestampedKeyValueStore, TimestampedWindowStore,
-    TypedSessionStore,
-    ValueAndTimestamp,
+    TypedSessionStore, ValueAndTimestamp,
 };
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,

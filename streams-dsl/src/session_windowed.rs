@@ -84,7 +84,13 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
                 merge: merge.clone(),
             },
         )
-        .with_window_grace(self.windows.grace_ms())
+        // A session can still grow until stream time passes its end plus the
+        // inactivity gap, so its final result waits for gap + grace (as in Kafka).
+        .with_window_grace(
+            self.windows
+                .grace_ms()
+                .saturating_add(self.windows.inactivity_gap_ms()),
+        )
     }
 
     /// Counts the records of each key per session.

@@ -565,3 +565,25 @@ fn unnamed_suppressions_get_generated_node_and_store_names() {
         "{description}"
     );
 }
+
+#[test]
+fn until_window_closes_waits_for_a_session_gap_and_grace_after_its_end() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>("events", Consumed::default())
+        .group_by_key()
+        .windowed_by(SessionWindows::of_inactivity_gap_and_grace(ms(10), ms(2)))
+        .count(Materialized::default())
+        .suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))
+        .to("final-counts", Produced::default());
+    let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    let events = driver.input_topic::<String, String>("events").unwrap();
+    events.pipe("k", "e", 0).unwrap();
+    events.pipe("k", "e", 5).unwrap();
+    // The session [0, 5] can still grow until stream time passes 5 + gap 10, and
+    // takes late records for 2 ms of grace beyond that.
+    events.pipe("j", "e", 16).unwrap();
+    assert_eq!(read_windows(&driver), []);
+    events.pipe("j", "e", 17).unwrap();
+    assert_eq!(read_windows(&driver), [window("k", 0, 5, 2)]);
+}
