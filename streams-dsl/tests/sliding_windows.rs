@@ -225,6 +225,34 @@ fn late_records_are_dropped_from_closed_windows_and_counted() {
 }
 
 #[test]
+fn records_with_null_keys_are_dropped_and_counted() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<Option<String>, String>("maybe-keyed", Consumed::default())
+        .group_by_key()
+        .windowed_by(difference_and_grace(10, 0))
+        .count(
+            Materialized::with(OptionSerde::new(std::sync::Arc::new(StringSerde)), I64Serde)
+                .with_caching_disabled(),
+        )
+        .to_stream()
+        .to("keyed-windows", Produced::default());
+    let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    let input = driver
+        .input_topic::<Option<String>, String>("maybe-keyed")
+        .unwrap();
+    input.pipe(Some("k".to_string()), "v", 20).unwrap();
+    input.pipe(None::<String>, "v", 21).unwrap();
+    let output = driver
+        .output_topic::<Windowed<Option<String>>, Option<i64>>("keyed-windows")
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(output.len(), 1);
+    assert_eq!(driver.metrics().dropped_records, 1);
+}
+
+#[test]
 fn reduce_combines_the_values_of_each_window() {
     let builder = StreamsBuilder::new();
     builder
