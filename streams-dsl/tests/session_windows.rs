@@ -340,3 +340,36 @@ fn a_retention_shorter_than_gap_plus_grace_fails_at_build() {
         "store 'short' keeps sessions for 60000 ms, less than the inactivity gap plus grace (90000 ms): raise it with Materialized::with_retention"
     );
 }
+
+#[test]
+fn the_changelog_logs_session_keys_and_deletes_of_merged_sessions() {
+    let driver = uncached_counts(gap_and_grace(10, 0), Materialized::named("logged"));
+    let clicks = driver.input_topic::<String, String>("clicks").unwrap();
+    clicks.pipe("k", "c", 0).unwrap();
+    clicks.pipe("k", "c", 5).unwrap();
+    let logged = driver
+        .output_topic::<Vec<u8>, Option<Vec<u8>>>("test-driver-app-logged-changelog")
+        .unwrap()
+        .read_all()
+        .unwrap();
+    // Keys are the record key, then the session end and start (8 bytes each,
+    // big-endian); values are the bare aggregate; a merged-away session is a
+    // tombstone.
+    let session_key = |start: i64, end: i64| {
+        let mut key = b"k".to_vec();
+        key.extend_from_slice(&end.to_be_bytes());
+        key.extend_from_slice(&start.to_be_bytes());
+        key
+    };
+    assert_eq!(
+        logged
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect::<Vec<_>>(),
+        [
+            (session_key(0, 0), Some(1_i64.to_be_bytes().to_vec())),
+            (session_key(0, 0), None),
+            (session_key(0, 5), Some(2_i64.to_be_bytes().to_vec())),
+        ]
+    );
+}

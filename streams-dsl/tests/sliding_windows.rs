@@ -75,11 +75,18 @@ fn windows<V: Clone>(entries: &[(i64, V, i64)]) -> BTreeMap<i64, (V, i64)> {
 }
 
 fn concatenating(materialized: Materialized<String, String>) -> TopologyTestDriver {
+    concatenating_in(difference_and_grace(10, 50), materialized)
+}
+
+fn concatenating_in(
+    sliding: SlidingWindows,
+    materialized: Materialized<String, String>,
+) -> TopologyTestDriver {
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>("letters", Consumed::default())
         .group_by_key()
-        .windowed_by(difference_and_grace(10, 50))
+        .windowed_by(sliding)
         .aggregate(
             || "0".to_string(),
             |_, value, aggregate| format!("{aggregate}+{value}"),
@@ -166,6 +173,83 @@ fn an_out_of_order_record_within_grace_creates_the_windows_it_belongs_to() {
     );
 }
 
+/// The last value and timestamp forwarded per window start.
+fn latest_per_window(output: Vec<(i64, i64, Option<String>, i64)>) -> BTreeMap<i64, (String, i64)> {
+    output
+        .into_iter()
+        .filter_map(|(start, _, value, timestamp)| value.map(|value| (start, (value, timestamp))))
+        .collect()
+}
+
+fn pipe_letters(driver: &TopologyTestDriver, records: &[(&str, i64)]) {
+    let letters = driver.input_topic::<String, String>("letters").unwrap();
+    for (value, t) in records {
+        letters.pipe("A", *value, *t).unwrap();
+    }
+}
+
+#[test]
+fn early_and_out_of_order_records_give_kafkas_window_set() {
+    let driver = concatenating_in(
+        difference_and_grace(50, 200),
+        Materialized::named("early-letters"),
+    );
+    pipe_letters(
+        &driver,
+        &[("1", 0), ("2", 5), ("3", 6), ("4", 3), ("5", 13), ("6", 10)],
+    );
+    let latest = latest_per_window(read::<String>(&driver, "concatenated"));
+    assert_eq!(
+        latest,
+        windows(&[
+            (0, "0+1+2+3+4+5+6".to_string(), 13),
+            (1, "0+2+3+4+5+6".to_string(), 13),
+            (4, "0+2+3+5+6".to_string(), 13),
+            (6, "0+3+5+6".to_string(), 13),
+            (7, "0+5+6".to_string(), 13),
+            (11, "0+5".to_string(), 13),
+        ])
+    );
+}
+
+#[test]
+fn without_grace_out_of_order_records_skip_windows_that_already_ended() {
+    let driver = concatenating_in(
+        SlidingWindows::of_time_difference_with_no_grace(Duration::from_millis(50)),
+        Materialized::named("strict-letters"),
+    );
+    pipe_letters(
+        &driver,
+        &[
+            ("1", 100),
+            ("2", 105),
+            ("3", 106),
+            ("4", 103),
+            ("5", 113),
+            ("6", 110),
+        ],
+    );
+    let latest = latest_per_window(read::<String>(&driver, "concatenated"));
+    // "4" at 103 arrives at stream time 106: [53, 103] and [55, 105] have ended.
+    assert_eq!(
+        latest,
+        windows(&[
+            (50, "0+1".to_string(), 100),
+            (55, "0+1+2".to_string(), 105),
+            (56, "0+1+2+3+4".to_string(), 106),
+            (63, "0+1+2+3+4+5+6".to_string(), 113),
+            (101, "0+2+3+4+5+6".to_string(), 113),
+            (104, "0+2+3+5+6".to_string(), 113),
+            (106, "0+3+5+6".to_string(), 113),
+            (107, "0+5+6".to_string(), 113),
+            (111, "0+5".to_string(), 113),
+        ])
+    );
+    // "4" missed its own left window and [55, 105]; "6" at 110 missed its own
+    // left window [60, 110] (stream time 113).
+    assert_eq!(driver.metrics().dropped_records, 3);
+}
+
 #[test]
 fn window_bounds_are_inclusive_at_both_ends() {
     let driver = uncached_counts(difference_and_grace(10, 100), "bounds");
@@ -222,6 +306,34 @@ fn late_records_are_dropped_from_closed_windows_and_counted() {
         stored::<i64>(&driver, "late", "k"),
         windows(&[(90, 2, 100), (91, 1, 100)])
     );
+}
+
+#[test]
+fn records_with_null_keys_are_dropped_and_counted() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<Option<String>, String>("maybe-keyed", Consumed::default())
+        .group_by_key()
+        .windowed_by(difference_and_grace(10, 0))
+        .count(
+            Materialized::with(OptionSerde::new(std::sync::Arc::new(StringSerde)), I64Serde)
+                .with_caching_disabled(),
+        )
+        .to_stream()
+        .to("keyed-windows", Produced::default());
+    let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    let input = driver
+        .input_topic::<Option<String>, String>("maybe-keyed")
+        .unwrap();
+    input.pipe(Some("k".to_string()), "v", 20).unwrap();
+    input.pipe(None::<String>, "v", 21).unwrap();
+    let output = driver
+        .output_topic::<Windowed<Option<String>>, Option<i64>>("keyed-windows")
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(output.len(), 1);
+    assert_eq!(driver.metrics().dropped_records, 1);
 }
 
 #[test]

@@ -39,6 +39,16 @@ pub fn all() -> Vec<Workload> {
             run: stateful::window_count,
         },
         Workload {
+            name: "session-count",
+            about: "2M records, 10k keys: session count (30 s gap, every record merges into its key's session) on RocksDB, cached",
+            run: stateful::session_count,
+        },
+        Workload {
+            name: "sliding-count",
+            about: "1M records, 10k keys: sliding-window count (60 s difference, ~6 windows per record) on RocksDB, cached",
+            run: stateful::sliding_count,
+        },
+        Workload {
             name: "stream-table-join",
             about: "5M stream records joined with a 100k-row table (RocksDB, cached)",
             run: stateful::stream_table_join,

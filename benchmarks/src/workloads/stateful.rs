@@ -104,6 +104,58 @@ pub fn window_count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     ])
 }
 
+/// Session count with a 30 s gap over 10k keys, records 1 ms apart: each key
+/// sees a record every 10 s, so every record extends (merges into) its key's
+/// session.
+pub fn session_count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    const RECORDS: u64 = 2_000_000;
+    const KEYS: u64 = 10_000;
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<u64, u64>("input", Consumed::default())
+        .group_by_key()
+        .windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(
+            Duration::from_secs(30),
+        ))
+        .count(Materialized::named("session-counts"))
+        .to_stream()
+        .to("session-counts", Produced::default());
+    let driver = manual_commit_driver(builder)?;
+    let (elapsed, produced) = pipe_keyed(&driver, "input", RECORDS, KEYS, 1)?;
+    Ok(vec![
+        BenchResult::new("session-count", RECORDS, elapsed)
+            .with("distinct_keys", KEYS)
+            .with("window", "session, gap 30 s")
+            .with("records_out_incl_changelog", produced as u64),
+    ])
+}
+
+/// Sliding-window count with a 60 s time difference over 10k keys, records
+/// 1 ms apart: each key sees a record every 10 s, so a record falls in about
+/// six windows and creates up to three.
+pub fn sliding_count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    const RECORDS: u64 = 1_000_000;
+    const KEYS: u64 = 10_000;
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<u64, u64>("input", Consumed::default())
+        .group_by_key()
+        .windowed_by(SlidingWindows::of_time_difference_with_no_grace(
+            Duration::from_secs(60),
+        ))
+        .count(Materialized::named("sliding-counts"))
+        .to_stream()
+        .to("sliding-counts", Produced::default());
+    let driver = manual_commit_driver(builder)?;
+    let (elapsed, produced) = pipe_keyed(&driver, "input", RECORDS, KEYS, 1)?;
+    Ok(vec![
+        BenchResult::new("sliding-count", RECORDS, elapsed)
+            .with("distinct_keys", KEYS)
+            .with("window", "sliding, difference 60 s")
+            .with("records_out_incl_changelog", produced as u64),
+    ])
+}
+
 /// A stream of 5M records joined with a 100k-row table.
 pub fn stream_table_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     const RECORDS: u64 = 5_000_000;

@@ -4,7 +4,8 @@
 use std::fmt;
 
 /// A time interval `[start, end)` in milliseconds: start inclusive, end exclusive
-/// (session windows are closed at both ends, `[start, end]`, as in Kafka Streams).
+/// (session and sliding windows are closed at both ends, `[start, end]`, as in
+/// Kafka Streams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Window {
     /// First millisecond of the window.

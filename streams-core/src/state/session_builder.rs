@@ -81,3 +81,33 @@ impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
         Ok(Box::new(TypedSessionStore::new(codec, store)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_changelogs_compact_and_delete_a_day_after_the_retention() {
+        let builder = KeyValueStoreBuilder::<String, i64>::in_memory("sessions")
+            .with_changelog_config("min.insync.replicas", "2")
+            .sessions(Duration::from_secs(60));
+        let configs = builder.changelog().unwrap().topic_configs;
+        let config = |key: &str| {
+            configs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(config("cleanup.policy"), Some("compact,delete"));
+        assert_eq!(config("retention.ms"), Some("86460000"));
+        assert_eq!(config("min.insync.replicas"), Some("2"));
+    }
+
+    #[test]
+    fn unlogged_session_stores_have_no_changelog() {
+        let builder = KeyValueStoreBuilder::<String, i64>::persistent("sessions")
+            .with_logging_disabled()
+            .sessions(Duration::from_secs(60));
+        assert_eq!(builder.changelog(), None);
+    }
+}
