@@ -39,6 +39,11 @@ pub fn all() -> Vec<Workload> {
             run: stateful::window_count,
         },
         Workload {
+            name: "window-count-suppressed",
+            about: "as window-count, with the final result per window only (suppress until_window_closes, unbounded buffer)",
+            run: stateful::window_count_suppressed,
+        },
+        Workload {
             name: "stream-table-join",
             about: "5M stream records joined with a 100k-row table (RocksDB, cached)",
             run: stateful::stream_table_join,
