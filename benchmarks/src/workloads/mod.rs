@@ -39,6 +39,11 @@ pub fn all() -> Vec<Workload> {
             run: stateful::window_count,
         },
         Workload {
+            name: "window-count-suppressed",
+            about: "as window-count, with the final result per window only (suppress until_window_closes, unbounded buffer)",
+            run: stateful::window_count_suppressed,
+        },
+        Workload {
             name: "session-count",
             about: "2M records, 10k keys: session count (30 s gap, every record merges into its key's session) on RocksDB, cached",
             run: stateful::session_count,
