@@ -81,7 +81,11 @@ fn store_settings<K, V1, V2, KS, VS>(
 }
 
 /// The window store buffering one side: every record kept for the join
-/// windows' retention.
+/// windows' retention, plus one millisecond. A window store expires records at
+/// or before `stream time - retention`, and a record arriving exactly at its
+/// window close (stream time = `t + after + grace`) must still find a partner
+/// at the far end of its window (`t - before`, that is `stream time -
+/// retention`).
 fn side_buffer<K, V, V1, V2>(
     name: &str,
     joined: &StreamJoined<K, V1, V2>,
@@ -92,7 +96,10 @@ fn side_buffer<K, V, V1, V2>(
     let millis = |ms: i64| Duration::from_millis(ms.unsigned_abs());
     store_settings::<K, V1, V2, K, V>(name, joined)
         .with_serdes(key_serde, value_serde)
-        .windowed(millis(windows.size_ms()), millis(windows.retention_ms()))
+        .windowed(
+            millis(windows.size_ms()),
+            millis(windows.retention_ms().saturating_add(1)),
+        )
         .with_retained_duplicates()
 }
 
@@ -295,7 +302,9 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// produces output: a left record that has matched nothing when its window
     /// closes (stream time passed its timestamp + `after` + grace) is emitted
     /// once, as `joiner(left, None)` with its own timestamp. A record that
-    /// matched is never emitted that way.
+    /// matched before then is never emitted that way. As in Kafka Streams, a
+    /// right record arriving after that, but within its own window (its
+    /// timestamp + `before` + grace), still joins the buffered left record.
     pub fn left_join_stream<V2: Data, VR: Data, F>(
         &self,
         other: &KStream<K, V2>,

@@ -305,6 +305,19 @@ fn window_boundaries_are_inclusive_at_both_ends() {
         ]
     );
     assert_eq!(driver.metrics().dropped_records, 0);
+
+    // A record arriving exactly at its window close (1000 + 100 + 50) still
+    // finds a partner at the far end of its window (1000 - 100).
+    let driver = inner_join(JoinWindows::of_time_difference_and_grace(ms(100), ms(50)));
+    let left = driver.input_topic::<String, String>("left").unwrap();
+    let right = driver.input_topic::<String, String>("right").unwrap();
+    right.pipe("k", "r900", 900).unwrap();
+    right.pipe("other", "x", 1_150).unwrap();
+    left.pipe("k", "l1000", 1_000).unwrap();
+    assert_eq!(
+        drain(&driver, "joined"),
+        [("l1000+r900".to_string(), 1_000)]
+    );
 }
 
 #[test]
@@ -451,6 +464,22 @@ fn left_join_emits_an_unmatched_record_once_its_window_closes_and_never_if_match
         drain(&driver, "joined").is_empty(),
         "each unmatched record is emitted at most once"
     );
+}
+
+#[test]
+fn a_right_record_within_its_own_window_still_joins_a_left_record_already_emitted_unmatched() {
+    // Left records close at t + 10, right records at t + 100 (as in Kafka Streams).
+    let driver = left_join(
+        JoinWindows::of_time_difference_with_no_grace(ms(100)).after(ms(10)),
+        StreamJoined::default(),
+    );
+    let left = driver.input_topic::<String, String>("left").unwrap();
+    let right = driver.input_topic::<String, String>("right").unwrap();
+    left.pipe("k", "A", 1_000).unwrap();
+    right.pipe("x", "x", 1_011).unwrap();
+    assert_eq!(drain(&driver, "joined"), [("[A, null]".to_string(), 1_000)]);
+    right.pipe("k", "a", 1_010).unwrap(); // closes at 1110: in time, and A is in its window
+    assert_eq!(drain(&driver, "joined"), [("[A, a]".to_string(), 1_010)]);
 }
 
 #[test]
@@ -771,8 +800,8 @@ fn stores_are_named_from_stream_joined_and_logged_as_configured() {
         );
         assert_eq!(
             config(buffer, "retention.ms").as_deref(),
-            Some("86402500"),
-            "window retention (2 x 1000 + 500 ms) plus a day"
+            Some("86402501"),
+            "window retention (2 x 1000 + 500 + 1 ms) plus a day"
         );
         assert_eq!(config(buffer, "min.insync.replicas").as_deref(), Some("2"));
     }
