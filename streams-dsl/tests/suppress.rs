@@ -586,4 +586,35 @@ fn until_window_closes_waits_for_a_session_gap_and_grace_after_its_end() {
     assert_eq!(read_windows(&driver), []);
     events.pipe("j", "e", 17).unwrap();
     assert_eq!(read_windows(&driver), [window("k", 0, 5, 2)]);
+
+fn a_zero_time_limit_forwards_every_update_at_once() {
+    let builder = StreamsBuilder::new();
+    builder
+        .table::<String, i64>(
+            "scores",
+            Consumed::default(),
+            Materialized::default().with_caching_disabled(),
+        )
+        .suppress(Suppressed::until_time_limit(
+            Duration::ZERO,
+            BufferConfig::unbounded(),
+        ))
+        .to("out", Produced::default());
+    let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    let scores = driver.input_topic::<String, Option<i64>>("scores").unwrap();
+    scores.pipe("a", Some(1), 50).unwrap();
+    scores.pipe("a", Some(2), 10).unwrap(); // out of order: still due at once
+    scores.pipe("a", None, 60).unwrap();
+    assert_eq!(
+        driver
+            .output_topic::<String, Option<i64>>("out")
+            .unwrap()
+            .read_key_values()
+            .unwrap(),
+        [
+            ("a".to_string(), Some(1)),
+            ("a".to_string(), Some(2)),
+            ("a".to_string(), None)
+        ]
+    );
 }
