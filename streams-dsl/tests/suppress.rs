@@ -586,7 +586,9 @@ fn until_window_closes_waits_for_a_session_gap_and_grace_after_its_end() {
     assert_eq!(read_windows(&driver), []);
     events.pipe("j", "e", 17).unwrap();
     assert_eq!(read_windows(&driver), [window("k", 0, 5, 2)]);
+}
 
+#[test]
 fn a_zero_time_limit_forwards_every_update_at_once() {
     let builder = StreamsBuilder::new();
     builder
