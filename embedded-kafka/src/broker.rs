@@ -51,10 +51,13 @@ impl Broker {
     /// Opens the broker state (replaying the data directory if configured) for a
     /// listener bound to `bound`.
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
-        let host = config
-            .advertised_host
-            .clone()
-            .unwrap_or_else(|| bound.ip().to_string());
+        let host = config.advertised_host.clone().unwrap_or_else(|| {
+            if bound.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                bound.ip().to_string()
+            }
+        });
         let storage = config.data_dir.as_deref().map(Storage::open).transpose()?;
         let broker = Self {
             host,
