@@ -80,3 +80,35 @@ fn offsets_for_times_find_the_first_record_at_or_after_a_timestamp() {
         rdkafka::Offset::Offset(4)
     );
 }
+
+#[test]
+fn batches_larger_than_the_topic_max_message_bytes_are_refused() {
+    let kafka = start_broker();
+    let topic = unique("too-large");
+    kafka
+        .create_topic(&topic, 1, &[("max.message.bytes", "1000")])
+        .expect("topic");
+    let producer = producer(&kafka.bootstrap_servers(), &[]);
+    let large = "x".repeat(5_000);
+    let refused = send(
+        &producer,
+        FutureRecord::<str, str>::to(&topic)
+            .payload(&large)
+            .partition(0),
+    )
+    .expect_err("refused");
+    assert_eq!(
+        refused.rdkafka_error_code(),
+        Some(rdkafka::types::RDKafkaErrorCode::MessageSizeTooLarge)
+    );
+    assert_eq!(
+        send(
+            &producer,
+            FutureRecord::<str, str>::to(&topic)
+                .payload("small")
+                .partition(0)
+        )
+        .expect("small record delivered"),
+        (0, 0)
+    );
+}

@@ -10,6 +10,9 @@ use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, RequestHeader};
 
+/// Kafka's default `max.message.bytes`: the largest record batch a topic accepts.
+const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
+
 impl Broker {
     /// Produce (acks 0, 1 and all behave alike: the single replica is the ISR).
     pub async fn produce(
@@ -18,6 +21,7 @@ impl Broker {
         request: ProduceRequest,
     ) -> ProduceResponse {
         let transactional_id = request.transactional_id.as_ref().map(|t| t.0.to_string());
+        let valid_acks = matches!(request.acks, -1..=1);
         let mut appended_any = false;
         let responses = request
             .topic_data
@@ -35,7 +39,21 @@ impl Broker {
                                 .with_error_code(ResponseError::UnknownTopicOrPartition.code());
                         };
                         let records = data.records.unwrap_or_default();
-                        let outcome = self.append_batches(&partition, &records, transactional_id.as_deref());
+                        let max_batch_bytes = topic
+                            .as_ref()
+                            .and_then(|t| t.configs.get("max.message.bytes"))
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+                        let outcome = if !valid_acks {
+                            Err(ResponseError::InvalidRequiredAcks)
+                        } else {
+                            self.append_batches(
+                                &partition,
+                                &records,
+                                transactional_id.as_deref(),
+                                max_batch_bytes,
+                            )
+                        };
                         let log_start = lock(&partition).watermarks().log_start;
                         match outcome {
                             Ok((base_offset, wrote)) => {
@@ -74,6 +92,7 @@ impl Broker {
         partition: &crate::topics::SharedPartition,
         records: &Bytes,
         transactional_id: Option<&str>,
+        max_batch_bytes: usize,
     ) -> Result<(i64, bool), ResponseError> {
         let batches = batch::split_batches(records).map_err(|error| {
             tracing::debug!(%error, "rejecting a record set");
@@ -82,7 +101,10 @@ impl Broker {
         if batches.is_empty() {
             return Err(ResponseError::InvalidRecord);
         }
-        for (header, _) in &batches {
+        for (header, bytes) in &batches {
+            if bytes.len() > max_batch_bytes {
+                return Err(ResponseError::MessageTooLarge);
+            }
             self.check_transactional(header, transactional_id)?;
         }
         let mut log = lock(partition);
