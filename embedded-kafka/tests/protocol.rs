@@ -1,16 +1,20 @@
 //! Raw Kafka protocol against the broker: the ApiVersions fallback for a newer
 //! version, unsupported versions answered (connection kept), and idempotent
-//! producer sequence checks with duplicates acknowledged at their original offset.
+//! producer sequence checks with duplicates acknowledged at their original offset;
+//! the transaction-outcome hook told about groups on EndTxn.
 
 mod common;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use common::*;
+use embedded_kafka::TransactionOutcomeListener;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, InitProducerIdRequest, InitProducerIdResponse,
-    ProduceRequest, ProduceResponse, RequestHeader, TopicName,
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, ApiKey, ApiVersionsRequest,
+    ApiVersionsResponse, EndTxnRequest, EndTxnResponse, GroupId, InitProducerIdRequest,
+    InitProducerIdResponse, ProduceRequest, ProduceResponse, RequestHeader, TopicName,
+    TransactionalId,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kafka_protocol::records::{
@@ -18,6 +22,7 @@ use kafka_protocol::records::{
 };
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
 
 struct RawClient {
     stream: TcpStream,
@@ -218,4 +223,77 @@ fn idempotent_sequences_reject_gaps_and_acknowledge_duplicates_at_their_offset()
         .collect();
     let expected: Vec<Vec<u8>> = (0..6).map(|i| format!("seq-{i}").into_bytes()).collect();
     assert_eq!(values, expected, "no duplicates, no gaps");
+}
+
+#[derive(Debug, Default)]
+struct RecordingListener {
+    outcomes: Mutex<Vec<(i64, Vec<String>, bool)>>,
+}
+
+impl TransactionOutcomeListener for RecordingListener {
+    fn transaction_completed(&self, producer_id: i64, groups: &[String], committed: bool) {
+        self.outcomes
+            .lock()
+            .expect("outcomes")
+            .push((producer_id, groups.to_vec(), committed));
+    }
+}
+
+#[test]
+fn end_txn_tells_the_listener_which_groups_committed_or_aborted() {
+    let kafka = start_broker();
+    let listener = Arc::new(RecordingListener::default());
+    kafka.register_transaction_listener(listener.clone());
+    let mut client = RawClient::connect(kafka.local_addr());
+    let transactional_id = TransactionalId(StrBytes::from_string(unique("hook")));
+    let group = unique("hook-group");
+    let init: InitProducerIdResponse = client.call(
+        ApiKey::InitProducerId,
+        4,
+        &InitProducerIdRequest::default()
+            .with_transactional_id(Some(transactional_id.clone()))
+            .with_transaction_timeout_ms(60_000)
+            .with_producer_id((-1).into())
+            .with_producer_epoch(-1),
+    );
+    assert_eq!(init.error_code, 0);
+    for committed in [true, false] {
+        let added: AddOffsetsToTxnResponse = client.call(
+            ApiKey::AddOffsetsToTxn,
+            3,
+            &AddOffsetsToTxnRequest::default()
+                .with_transactional_id(transactional_id.clone())
+                .with_producer_id(init.producer_id)
+                .with_producer_epoch(init.producer_epoch)
+                .with_group_id(GroupId(StrBytes::from_string(group.clone()))),
+        );
+        assert_eq!(added.error_code, 0);
+        let ended: EndTxnResponse = client.call(
+            ApiKey::EndTxn,
+            3,
+            &EndTxnRequest::default()
+                .with_transactional_id(transactional_id.clone())
+                .with_producer_id(init.producer_id)
+                .with_producer_epoch(init.producer_epoch)
+                .with_committed(committed),
+        );
+        assert_eq!(ended.error_code, 0);
+    }
+    let stale: EndTxnResponse = client.call(
+        ApiKey::EndTxn,
+        3,
+        &EndTxnRequest::default()
+            .with_transactional_id(transactional_id)
+            .with_producer_id(init.producer_id)
+            .with_producer_epoch(init.producer_epoch - 1)
+            .with_committed(true),
+    );
+    assert_eq!(stale.error_code, ResponseError::ProducerFenced.code());
+    assert_eq!(
+        *listener.outcomes.lock().expect("outcomes"),
+        vec![
+            (init.producer_id.0, vec![group.clone()], true),
+            (init.producer_id.0, vec![group], false),
+        ]
+    );
 }
