@@ -12,7 +12,7 @@ use kafka_protocol::error::ResponseError;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 
@@ -37,8 +37,13 @@ pub struct Broker {
     storage: Option<Storage>,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     next_producer_id: AtomicI64,
+    /// Producer ids below this are reserved in the data directory.
+    reserved_producer_ids: Mutex<i64>,
     next_topic_id: AtomicU64,
 }
+
+/// Producer ids are reserved on disk in blocks of this many.
+const PRODUCER_ID_BLOCK: i64 = 1000;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -68,6 +73,7 @@ impl Broker {
             storage,
             topics: RwLock::new(BTreeMap::new()),
             next_producer_id: AtomicI64::new(1000),
+            reserved_producer_ids: Mutex::new(0),
             next_topic_id: AtomicU64::new(now_ms() as u64),
             config,
         };
@@ -80,6 +86,7 @@ impl Broker {
             return Ok(());
         };
         let mut max_producer_id = self.transactions.replay()?;
+        max_producer_id = max_producer_id.max(storage.reserved_producer_ids()? - 1);
         let mut topics = self.write_topics();
         for stored in storage.load_topics()? {
             for partition in &stored.partitions {
@@ -237,9 +244,20 @@ impl Broker {
         Ok(topic)
     }
 
-    /// A fresh producer id.
+    /// A fresh producer id (never reused across restarts with a data directory).
     pub fn allocate_producer_id(&self) -> i64 {
-        self.next_producer_id.fetch_add(1, Ordering::SeqCst)
+        let id = self.next_producer_id.fetch_add(1, Ordering::SeqCst);
+        if let Some(storage) = &self.storage {
+            let mut reserved = lock(&self.reserved_producer_ids);
+            if id >= *reserved {
+                let limit = id + PRODUCER_ID_BLOCK;
+                match storage.reserve_producer_ids(limit) {
+                    Ok(()) => *reserved = limit,
+                    Err(error) => tracing::error!(%error, "cannot reserve producer ids"),
+                }
+            }
+        }
+        id
     }
 
     /// Writes a commit or abort marker to each partition and wakes fetchers.

@@ -111,6 +111,7 @@ pub struct Storage {
 }
 
 const META_FILE: &str = "meta";
+const PRODUCER_IDS_FILE: &str = "producer-ids";
 const TRANSACTIONS_FILE: &str = "transactions.log";
 
 impl Storage {
@@ -188,6 +189,22 @@ impl Storage {
             });
         }
         Ok(topics)
+    }
+
+    /// The producer id below which every id may have been handed out.
+    pub fn reserved_producer_ids(&self) -> io::Result<i64> {
+        match fs::read_to_string(self.root.join(PRODUCER_IDS_FILE)) {
+            Ok(text) => Ok(text.trim().parse().unwrap_or(0)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Records that producer ids below `limit` may be handed out.
+    pub fn reserve_producer_ids(&self, limit: i64) -> io::Result<()> {
+        let temporary = self.root.join("producer-ids.tmp");
+        fs::write(&temporary, limit.to_string())?;
+        fs::rename(&temporary, self.root.join(PRODUCER_IDS_FILE))
     }
 
     /// Appends one line to the transaction-state journal.

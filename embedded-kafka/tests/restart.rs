@@ -113,3 +113,14 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
         .commit_transaction(Duration::from_secs(30))
         .expect("commit after restart");
 }
+
+#[test]
+fn producer_ids_are_not_reused_after_a_restart() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let config = BrokerConfig::default().with_data_dir(data_dir.path());
+    let kafka = start_with(config.clone());
+    let before = kafka.broker().allocate_producer_id();
+    kafka.shutdown_blocking();
+    let restarted = start_with(config);
+    assert!(restarted.broker().allocate_producer_id() > before);
+}
