@@ -233,3 +233,40 @@ impl Storage {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Marker, control_batch, parse_header};
+
+    #[test]
+    fn replay_restores_offsets_and_cuts_a_torn_final_batch() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = Storage::open(dir.path()).expect("storage");
+        let configs = BTreeMap::from([("retention.ms".to_owned(), "5".to_owned())]);
+        let files = storage.write_topic("t", 1, &configs, 0).expect("topic");
+        let mut log = PartitionLog::new(files.into_iter().next());
+        for _ in 0..2 {
+            let bytes = control_batch(Marker::Commit, 3, 0, 0, 10);
+            let mut header = parse_header(&bytes);
+            header.control = false;
+            header.transactional = false;
+            header.producer_id = -1;
+            log.append(&header, bytes).expect("append");
+        }
+        let log_path = dir.path().join("topics").join("t").join("0.log");
+        let intact = fs::metadata(&log_path).expect("log").len();
+        OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .expect("open")
+            .write_all(&[0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 1])
+            .expect("torn write");
+
+        let topics = storage.load_topics().expect("replay");
+        assert_eq!(topics.len(), 1);
+        assert_eq!(topics[0].configs, configs);
+        assert_eq!(topics[0].partitions[0].watermarks().high, 2);
+        assert_eq!(fs::metadata(&log_path).expect("log").len(), intact);
+    }
+}

@@ -125,6 +125,12 @@ fn an_unsupported_api_version_is_answered_and_the_connection_stays_open() {
     assert_eq!(response.get_i16(), ResponseError::UnsupportedVersion.code());
     let mut response = client.call_raw(ApiKey::DescribeAcls, 1, &[]);
     assert_eq!(response.get_i16(), ResponseError::UnsupportedVersion.code());
+    let mut response = client.call_raw(ApiKey::Metadata, 1, &[0xff, 0xff]);
+    assert_eq!(
+        response.get_i16(),
+        ResponseError::InvalidRequest.code(),
+        "malformed body"
+    );
     let versions: ApiVersionsResponse =
         client.call(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default());
     assert_eq!(versions.error_code, 0);
