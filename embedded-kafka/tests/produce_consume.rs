@@ -1,12 +1,13 @@
 //! Produce and consume with real librdkafka clients: keys, values, headers and
-//! timestamps survive the round trip across partitions; offsets and watermarks.
+//! timestamps survive the round trip across partitions; offsets and watermarks;
+//! max.message.bytes; auto-creation only when configured.
 
 mod common;
 
 use common::*;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
+use rdkafka::producer::{FutureRecord, Producer};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -110,5 +111,42 @@ fn batches_larger_than_the_topic_max_message_bytes_are_refused() {
         )
         .expect("small record delivered"),
         (0, 0)
+    );
+}
+
+#[test]
+fn topics_are_auto_created_only_when_configured() {
+    let manual = start_broker();
+    let producer_without = producer(&manual.bootstrap_servers(), &[]);
+    let missing = unique("not-auto-created");
+    let metadata = producer_without
+        .client()
+        .fetch_metadata(Some(&missing), Duration::from_secs(10))
+        .expect("metadata");
+    assert_eq!(
+        metadata.topics()[0].error(),
+        Some(rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+    );
+    assert!(manual.broker().topic(&missing).is_none());
+
+    let automatic =
+        start_with(embedded_kafka::BrokerConfig::default().with_auto_create_topics(true));
+    let producer_with = producer(&automatic.bootstrap_servers(), &[]);
+    let created = unique("auto-created");
+    assert_eq!(
+        send(
+            &producer_with,
+            FutureRecord::<str, str>::to(&created).payload("v")
+        )
+        .expect("delivered to an auto-created topic"),
+        (0, 0)
+    );
+    assert_eq!(
+        automatic
+            .broker()
+            .topic(&created)
+            .expect("created")
+            .partition_count(),
+        1
     );
 }
