@@ -1,6 +1,7 @@
 //! Produce and consume with real librdkafka clients: keys, values, headers and
 //! timestamps survive the round trip across partitions; offsets and watermarks;
-//! max.message.bytes; auto-creation only when configured.
+//! max.message.bytes; keyless records refused by compacted topics; auto-creation
+//! only when configured.
 
 mod common;
 
@@ -148,5 +149,37 @@ fn topics_are_auto_created_only_when_configured() {
             .expect("created")
             .partition_count(),
         1
+    );
+}
+
+#[test]
+fn compacted_topics_refuse_records_without_a_key() {
+    let kafka = start_broker();
+    let topic = unique("compacted");
+    kafka
+        .create_topic(&topic, 1, &[("cleanup.policy", "compact")])
+        .expect("topic");
+    let producer = producer(&kafka.bootstrap_servers(), &[]);
+    let refused = send(
+        &producer,
+        FutureRecord::<str, str>::to(&topic)
+            .payload("no key")
+            .partition(0),
+    )
+    .expect_err("refused");
+    assert_eq!(
+        refused.rdkafka_error_code(),
+        Some(rdkafka::types::RDKafkaErrorCode::InvalidRecord)
+    );
+    assert_eq!(
+        send(
+            &producer,
+            FutureRecord::to(&topic)
+                .key("k")
+                .payload("keyed")
+                .partition(0)
+        )
+        .expect("keyed record delivered"),
+        (0, 0)
     );
 }

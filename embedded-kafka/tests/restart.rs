@@ -52,6 +52,7 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     send(
         &transactional,
         FutureRecord::<str, str>::to(&topic)
+            .key("txn")
             .payload("committed")
             .partition(0),
     )
@@ -63,6 +64,7 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     send(
         &transactional,
         FutureRecord::<str, str>::to(&topic)
+            .key("txn")
             .payload("aborted")
             .partition(1),
     )
@@ -104,6 +106,7 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     let (_, offset) = send(
         &resumed,
         FutureRecord::<str, str>::to(&topic)
+            .key("txn")
             .payload("after")
             .partition(1),
     )

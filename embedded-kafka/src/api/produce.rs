@@ -13,6 +13,15 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse, RequestHeader};
 /// Kafka's default `max.message.bytes`: the largest record batch a topic accepts.
 const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 
+/// What a topic's configs demand of a batch.
+#[derive(Debug, Clone, Copy)]
+struct BatchLimits {
+    /// `max.message.bytes`.
+    max_bytes: usize,
+    /// Compacted topics refuse records without a key.
+    keys_required: bool,
+}
+
 impl Broker {
     /// Produce (acks 0, 1 and all behave alike: the single replica is the ISR).
     pub async fn produce(
@@ -39,11 +48,17 @@ impl Broker {
                                 .with_error_code(ResponseError::UnknownTopicOrPartition.code());
                         };
                         let records = data.records.unwrap_or_default();
-                        let max_batch_bytes = topic
-                            .as_ref()
-                            .and_then(|t| t.configs.get("max.message.bytes"))
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+                        let limits = BatchLimits {
+                            max_bytes: topic
+                                .as_ref()
+                                .and_then(|t| t.configs.get("max.message.bytes"))
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
+                            keys_required: topic
+                                .as_ref()
+                                .and_then(|t| t.configs.get("cleanup.policy"))
+                                .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
+                        };
                         let outcome = if !valid_acks {
                             Err(ResponseError::InvalidRequiredAcks)
                         } else {
@@ -51,7 +66,7 @@ impl Broker {
                                 &partition,
                                 &records,
                                 transactional_id.as_deref(),
-                                max_batch_bytes,
+                                limits,
                             )
                         };
                         let log_start = lock(&partition).watermarks().log_start;
@@ -92,7 +107,7 @@ impl Broker {
         partition: &crate::topics::SharedPartition,
         records: &Bytes,
         transactional_id: Option<&str>,
-        max_batch_bytes: usize,
+        limits: BatchLimits,
     ) -> Result<(i64, bool), ResponseError> {
         let batches = batch::split_batches(records).map_err(|error| {
             tracing::debug!(%error, "rejecting a record set");
@@ -102,8 +117,11 @@ impl Broker {
             return Err(ResponseError::InvalidRecord);
         }
         for (header, bytes) in &batches {
-            if bytes.len() > max_batch_bytes {
+            if bytes.len() > limits.max_bytes {
                 return Err(ResponseError::MessageTooLarge);
+            }
+            if limits.keys_required && !batch::all_records_keyed(bytes) {
+                return Err(ResponseError::InvalidRecord);
             }
             self.check_transactional(header, transactional_id)?;
         }
