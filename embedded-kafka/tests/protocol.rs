@@ -643,3 +643,40 @@ fn every_advertised_version_of_the_admin_and_transaction_apis_answers_in_its_own
         assert_eq!(ended.error_code, 0, "EndTxn v{txn_version}");
     }
 }
+
+#[test]
+fn a_long_polling_fetch_wakes_up_when_data_arrives() {
+    use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    use kafka_protocol::messages::{FetchRequest, FetchResponse};
+
+    let kafka = start_broker();
+    let topic = unique("long-poll");
+    kafka.create_topic(&topic, 1, &[]).expect("topic");
+    let name = TopicName(StrBytes::from_string(topic.clone()));
+    let address = kafka.local_addr();
+    // max_wait far beyond the client's read timeout (WAIT): only a wake-up on new
+    // data can answer in time.
+    let fetcher = std::thread::spawn(move || {
+        let mut client = RawClient::connect(address);
+        let request = FetchRequest::default()
+            .with_max_wait_ms(600_000)
+            .with_min_bytes(1)
+            .with_max_bytes(1 << 20)
+            .with_topics(vec![
+                FetchTopic::default().with_topic(name).with_partitions(vec![
+                    FetchPartition::default()
+                        .with_fetch_offset(0)
+                        .with_partition_max_bytes(1 << 20),
+                ]),
+            ]);
+        let response: FetchResponse = client.call(ApiKey::Fetch, 12, &request);
+        response.responses[0].partitions[0].high_watermark
+    });
+    // Whether the fetch arrives before this record (and must be woken) or after it
+    // (and finds it at once), it answers with the record.
+    let mut producer = RawClient::connect(address);
+    let (error, _) = produce(&mut producer, &topic, idempotent_batch(-1, -1, 1));
+    assert_eq!(error, 0);
+    let high_watermark = fetcher.join().expect("the fetch answered within WAIT");
+    assert_eq!(high_watermark, 1);
+}
