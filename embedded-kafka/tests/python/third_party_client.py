@@ -113,7 +113,7 @@ def main():
                              f"{topic}-uncommitted")
     check(len(everything) == plain + 2 * transactional,
           f"read_uncommitted should see {plain + 2 * transactional} records, saw {sorted(everything)}")
-    print("confluent-kafka against embedded-kafka: 1 passed, 0 failed")
+    print("confluent-kafka: 1 passed, 0 failed")
 
 
 if __name__ == "__main__":
