@@ -521,6 +521,61 @@ async fn the_join_barrier_evicts_members_that_do_not_rejoin_within_the_rebalance
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_leader_that_never_assigns_is_evicted_at_the_rebalance_timeout() {
+    let coordinator = GroupCoordinator::new(GroupConfig::default());
+    let first = member_id_for(&coordinator, "no-sync").await;
+    let second = member_id_for(&coordinator, "no-sync").await;
+    let parked = start_join(&coordinator, join_request("no-sync", &first, RANGE)).await;
+    let last = join(
+        &coordinator,
+        join_request("no-sync", &second, RANGE),
+        JOIN_V,
+    )
+    .await;
+    let responses = vec![parked.await.unwrap(), last];
+    let members = vec![first, second];
+    let generation = check_generation(&responses, &members);
+    let leader = responses[0].leader.to_string();
+    let follower = members.iter().find(|m| **m != leader).unwrap().clone();
+    let parked_sync = {
+        let coordinator = coordinator.clone();
+        let request = sync_request("no-sync", &follower, generation, &[]);
+        tokio::spawn(async move { coordinator.sync_group(&request, SYNC_V).await })
+    };
+    let started = tokio::time::Instant::now();
+    let mut seconds = 0;
+    while !parked_sync.is_finished() {
+        // The leader heartbeats (members may, while awaiting the assignment) but never syncs.
+        let beat = heartbeat(&coordinator, "no-sync", &leader, generation);
+        assert!(
+            beat.is_none() || beat == Some(ResponseError::UnknownMemberId),
+            "{beat:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        seconds += 1;
+        assert!(
+            seconds < 60,
+            "the rebalance timeout should evict the leader"
+        );
+    }
+    assert!(started.elapsed() >= Duration::from_millis(REBALANCE_MS as u64));
+    let response = parked_sync.await.unwrap();
+    assert_eq!(
+        error(response.error_code),
+        Some(ResponseError::RebalanceInProgress)
+    );
+    assert_eq!(
+        heartbeat(&coordinator, "no-sync", &leader, generation),
+        Some(ResponseError::UnknownMemberId)
+    );
+    let responses = rejoin_all(&coordinator, "no-sync", std::slice::from_ref(&follower)).await;
+    assert_eq!(
+        check_generation(&responses, std::slice::from_ref(&follower)),
+        generation + 1
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_initial_rebalance_delay_gathers_members_into_one_generation() {
     let config = GroupConfig {
         initial_rebalance_delay: Duration::from_millis(500),

@@ -72,17 +72,20 @@ impl Member {
         }
     }
 
-    /// Answers a parked JoinGroup, if there is one.
+    /// Answers a parked JoinGroup, if there is one. The member was alive while it
+    /// waited, so its session restarts from the answer.
     pub(crate) fn complete_join(&mut self, result: JoinResult) {
         if let Some(sender) = self.awaiting_join.take() {
+            self.last_heartbeat = Instant::now();
             // The requester may have disconnected; nobody is left to answer then.
             let _ = sender.send(result);
         }
     }
 
-    /// Answers a parked SyncGroup, if there is one.
+    /// Answers a parked SyncGroup, if there is one; its session restarts.
     pub(crate) fn complete_sync(&mut self, result: SyncResult) {
         if let Some(sender) = self.awaiting_sync.take() {
+            self.last_heartbeat = Instant::now();
             let _ = sender.send(result);
         }
     }

@@ -125,7 +125,7 @@ impl GroupCoordinator {
         } else {
             join_known_member(shared, group, request)
         };
-        rebalance::try_complete_join(group);
+        rebalance::try_complete_join(shared, group);
         answer
     }
 
@@ -168,6 +168,7 @@ impl GroupCoordinator {
             GroupState::Empty | GroupState::Dead => fail(ResponseError::UnknownMemberId),
             GroupState::PreparingRebalance => fail(ResponseError::RebalanceInProgress),
             GroupState::Stable => {
+                group.mark_synced(member_id);
                 let result = stable_sync_result(group, member_id);
                 if let Some(member) = group.members.get_mut(member_id) {
                     member.last_heartbeat = Instant::now();
@@ -175,6 +176,7 @@ impl GroupCoordinator {
                 Answer::Now(result)
             }
             GroupState::CompletingRebalance => {
+                group.mark_synced(member_id);
                 let (sender, receiver) = oneshot::channel();
                 if let Some(member) = group.members.get_mut(member_id) {
                     member.complete_sync(SyncResult::error(ResponseError::RebalanceInProgress));
@@ -292,7 +294,7 @@ fn leave_member(
     if !member_id.is_empty() && group.is_static_member_fenced(member_id, instance_id) {
         return Err(ResponseError::FencedInstanceId);
     }
-    if rebalance::remove_pending_member(group, member_id) {
+    if rebalance::remove_pending_member(shared, group, member_id) {
         info!(group = %group.id, member = %member_id, "pending member left");
         return Ok(());
     }

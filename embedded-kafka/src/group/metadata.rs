@@ -2,7 +2,7 @@
 //! static members and members still to confirm their id), the selected protocol
 //! and the group's committed offsets.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use kafka_protocol::indexmap::IndexMap;
@@ -43,6 +43,10 @@ pub(crate) struct Group {
     /// `group.instance.id` to member id.
     pub(crate) static_members: HashMap<String, String>,
     pub(crate) join_barrier: Option<JoinBarrier>,
+    /// Members of the current generation that have not sent SyncGroup yet.
+    pub(crate) pending_sync: HashSet<String>,
+    /// Evicts the members still in `pending_sync` at the rebalance timeout.
+    pub(crate) sync_timer: Option<AbortHandle>,
     pub(crate) offsets: GroupOffsets,
 }
 
@@ -60,6 +64,8 @@ impl Group {
             pending_members: HashMap::new(),
             static_members: HashMap::new(),
             join_barrier: None,
+            pending_sync: HashSet::new(),
+            sync_timer: None,
             offsets: GroupOffsets::default(),
         }
     }
@@ -75,6 +81,22 @@ impl Group {
         );
         debug!(group = %self.id, from = %self.state, to = %next, generation = self.generation_id, "group state");
         self.state = next;
+    }
+
+    /// Records that the member sent SyncGroup; the sync deadline ends once all did.
+    pub(crate) fn mark_synced(&mut self, member_id: &str) {
+        self.pending_sync.remove(member_id);
+        if self.pending_sync.is_empty() {
+            self.cancel_sync_timer();
+        }
+    }
+
+    /// Stops the sync deadline and forgets who still has to sync.
+    pub(crate) fn cancel_sync_timer(&mut self) {
+        self.pending_sync.clear();
+        if let Some(timer) = self.sync_timer.take() {
+            timer.abort();
+        }
     }
 
     /// Whether a rebalance may start from the current state.
@@ -126,6 +148,7 @@ impl Group {
     /// Removes a member (passing the leadership on if it led) and returns it.
     pub(crate) fn remove_member(&mut self, member_id: &str) -> Option<Member> {
         let member = self.members.shift_remove(member_id)?;
+        self.pending_sync.remove(member_id);
         if let Some(instance) = &member.instance_id
             && self
                 .static_members

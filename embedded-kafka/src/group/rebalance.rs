@@ -56,6 +56,7 @@ fn prepare_rebalance(shared: &Arc<Shared>, group: &mut Group, reason: &str) {
             member.complete_sync(SyncResult::error(ResponseError::RebalanceInProgress));
         }
     }
+    group.cancel_sync_timer();
     let now = Instant::now();
     let deadline = now + group.rebalance_timeout();
     let not_before = if group.state == GroupState::Empty {
@@ -83,7 +84,7 @@ fn prepare_rebalance(shared: &Arc<Shared>, group: &mut Group, reason: &str) {
 }
 
 /// Completes the join barrier if every member rejoined and the initial delay passed.
-pub(crate) fn try_complete_join(group: &mut Group) {
+pub(crate) fn try_complete_join(shared: &Arc<Shared>, group: &mut Group) {
     if group.state != GroupState::PreparingRebalance || !group.all_members_joined() {
         return;
     }
@@ -92,14 +93,14 @@ pub(crate) fn try_complete_join(group: &mut Group) {
         .as_ref()
         .is_none_or(|barrier| Instant::now() >= barrier.not_before);
     if ready {
-        complete_join(group);
+        complete_join(shared, group);
     }
 }
 
 /// Ends the join barrier: evicts members that did not rejoin, then starts the next
 /// generation (answering every parked JoinGroup; the leader gets the members) or,
 /// with nobody left, empties the group.
-fn complete_join(group: &mut Group) {
+fn complete_join(shared: &Arc<Shared>, group: &mut Group) {
     if let Some(barrier) = group.join_barrier.take()
         && let Some(timer) = barrier.timer
     {
@@ -153,6 +154,14 @@ fn complete_join(group: &mut Group) {
         });
         member.last_heartbeat = now;
     }
+    group.pending_sync = group.members.keys().cloned().collect();
+    let sync_deadline = now + group.rebalance_timeout();
+    group.sync_timer = Some(timers::start_sync_timer(
+        shared,
+        &group.id,
+        group.generation_id,
+        sync_deadline,
+    ));
 }
 
 /// Removes a member that left or expired, and rebalances the others.
@@ -171,20 +180,24 @@ pub(crate) fn remove_member_and_update_group(
     match group.state {
         GroupState::Stable | GroupState::CompletingRebalance => {
             maybe_prepare_rebalance(shared, group, reason);
-            try_complete_join(group);
+            try_complete_join(shared, group);
         }
-        GroupState::PreparingRebalance => try_complete_join(group),
+        GroupState::PreparingRebalance => try_complete_join(shared, group),
         GroupState::Empty | GroupState::Dead => {}
     }
 }
 
 /// Forgets an unconfirmed member id, which may unblock the join barrier.
-pub(crate) fn remove_pending_member(group: &mut Group, member_id: &str) -> bool {
+pub(crate) fn remove_pending_member(
+    shared: &Arc<Shared>,
+    group: &mut Group,
+    member_id: &str,
+) -> bool {
     let Some(timer) = group.pending_members.remove(member_id) else {
         return false;
     };
     timer.abort();
-    try_complete_join(group);
+    try_complete_join(shared, group);
     true
 }
 
@@ -213,7 +226,7 @@ pub(crate) fn on_session_timer(
 pub(crate) fn on_pending_member_timer(shared: &Arc<Shared>, group_id: &str, member_id: &str) {
     let mut groups = shared.lock();
     if let Some(group) = groups.get_mut(group_id)
-        && remove_pending_member(group, member_id)
+        && remove_pending_member(shared, group, member_id)
     {
         info!(group = %group_id, member = %member_id, "member id expired before the member joined with it");
     }
@@ -238,7 +251,7 @@ pub(crate) fn on_join_timer(shared: &Arc<Shared>, group_id: &str) -> Option<Inst
             // The timer is this task: it ends by returning, not by being aborted.
             barrier.timer = None;
         }
-        complete_join(group);
+        complete_join(shared, group);
         return None;
     }
     Some(if now < not_before {
@@ -246,4 +259,31 @@ pub(crate) fn on_join_timer(shared: &Arc<Shared>, group_id: &str) -> Option<Inst
     } else {
         deadline
     })
+}
+
+/// The rebalance timeout passed since the generation started: members that have
+/// not sent SyncGroup are evicted and the others rebalance.
+pub(crate) fn on_sync_timer(shared: &Arc<Shared>, group_id: &str, generation_id: i32) {
+    let mut groups = shared.lock();
+    let Some(group) = groups.get_mut(group_id) else {
+        return;
+    };
+    let current = matches!(
+        group.state,
+        GroupState::CompletingRebalance | GroupState::Stable
+    );
+    if group.generation_id != generation_id || !current {
+        return;
+    }
+    // The timer is this task: it ends by returning, not by being aborted.
+    group.sync_timer = None;
+    let missing: Vec<String> = group.pending_sync.iter().cloned().collect();
+    for member_id in missing {
+        remove_member_and_update_group(
+            shared,
+            group,
+            &member_id,
+            "no SyncGroup within the rebalance timeout",
+        );
+    }
 }

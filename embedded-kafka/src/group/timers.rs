@@ -1,5 +1,6 @@
 //! The coordinator's timers, as tokio tasks that sleep until a deadline: member
-//! sessions, the deadline of unconfirmed member ids and the join barrier. Each
+//! sessions, the deadline of unconfirmed member ids, the join barrier and the
+//! deadline for members to sync. Each
 //! task holds only a weak reference to the coordinator and is aborted when what
 //! it guards goes away.
 
@@ -71,5 +72,19 @@ pub(crate) fn start_join_timer(
     let group_id = group_id.to_string();
     start(shared, deadline, move |shared| {
         rebalance::on_join_timer(shared, &group_id)
+    })
+}
+
+/// Evicts the members of `generation_id` that have not synced by `deadline`.
+pub(crate) fn start_sync_timer(
+    shared: &Arc<Shared>,
+    group_id: &str,
+    generation_id: i32,
+    deadline: Instant,
+) -> AbortHandle {
+    let group_id = group_id.to_string();
+    start(shared, deadline, move |shared| {
+        rebalance::on_sync_timer(shared, &group_id, generation_id);
+        None
     })
 }
