@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use embedded_kafka::dispatch::supported_range;
 use embedded_kafka::group::{
-    ClientInfo, GROUP_APIS, GroupConfig, GroupCoordinator, OffsetLogFile, OffsetPersistence,
+    ClientInfo, GroupConfig, GroupCoordinator, OffsetLogFile, OffsetPersistence,
 };
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
@@ -907,12 +908,12 @@ async fn transactional_offsets_are_visible_only_once_committed() {
         vec![(0, -1, Some(ResponseError::UnstableOffsetCommit))]
     );
 
-    coordinator.complete_transaction(42, true);
+    coordinator.complete_transaction(42, &["txn-group".to_string()], true);
     assert_eq!(read(true), vec![(0, 9, None)]);
 
     let response = coordinator.txn_offset_commit(&txn_commit("txn-group", 43, "in", 0, 30), 3);
     assert_eq!(error(response.topics[0].partitions[0].error_code), None);
-    coordinator.complete_transaction(43, false);
+    coordinator.complete_transaction(43, &["txn-group".to_string()], false);
     assert_eq!(
         read(true),
         vec![(0, 9, None)],
@@ -931,7 +932,7 @@ async fn committed_offsets_survive_a_coordinator_restart_with_a_data_dir() {
         let request = commit_request("durable", "", -1, &[("events", 0, 100), ("events", 3, 7)]);
         assert_eq!(commit_errors(&coordinator, &request), vec![None, None]);
         coordinator.txn_offset_commit(&txn_commit("durable", 5, "events", 1, 55), 3);
-        coordinator.complete_transaction(5, true);
+        coordinator.complete_transaction(5, &["durable".to_string()], true);
         coordinator.txn_offset_commit(&txn_commit("durable", 6, "events", 2, 66), 3);
     }
     let persistence = OffsetLogFile::open(dir.path()).unwrap();
@@ -996,14 +997,26 @@ async fn groups_are_described_and_listed() {
     assert_eq!(only_empty.groups[0].group_id.0.as_str(), "offsets-only");
 }
 
-/// Every response the coordinator produces encodes at every version it advertises.
+/// Every response the coordinator produces encodes at every version the broker advertises.
 #[tokio::test]
 async fn every_advertised_version_encodes() {
     let coordinator = GroupCoordinator::new(GroupConfig::default());
     let (mut generation, leader, _) = stable_group(&coordinator, "encode", 1).await;
     coordinator.txn_offset_commit(&txn_commit("encode", 1, "t", 0, 1), 0);
-    for api in GROUP_APIS {
-        for version in api.min_version..=api.max_version {
+    let group_apis = [
+        ApiKey::JoinGroup,
+        ApiKey::SyncGroup,
+        ApiKey::Heartbeat,
+        ApiKey::LeaveGroup,
+        ApiKey::OffsetCommit,
+        ApiKey::OffsetFetch,
+        ApiKey::TxnOffsetCommit,
+        ApiKey::DescribeGroups,
+        ApiKey::ListGroups,
+    ];
+    for key in group_apis {
+        let api = supported_range(key).unwrap_or_else(|| panic!("{key:?} is not advertised"));
+        for version in api.min..=api.max {
             let mut buffer = BytesMut::new();
             let encoded = match api.key {
                 ApiKey::JoinGroup => {

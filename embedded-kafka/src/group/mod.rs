@@ -18,7 +18,6 @@
 //! Committed offsets go through an [`OffsetPersistence`]: memory only, or an
 //! append-only [`OffsetLogFile`] in the broker's data directory.
 
-mod api_versions;
 mod config;
 mod coordinator;
 mod describe;
@@ -33,7 +32,6 @@ mod results;
 mod state;
 mod timers;
 
-pub use api_versions::{GROUP_APIS, SupportedApi};
 pub use config::GroupConfig;
 pub use coordinator::{ClientInfo, GroupCoordinator};
 pub use offsets::{CommittedOffset, TopicPartition};

@@ -27,6 +27,7 @@ use super::coordinator::{GroupCoordinator, Shared};
 use super::metadata::Group;
 use super::offsets::{CommittedOffset, TopicPartition};
 use super::state::GroupState;
+use crate::txn::TransactionOutcomeListener;
 
 /// One partition of an offset commit, decoded.
 struct PartitionCommit {
@@ -417,13 +418,19 @@ impl GroupCoordinator {
         errors
     }
 
-    /// Ends the transaction of `producer_id` in every group it staged offsets in:
-    /// on commit the staged offsets become committed (and persisted), on abort
-    /// they are dropped. For the broker's EndTxn (and transaction timeouts).
-    pub fn complete_transaction(&self, producer_id: i64, committed: bool) {
-        let mut groups = self.shared.lock();
-        for group in groups.values_mut() {
-            for (partition, offset) in group.offsets.complete_transaction(producer_id, committed) {
+    /// Ends the transaction of `producer_id` in `groups` (those it added with
+    /// AddOffsetsToTxn): on commit its staged offsets become committed (and
+    /// persisted), on abort they are dropped. The broker's EndTxn, transaction
+    /// timeouts and fencing call it through [`TransactionOutcomeListener`].
+    pub fn complete_transaction(&self, producer_id: i64, groups: &[String], committed: bool) {
+        let mut all = self.shared.lock();
+        for group_id in groups {
+            let Some(group) = all.get_mut(group_id) else {
+                continue;
+            };
+            let applied = group.offsets.complete_transaction(producer_id, committed);
+            debug!(group = %group_id, producer_id, committed, offsets = applied.len(), "transaction ended");
+            for (partition, offset) in applied {
                 if let Err(failure) = self
                     .shared
                     .persistence
@@ -433,6 +440,12 @@ impl GroupCoordinator {
                 }
             }
         }
+    }
+}
+
+impl TransactionOutcomeListener for GroupCoordinator {
+    fn transaction_completed(&self, producer_id: i64, groups: &[String], committed: bool) {
+        self.complete_transaction(producer_id, groups, committed);
     }
 }
 
