@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use embedded_kafka::BrokerConfig;
 use embedded_kafka::group::TopicPartition;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
@@ -263,5 +264,71 @@ fn transactional_offsets_become_visible_only_when_the_transaction_commits() {
         committed_offset(&observer, &topic),
         Offset::Offset(5),
         "aborted offsets are dropped"
+    );
+}
+
+#[test]
+fn committed_offsets_survive_a_broker_restart_on_the_same_data_dir() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let config = BrokerConfig::default().with_data_dir(data_dir.path());
+    let topic = unique("durable-offsets");
+    let group = unique("durable-offsets-group");
+    let kafka = start_with(config.clone());
+    kafka.create_topic(&topic, 2, &[]).expect("topic");
+    let bootstrap = kafka.bootstrap_servers();
+    let consumer: BaseConsumer = client_config(
+        &bootstrap,
+        &[("group.id", &group), ("enable.auto.commit", "false")],
+    )
+    .create()
+    .expect("consumer");
+    let mut commits = TopicPartitionList::new();
+    commits
+        .add_partition_offset(&topic, 0, Offset::Offset(3))
+        .expect("offset");
+    consumer.commit(&commits, CommitMode::Sync).expect("commit");
+    let producer = producer(
+        &bootstrap,
+        &[("transactional.id", &unique("durable-offsets-txn"))],
+    );
+    producer
+        .init_transactions(Duration::from_secs(10))
+        .expect("init");
+    producer.begin_transaction().expect("begin");
+    let mut offsets = TopicPartitionList::new();
+    offsets
+        .add_partition_offset(&topic, 1, Offset::Offset(8))
+        .expect("offset");
+    let group_metadata = consumer.group_metadata().expect("group metadata");
+    producer
+        .send_offsets_to_transaction(&offsets, &group_metadata, Duration::from_secs(10))
+        .expect("send offsets");
+    producer
+        .commit_transaction(Duration::from_secs(10))
+        .expect("commit");
+    drop(producer);
+    drop(consumer);
+    kafka.shutdown_blocking();
+
+    let restarted = start_with(config);
+    let consumer: BaseConsumer = client_config(
+        &restarted.bootstrap_servers(),
+        &[("group.id", &group), ("enable.auto.commit", "false")],
+    )
+    .create()
+    .expect("consumer");
+    let mut query = TopicPartitionList::new();
+    query.add_partition(&topic, 0);
+    query.add_partition(&topic, 1);
+    let committed = consumer
+        .committed_offsets(query, Duration::from_secs(10))
+        .expect("committed offsets");
+    assert_eq!(
+        committed.find_partition(&topic, 0).map(|p| p.offset()),
+        Some(Offset::Offset(3))
+    );
+    assert_eq!(
+        committed.find_partition(&topic, 1).map(|p| p.offset()),
+        Some(Offset::Offset(8))
     );
 }
