@@ -191,6 +191,15 @@ pub fn first_record_key(data: &[u8]) -> Option<&[u8]> {
     data.get(at..(at + length).min(end))
 }
 
+/// Whether every record of an uncompressed batch has a key (compacted topics refuse
+/// keyless records). Compressed batches are not decoded and count as keyed.
+pub fn all_records_keyed(data: &[u8]) -> bool {
+    if data.len() < HEADER_LEN || is_compressed(data) {
+        return true;
+    }
+    records(data).all(|(_, _, mut at, _)| read_varint(data, &mut at).is_some_and(|len| len >= 0))
+}
+
 /// The offset and timestamp of the first record with a timestamp at least
 /// `timestamp` in a batch based at `base_offset`; for compressed batches (whose
 /// records are not decoded) the base offset and the batch's largest timestamp.
@@ -295,6 +304,7 @@ mod tests {
         assert_eq!(header.offset_count, 1);
         assert_eq!(header.max_timestamp, 1_000);
         assert_eq!(first_record_key(&batch), Some(&[0u8, 0, 0, 1][..]));
+        assert!(all_records_keyed(&batch));
         assert_eq!(first_offset_at_or_after(&batch, 10, 900), (10, 1_000));
     }
 

@@ -13,7 +13,7 @@ use kafka_protocol::error::ResponseError;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 
@@ -40,8 +40,13 @@ pub struct Broker {
     storage: Option<Storage>,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     next_producer_id: AtomicI64,
+    /// Producer ids below this are reserved in the data directory.
+    reserved_producer_ids: Mutex<i64>,
     next_topic_id: AtomicU64,
 }
+
+/// Producer ids are reserved on disk in blocks of this many.
+const PRODUCER_ID_BLOCK: i64 = 1000;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -54,10 +59,13 @@ impl Broker {
     /// Opens the broker state (replaying the data directory if configured) for a
     /// listener bound to `bound`.
     pub fn open(config: BrokerConfig, bound: SocketAddr) -> Result<Self, BrokerError> {
-        let host = config
-            .advertised_host
-            .clone()
-            .unwrap_or_else(|| bound.ip().to_string());
+        let host = config.advertised_host.clone().unwrap_or_else(|| {
+            if bound.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                bound.ip().to_string()
+            }
+        });
         let storage = config.data_dir.as_deref().map(Storage::open).transpose()?;
         let groups = match config.data_dir.as_deref() {
             Some(dir) => OffsetLogFile::open(dir)
@@ -79,6 +87,7 @@ impl Broker {
             storage,
             topics: RwLock::new(BTreeMap::new()),
             next_producer_id: AtomicI64::new(1000),
+            reserved_producer_ids: Mutex::new(0),
             next_topic_id: AtomicU64::new(now_ms() as u64),
             config,
         };
@@ -91,6 +100,7 @@ impl Broker {
             return Ok(());
         };
         let mut max_producer_id = self.transactions.replay()?;
+        max_producer_id = max_producer_id.max(storage.reserved_producer_ids()? - 1);
         let mut topics = self.write_topics();
         for stored in storage.load_topics()? {
             for partition in &stored.partitions {
@@ -248,9 +258,20 @@ impl Broker {
         Ok(topic)
     }
 
-    /// A fresh producer id.
+    /// A fresh producer id (never reused across restarts with a data directory).
     pub fn allocate_producer_id(&self) -> i64 {
-        self.next_producer_id.fetch_add(1, Ordering::SeqCst)
+        let id = self.next_producer_id.fetch_add(1, Ordering::SeqCst);
+        if let Some(storage) = &self.storage {
+            let mut reserved = lock(&self.reserved_producer_ids);
+            if id >= *reserved {
+                let limit = id + PRODUCER_ID_BLOCK;
+                match storage.reserve_producer_ids(limit) {
+                    Ok(()) => *reserved = limit,
+                    Err(error) => tracing::error!(%error, "cannot reserve producer ids"),
+                }
+            }
+        }
+        id
     }
 
     /// Writes a commit or abort marker to each partition and wakes fetchers.

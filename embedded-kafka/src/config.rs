@@ -10,7 +10,8 @@ use std::time::Duration;
 pub struct BrokerConfig {
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// Host name advertised in Metadata; the bound IP when None.
+    /// Host name advertised in Metadata; the bound IP when None (127.0.0.1 when
+    /// bound to all interfaces).
     pub advertised_host: Option<String>,
     /// Directory for durable logs and state; memory only when None.
     pub data_dir: Option<PathBuf>,

@@ -25,7 +25,8 @@ pub struct EmbeddedKafka {
 
 impl EmbeddedKafka {
     /// Binds the listener, replays the data directory (if any) and starts serving on
-    /// the current tokio runtime.
+    /// the current tokio runtime. Use a multi-threaded runtime when the same runtime
+    /// also runs blocking clients (or use [`EmbeddedKafka::start_blocking`]).
     pub async fn start(config: BrokerConfig) -> Result<Self, BrokerError> {
         let listener = TcpListener::bind(config.listen).await?;
         let address = listener.local_addr()?;
@@ -47,7 +48,8 @@ impl EmbeddedKafka {
         })
     }
 
-    /// Starts a broker on its own runtime, for callers that are not async.
+    /// Starts a broker on its own runtime, for callers that are not async (it must not
+    /// be called from inside an async context).
     pub fn start_blocking(config: BrokerConfig) -> Result<Self, BrokerError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -1,6 +1,7 @@
 //! The embedded Kafka broker as a process:
 //! `embedded-kafka --listen 127.0.0.1:9092 [--data-dir DIR] [--auto-create-topics]`.
-//! Logs through tracing (`RUST_LOG` filters, default `info`).
+//! Prints `bootstrap.servers=HOST:PORT` on stdout once listening; logs through
+//! tracing on stderr (`RUST_LOG` filters, default `info`).
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ fn parse(args: &[String]) -> Result<BrokerConfig, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

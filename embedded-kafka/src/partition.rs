@@ -305,3 +305,116 @@ fn control_marker(batch_bytes: &[u8]) -> Option<Marker> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{control_batch, parse_header};
+
+    /// A one-record batch from `producer_id` (transactional when asked); control
+    /// batches are the only batches the tests can build without a record encoder,
+    /// so data batches are control batches with the control bit cleared.
+    fn data_batch(producer_id: i64, transactional: bool) -> (BatchHeader, Bytes) {
+        let bytes = control_batch(Marker::Commit, producer_id, 0, 0, 10);
+        let mut header = parse_header(&bytes);
+        header.control = false;
+        header.transactional = transactional;
+        header.base_sequence = 0;
+        (header, bytes)
+    }
+
+    #[test]
+    fn reads_return_whole_batches_within_the_byte_limits() {
+        let mut log = PartitionLog::new(None);
+        for _ in 0..3 {
+            let (header, bytes) = data_batch(-1, false);
+            log.append(&header, bytes).expect("append");
+        }
+        let batch_len = data_batch(-1, false).1.len();
+        let all = log.read(0, 3, usize::MAX, true, false).expect("read");
+        assert_eq!(all.records.len(), 3 * batch_len);
+        let two = log
+            .read(1, 3, 2 * batch_len + 1, true, false)
+            .expect("read");
+        assert_eq!(two.records.len(), 2 * batch_len);
+        assert_eq!(
+            i64::from_be_bytes(two.records[..8].try_into().expect("offset")),
+            1
+        );
+        let oversized = log.read(0, 3, 1, true, false).expect("read");
+        assert_eq!(
+            oversized.records.len(),
+            batch_len,
+            "one batch even if over the limit"
+        );
+        assert!(
+            log.read(0, 3, 1, false, false)
+                .expect("read")
+                .records
+                .is_empty()
+        );
+        assert_eq!(
+            log.read(4, 3, 100, true, false).unwrap_err(),
+            ResponseError::OffsetOutOfRange
+        );
+        assert!(
+            log.read(3, 3, 100, true, false)
+                .expect("at end")
+                .records
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn open_transactions_hold_the_last_stable_offset_and_aborts_are_indexed() {
+        let mut log = PartitionLog::new(None);
+        let (plain, plain_bytes) = data_batch(-1, false);
+        log.append(&plain, plain_bytes).expect("append");
+        let (txn, txn_bytes) = data_batch(7, true);
+        log.append(&txn, txn_bytes).expect("append");
+        let (later, later_bytes) = data_batch(-1, false);
+        log.append(&later, later_bytes).expect("append");
+        assert_eq!(
+            log.watermarks(),
+            Watermarks {
+                log_start: 0,
+                high: 3,
+                last_stable: 1
+            }
+        );
+        log.write_marker(Marker::Abort, 7, 0, 20).expect("marker");
+        assert_eq!(log.watermarks().last_stable, 4);
+        let read = log.read(0, 4, usize::MAX, true, true).expect("read");
+        assert_eq!(
+            read.aborted,
+            vec![AbortedTxn {
+                producer_id: 7,
+                first_offset: 1,
+                last_offset: 3
+            }]
+        );
+        assert!(
+            log.read(4, 4, usize::MAX, true, true)
+                .expect("read")
+                .aborted
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn delete_before_moves_the_log_start_and_drops_old_batches() {
+        let mut log = PartitionLog::new(None);
+        for _ in 0..4 {
+            let (header, bytes) = data_batch(-1, false);
+            log.append(&header, bytes).expect("append");
+        }
+        assert_eq!(log.delete_before(2), Ok(2));
+        assert_eq!(log.watermarks().log_start, 2);
+        assert_eq!(
+            log.read(1, 4, 100, true, false).unwrap_err(),
+            ResponseError::OffsetOutOfRange
+        );
+        assert_eq!(log.delete_before(9), Err(ResponseError::OffsetOutOfRange));
+        assert_eq!(log.delete_before(-1), Ok(4));
+    }
+}

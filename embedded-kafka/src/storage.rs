@@ -111,6 +111,7 @@ pub struct Storage {
 }
 
 const META_FILE: &str = "meta";
+const PRODUCER_IDS_FILE: &str = "producer-ids";
 const TRANSACTIONS_FILE: &str = "transactions.log";
 
 impl Storage {
@@ -190,6 +191,22 @@ impl Storage {
         Ok(topics)
     }
 
+    /// The producer id below which every id may have been handed out.
+    pub fn reserved_producer_ids(&self) -> io::Result<i64> {
+        match fs::read_to_string(self.root.join(PRODUCER_IDS_FILE)) {
+            Ok(text) => Ok(text.trim().parse().unwrap_or(0)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Records that producer ids below `limit` may be handed out.
+    pub fn reserve_producer_ids(&self, limit: i64) -> io::Result<()> {
+        let temporary = self.root.join("producer-ids.tmp");
+        fs::write(&temporary, limit.to_string())?;
+        fs::rename(&temporary, self.root.join(PRODUCER_IDS_FILE))
+    }
+
     /// Appends one line to the transaction-state journal.
     pub fn append_transaction_record(&self, line: &str) -> io::Result<()> {
         let mut file = OpenOptions::new()
@@ -214,5 +231,42 @@ impl Storage {
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Marker, control_batch, parse_header};
+
+    #[test]
+    fn replay_restores_offsets_and_cuts_a_torn_final_batch() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = Storage::open(dir.path()).expect("storage");
+        let configs = BTreeMap::from([("retention.ms".to_owned(), "5".to_owned())]);
+        let files = storage.write_topic("t", 1, &configs, 0).expect("topic");
+        let mut log = PartitionLog::new(files.into_iter().next());
+        for _ in 0..2 {
+            let bytes = control_batch(Marker::Commit, 3, 0, 0, 10);
+            let mut header = parse_header(&bytes);
+            header.control = false;
+            header.transactional = false;
+            header.producer_id = -1;
+            log.append(&header, bytes).expect("append");
+        }
+        let log_path = dir.path().join("topics").join("t").join("0.log");
+        let intact = fs::metadata(&log_path).expect("log").len();
+        OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .expect("open")
+            .write_all(&[0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 1])
+            .expect("torn write");
+
+        let topics = storage.load_topics().expect("replay");
+        assert_eq!(topics.len(), 1);
+        assert_eq!(topics[0].configs, configs);
+        assert_eq!(topics[0].partitions[0].watermarks().high, 2);
+        assert_eq!(fs::metadata(&log_path).expect("log").len(), intact);
     }
 }

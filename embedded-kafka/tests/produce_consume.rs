@@ -1,12 +1,14 @@
 //! Produce and consume with real librdkafka clients: keys, values, headers and
-//! timestamps survive the round trip across partitions; offsets and watermarks.
+//! timestamps survive the round trip across partitions; offsets and watermarks;
+//! max.message.bytes; keyless records refused by compacted topics; auto-creation
+//! only when configured.
 
 mod common;
 
 use common::*;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
+use rdkafka::producer::{FutureRecord, Producer};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -78,5 +80,106 @@ fn offsets_for_times_find_the_first_record_at_or_after_a_timestamp() {
     assert_eq!(
         found.find_partition(&topic, 0).expect("partition").offset(),
         rdkafka::Offset::Offset(4)
+    );
+}
+
+#[test]
+fn batches_larger_than_the_topic_max_message_bytes_are_refused() {
+    let kafka = start_broker();
+    let topic = unique("too-large");
+    kafka
+        .create_topic(&topic, 1, &[("max.message.bytes", "1000")])
+        .expect("topic");
+    let producer = producer(&kafka.bootstrap_servers(), &[]);
+    let large = "x".repeat(5_000);
+    let refused = send(
+        &producer,
+        FutureRecord::<str, str>::to(&topic)
+            .payload(&large)
+            .partition(0),
+    )
+    .expect_err("refused");
+    assert_eq!(
+        refused.rdkafka_error_code(),
+        Some(rdkafka::types::RDKafkaErrorCode::MessageSizeTooLarge)
+    );
+    assert_eq!(
+        send(
+            &producer,
+            FutureRecord::<str, str>::to(&topic)
+                .payload("small")
+                .partition(0)
+        )
+        .expect("small record delivered"),
+        (0, 0)
+    );
+}
+
+#[test]
+fn topics_are_auto_created_only_when_configured() {
+    let manual = start_broker();
+    let producer_without = producer(&manual.bootstrap_servers(), &[]);
+    let missing = unique("not-auto-created");
+    let metadata = producer_without
+        .client()
+        .fetch_metadata(Some(&missing), Duration::from_secs(10))
+        .expect("metadata");
+    assert_eq!(
+        metadata.topics()[0].error(),
+        Some(rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+    );
+    assert!(manual.broker().topic(&missing).is_none());
+
+    let automatic =
+        start_with(embedded_kafka::BrokerConfig::default().with_auto_create_topics(true));
+    let producer_with = producer(&automatic.bootstrap_servers(), &[]);
+    let created = unique("auto-created");
+    assert_eq!(
+        send(
+            &producer_with,
+            FutureRecord::<str, str>::to(&created).payload("v")
+        )
+        .expect("delivered to an auto-created topic"),
+        (0, 0)
+    );
+    assert_eq!(
+        automatic
+            .broker()
+            .topic(&created)
+            .expect("created")
+            .partition_count(),
+        1
+    );
+}
+
+#[test]
+fn compacted_topics_refuse_records_without_a_key() {
+    let kafka = start_broker();
+    let topic = unique("compacted");
+    kafka
+        .create_topic(&topic, 1, &[("cleanup.policy", "compact")])
+        .expect("topic");
+    let producer = producer(&kafka.bootstrap_servers(), &[]);
+    let refused = send(
+        &producer,
+        FutureRecord::<str, str>::to(&topic)
+            .payload("no key")
+            .partition(0),
+    )
+    .expect_err("refused");
+    assert_eq!(
+        refused.rdkafka_error_code(),
+        Some(rdkafka::types::RDKafkaErrorCode::InvalidRecord)
+    );
+    assert_eq!(
+        send(
+            &producer,
+            FutureRecord::to(&topic)
+                .key("k")
+                .payload("keyed")
+                .partition(0)
+        )
+        .expect("keyed record delivered"),
+        (0, 0)
     );
 }

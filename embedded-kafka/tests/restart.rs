@@ -52,6 +52,7 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     send(
         &transactional,
         FutureRecord::<str, str>::to(&topic)
+            .key("txn")
             .payload("committed")
             .partition(0),
     )
@@ -63,6 +64,7 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     send(
         &transactional,
         FutureRecord::<str, str>::to(&topic)
+            .key("txn")
             .payload("aborted")
             .partition(1),
     )
@@ -104,6 +106,7 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     let (_, offset) = send(
         &resumed,
         FutureRecord::<str, str>::to(&topic)
+            .key("txn")
             .payload("after")
             .partition(1),
     )
@@ -112,4 +115,15 @@ fn a_restart_on_the_same_data_dir_keeps_everything_acknowledged() {
     resumed
         .commit_transaction(Duration::from_secs(30))
         .expect("commit after restart");
+}
+
+#[test]
+fn producer_ids_are_not_reused_after_a_restart() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let config = BrokerConfig::default().with_data_dir(data_dir.path());
+    let kafka = start_with(config.clone());
+    let before = kafka.broker().allocate_producer_id();
+    kafka.shutdown_blocking();
+    let restarted = start_with(config);
+    assert!(restarted.broker().allocate_producer_id() > before);
 }

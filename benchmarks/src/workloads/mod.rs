@@ -1,5 +1,6 @@
 //! The registry of benchmark workloads: one module per family, one entry per name.
 
+mod broker;
 mod graph;
 mod groups;
 mod stateful;
@@ -48,6 +49,16 @@ pub fn all() -> Vec<Workload> {
             name: "stream-table-join",
             about: "5M stream records joined with a 100k-row table (RocksDB, cached)",
             run: stateful::stream_table_join,
+        },
+        Workload {
+            name: "broker-produce",
+            about: "rdkafka producer -> embedded-kafka: 2M records, 100-byte values, 4 partitions, acks=all (records/s, MB/s)",
+            run: broker::produce,
+        },
+        Workload {
+            name: "broker-consume",
+            about: "embedded-kafka -> rdkafka consumer (assign, no group): 2M records, 100-byte values, 4 partitions (records/s, MB/s)",
+            run: broker::consume,
         },
     ]
 }

@@ -18,7 +18,7 @@ impl Broker {
     /// ListOffsets.
     pub async fn list_offsets(
         &self,
-        _header: &RequestHeader,
+        header: &RequestHeader,
         request: ListOffsetsRequest,
     ) -> ListOffsetsResponse {
         let read_committed = request.isolation_level == READ_COMMITTED;
@@ -50,10 +50,12 @@ impl Broker {
                             MAX_TIMESTAMP => log.max_timestamp_offset().unwrap_or((-1, -1)),
                             at => log.offset_for_timestamp(at).unwrap_or((-1, -1)),
                         };
-                        response
-                            .with_offset(offset)
-                            .with_timestamp(timestamp)
-                            .with_leader_epoch(0)
+                        let response = response.with_offset(offset).with_timestamp(timestamp);
+                        if header.request_api_version >= 4 {
+                            response.with_leader_epoch(0)
+                        } else {
+                            response
+                        }
                     })
                     .collect();
                 ListOffsetsTopicResponse::default()

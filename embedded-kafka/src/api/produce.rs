@@ -10,6 +10,18 @@ use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, RequestHeader};
 
+/// Kafka's default `max.message.bytes`: the largest record batch a topic accepts.
+const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
+
+/// What a topic's configs demand of a batch.
+#[derive(Debug, Clone, Copy)]
+struct BatchLimits {
+    /// `max.message.bytes`.
+    max_bytes: usize,
+    /// Compacted topics refuse records without a key.
+    keys_required: bool,
+}
+
 impl Broker {
     /// Produce (acks 0, 1 and all behave alike: the single replica is the ISR).
     pub async fn produce(
@@ -18,6 +30,7 @@ impl Broker {
         request: ProduceRequest,
     ) -> ProduceResponse {
         let transactional_id = request.transactional_id.as_ref().map(|t| t.0.to_string());
+        let valid_acks = matches!(request.acks, -1..=1);
         let mut appended_any = false;
         let responses = request
             .topic_data
@@ -35,7 +48,27 @@ impl Broker {
                                 .with_error_code(ResponseError::UnknownTopicOrPartition.code());
                         };
                         let records = data.records.unwrap_or_default();
-                        let outcome = self.append_batches(&partition, &records, transactional_id.as_deref());
+                        let limits = BatchLimits {
+                            max_bytes: topic
+                                .as_ref()
+                                .and_then(|t| t.configs.get("max.message.bytes"))
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
+                            keys_required: topic
+                                .as_ref()
+                                .and_then(|t| t.configs.get("cleanup.policy"))
+                                .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
+                        };
+                        let outcome = if !valid_acks {
+                            Err(ResponseError::InvalidRequiredAcks)
+                        } else {
+                            self.append_batches(
+                                &partition,
+                                &records,
+                                transactional_id.as_deref(),
+                                limits,
+                            )
+                        };
                         let log_start = lock(&partition).watermarks().log_start;
                         match outcome {
                             Ok((base_offset, wrote)) => {
@@ -74,6 +107,7 @@ impl Broker {
         partition: &crate::topics::SharedPartition,
         records: &Bytes,
         transactional_id: Option<&str>,
+        limits: BatchLimits,
     ) -> Result<(i64, bool), ResponseError> {
         let batches = batch::split_batches(records).map_err(|error| {
             tracing::debug!(%error, "rejecting a record set");
@@ -82,7 +116,13 @@ impl Broker {
         if batches.is_empty() {
             return Err(ResponseError::InvalidRecord);
         }
-        for (header, _) in &batches {
+        for (header, bytes) in &batches {
+            if bytes.len() > limits.max_bytes {
+                return Err(ResponseError::MessageTooLarge);
+            }
+            if limits.keys_required && !batch::all_records_keyed(bytes) {
+                return Err(ResponseError::InvalidRecord);
+            }
             self.check_transactional(header, transactional_id)?;
         }
         let mut log = lock(partition);
