@@ -707,6 +707,40 @@ async fn a_restarted_static_member_takes_over_without_a_rebalance() {
     );
 }
 
+#[tokio::test]
+async fn leave_group_v3_removes_static_members_by_instance_id_and_pending_members_by_id() {
+    let coordinator = GroupCoordinator::new(GroupConfig::default());
+    let group = "static-leave";
+    let request = join_request(group, "", RANGE).with_group_instance_id(Some(s("instance-9")));
+    let joined = join(&coordinator, request, JOIN_V).await;
+    assert_eq!(error(joined.error_code), None);
+    let pending = member_id_for(&coordinator, group).await;
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(GroupId(s(group)))
+        .with_members(vec![
+            MemberIdentity::default().with_group_instance_id(Some(s("instance-9"))),
+            MemberIdentity::default().with_member_id(s(&pending)),
+        ]);
+    let response = coordinator.leave_group(&leave, 4);
+    let errors: Vec<Option<ResponseError>> = response
+        .members
+        .iter()
+        .map(|m| error(m.error_code))
+        .collect();
+    assert_eq!(errors, vec![None, None]);
+    let rejoin = join(&coordinator, join_request(group, &pending, RANGE), JOIN_V).await;
+    assert_eq!(
+        error(rejoin.error_code),
+        Some(ResponseError::UnknownMemberId),
+        "the pending id is gone"
+    );
+    let described = coordinator.describe_groups(
+        &DescribeGroupsRequest::default().with_groups(vec![GroupId(s(group))]),
+        5,
+    );
+    assert!(described.groups[0].members.is_empty());
+}
+
 fn commit_request(
     group: &str,
     member: &str,
