@@ -39,6 +39,10 @@ pub struct EndedTransaction {
 struct TransactionalId {
     producer_id: i64,
     epoch: i16,
+    /// The epoch before the last bump: a producer that missed the bump (a timed-out
+    /// transaction, a lost InitProducerId response) may still re-initialise with it
+    /// (KIP-360).
+    previous_epoch: Option<i16>,
     timeout: Duration,
     ongoing_since: Option<Instant>,
     partitions: BTreeSet<(String, i32)>,
@@ -61,6 +65,7 @@ impl TransactionalId {
 
     /// Bumps the epoch, moving to a new producer id when the epoch is exhausted.
     fn bump_epoch(&mut self, allocate: impl FnOnce() -> i64) {
+        self.previous_epoch = Some(self.epoch);
         if self.epoch >= i16::MAX - 1 {
             self.producer_id = allocate();
             self.epoch = 0;
@@ -174,6 +179,7 @@ impl TransactionCoordinator {
                     TransactionalId {
                         producer_id,
                         epoch,
+                        previous_epoch: None,
                         timeout,
                         ongoing_since: ongoing.then(Instant::now),
                         partitions,
@@ -206,7 +212,8 @@ impl TransactionCoordinator {
         let state = match ids.get_mut(id) {
             Some(state) => {
                 if let Some((producer_id, epoch)) = expected
-                    && (producer_id != state.producer_id || epoch != state.epoch)
+                    && (producer_id != state.producer_id
+                        || (epoch != state.epoch && Some(epoch) != state.previous_epoch))
                 {
                     return Err(ResponseError::ProducerFenced);
                 }
@@ -217,6 +224,7 @@ impl TransactionCoordinator {
             None => ids.entry(id.to_owned()).or_insert(TransactionalId {
                 producer_id: allocate(),
                 epoch: 0,
+                previous_epoch: None,
                 timeout,
                 ongoing_since: None,
                 partitions: BTreeSet::new(),
@@ -409,6 +417,15 @@ mod tests {
         assert_eq!(
             coordinator.verify("t", pid, epoch),
             Err(ResponseError::ProducerFenced)
+        );
+        let (_, recovered, _) = coordinator
+            .init_producer("t", Duration::ZERO, Some((pid, epoch)), || 100)
+            .expect("the timed-out producer may re-initialise with its last epoch");
+        assert_eq!(recovered, 2);
+        assert_eq!(
+            coordinator.init_producer("t", Duration::ZERO, Some((pid, 0)), || 100),
+            Err(ResponseError::ProducerFenced),
+            "an epoch two bumps old is fenced"
         );
     }
 }
