@@ -956,7 +956,7 @@ async fn transactional_offsets_are_visible_only_once_committed() {
 }
 
 #[tokio::test]
-async fn committed_offsets_survive_a_coordinator_restart_with_a_data_dir() {
+async fn committed_and_open_transactional_offsets_survive_a_coordinator_restart_with_a_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     {
         let persistence = OffsetLogFile::open(dir.path()).unwrap();
@@ -972,15 +972,27 @@ async fn committed_offsets_survive_a_coordinator_restart_with_a_data_dir() {
     let persistence = OffsetLogFile::open(dir.path()).unwrap();
     assert_eq!(
         persistence.load().unwrap().len(),
-        3,
-        "the open transaction's offset is not persisted"
+        4,
+        "three committed offsets and the open transaction's staged one"
     );
     let coordinator =
         GroupCoordinator::with_persistence(GroupConfig::default(), Box::new(persistence)).unwrap();
-    let response = coordinator.offset_fetch(&fetch_v7("durable", "events", &[0, 1, 2, 3], true), 7);
+    let fetch = fetch_v7("durable", "events", &[0, 1, 2, 3], true);
+    let unstable = Some(ResponseError::UnstableOffsetCommit);
     assert_eq!(
-        fetched(&response),
-        vec![(0, 100, None), (1, 55, None), (2, -1, None), (3, 7, None)]
+        fetched(&coordinator.offset_fetch(&fetch, 7)),
+        vec![
+            (0, 100, None),
+            (1, 55, None),
+            (2, -1, unstable),
+            (3, 7, None)
+        ]
+    );
+    // The transaction open across the restart commits afterwards.
+    coordinator.complete_transaction(6, &["durable".to_string()], true);
+    assert_eq!(
+        fetched(&coordinator.offset_fetch(&fetch, 7)),
+        vec![(0, 100, None), (1, 55, None), (2, 66, None), (3, 7, None)]
     );
 }
 

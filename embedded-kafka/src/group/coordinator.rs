@@ -72,8 +72,8 @@ impl GroupCoordinator {
         }
     }
 
-    /// A coordinator that writes every committed offset to `persistence` and
-    /// starts with the offsets it holds.
+    /// A coordinator that records every offset commit, staged transactional
+    /// offset and transaction end in `persistence`, starting from what it holds.
     pub fn with_persistence(
         config: GroupConfig,
         persistence: Box<dyn OffsetPersistence>,
@@ -81,17 +81,17 @@ impl GroupCoordinator {
         let mut groups: HashMap<String, Group> = HashMap::new();
         let loaded = persistence.load()?;
         let count = loaded.len();
-        for record in loaded {
-            groups
-                .entry(record.group_id.clone())
-                .or_insert_with(|| Group::new(record.group_id.clone()))
-                .offsets
-                .commit(record.partition, record.offset);
+        for event in loaded {
+            let group_id = event.group_id().to_string();
+            let group = groups
+                .entry(group_id.clone())
+                .or_insert_with(|| Group::new(group_id));
+            event.apply(&mut group.offsets);
         }
         info!(
-            offsets = count,
+            events = count,
             groups = groups.len(),
-            "group coordinator loaded committed offsets"
+            "group coordinator loaded its offsets"
         );
         Ok(GroupCoordinator {
             shared: Arc::new(Shared {

@@ -36,6 +36,6 @@ pub use config::GroupConfig;
 pub use coordinator::{ClientInfo, GroupCoordinator};
 pub use offsets::{CommittedOffset, TopicPartition};
 pub use persistence::{
-    MemoryOnly, OffsetLogFile, OffsetPersistence, PersistedOffset, PersistenceError,
+    MemoryOnly, OffsetEvent, OffsetLogFile, OffsetPersistence, PersistenceError,
 };
 pub use state::GroupState;

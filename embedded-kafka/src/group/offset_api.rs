@@ -26,6 +26,7 @@ use tracing::{debug, error};
 use super::coordinator::{GroupCoordinator, Shared};
 use super::metadata::Group;
 use super::offsets::{CommittedOffset, TopicPartition};
+use super::persistence::OffsetEvent;
 use super::state::GroupState;
 use crate::txn::TransactionOutcomeListener;
 
@@ -406,11 +407,18 @@ impl GroupCoordinator {
                     },
                     metadata,
                 };
-                group.offsets.stage(
+                let event = OffsetEvent::Staged {
+                    group_id: group.id.clone(),
                     producer_id,
-                    TopicPartition::new(topic.name.0.as_str(), p.partition_index),
+                    partition: TopicPartition::new(topic.name.0.as_str(), p.partition_index),
                     offset,
-                );
+                };
+                if let Err(failure) = self.shared.persistence.append(&event) {
+                    error!(group = %group_id, %failure, "could not persist a transactional offset commit");
+                    errors.push(Some(ResponseError::UnknownServerError));
+                    continue;
+                }
+                event.apply(&mut group.offsets);
                 errors.push(None);
             }
         }
@@ -428,17 +436,16 @@ impl GroupCoordinator {
             let Some(group) = all.get_mut(group_id) else {
                 continue;
             };
-            let applied = group.offsets.complete_transaction(producer_id, committed);
-            debug!(group = %group_id, producer_id, committed, offsets = applied.len(), "transaction ended");
-            for (partition, offset) in applied {
-                if let Err(failure) = self
-                    .shared
-                    .persistence
-                    .persist(&group.id, &partition, &offset)
-                {
-                    error!(group = %group.id, %failure, "could not persist a transactional offset commit");
-                }
+            let event = OffsetEvent::TransactionEnded {
+                group_id: group_id.clone(),
+                producer_id,
+                committed,
+            };
+            if let Err(failure) = self.shared.persistence.append(&event) {
+                error!(group = %group_id, %failure, "could not persist the end of a transaction");
             }
+            debug!(group = %group_id, producer_id, committed, "transaction ended");
+            event.apply(&mut group.offsets);
         }
     }
 }
@@ -458,10 +465,12 @@ fn store_commit(
     if commit.offset.metadata.len() > shared.config.max_offset_metadata_bytes {
         return Err(ResponseError::OffsetMetadataTooLarge);
     }
-    if let Err(failure) = shared
-        .persistence
-        .persist(&group.id, &commit.partition, &commit.offset)
-    {
+    let event = OffsetEvent::Committed {
+        group_id: group.id.clone(),
+        partition: commit.partition.clone(),
+        offset: commit.offset.clone(),
+    };
+    if let Err(failure) = shared.persistence.append(&event) {
         error!(group = %group.id, %failure, "could not persist an offset commit");
         return Err(ResponseError::UnknownServerError);
     }

@@ -97,6 +97,25 @@ impl GroupOffsets {
             .any(|staged| staged.contains_key(partition))
     }
 
+    /// Every committed and staged offset in the order they were written: the
+    /// producer id is set for offsets staged by an open transaction.
+    pub(crate) fn in_write_order(&self) -> Vec<(Option<i64>, &TopicPartition, &CommittedOffset)> {
+        let committed = self
+            .committed
+            .iter()
+            .map(|(tp, o)| (o.sequence, None, tp, &o.offset));
+        let staged = self.pending.iter().flat_map(|(producer_id, staged)| {
+            staged
+                .iter()
+                .map(move |(tp, o)| (o.sequence, Some(*producer_id), tp, &o.offset))
+        });
+        let mut all: Vec<_> = committed.chain(staged).collect();
+        all.sort_by_key(|(sequence, ..)| *sequence);
+        all.into_iter()
+            .map(|(_, producer_id, tp, offset)| (producer_id, tp, offset))
+            .collect()
+    }
+
     /// Ends the transaction of `producer_id`: on commit its staged offsets replace
     /// older committed ones, on abort they are dropped. Returns the offsets that
     /// became committed.

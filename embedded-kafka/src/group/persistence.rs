@@ -1,6 +1,7 @@
-//! Where committed offsets go to survive a broker restart: the
-//! [`OffsetPersistence`] interface, [`MemoryOnly`] (nothing survives) and
-//! [`OffsetLogFile`] (an append-only file in the data directory).
+//! Where offsets go to survive a broker restart: the [`OffsetPersistence`]
+//! interface over [`OffsetEvent`]s (commits, offsets staged by transactions, ends
+//! of transactions), [`MemoryOnly`] (nothing survives) and [`OffsetLogFile`] (an
+//! append-only file in the data directory).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -10,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 
 use thiserror::Error;
 
-use super::offsets::{CommittedOffset, TopicPartition};
+use super::offsets::{CommittedOffset, GroupOffsets, TopicPartition};
 
 /// A failure to persist or load committed offsets.
 #[derive(Debug, Error)]
@@ -33,30 +34,81 @@ pub enum PersistenceError {
     },
 }
 
-/// An offset committed by a group, as persisted.
+/// A change to the offsets of a group, as persisted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersistedOffset {
-    /// The group.
-    pub group_id: String,
-    /// The partition.
-    pub partition: TopicPartition,
-    /// The committed offset.
-    pub offset: CommittedOffset,
+pub enum OffsetEvent {
+    /// The group committed `offset` for `partition`.
+    Committed {
+        /// The group.
+        group_id: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The committed offset.
+        offset: CommittedOffset,
+    },
+    /// The open transaction of `producer_id` staged `offset` (TxnOffsetCommit).
+    Staged {
+        /// The group.
+        group_id: String,
+        /// The transaction's producer.
+        producer_id: i64,
+        /// The partition.
+        partition: TopicPartition,
+        /// The staged offset.
+        offset: CommittedOffset,
+    },
+    /// The transaction of `producer_id` ended: its staged offsets were committed or dropped.
+    TransactionEnded {
+        /// The group.
+        group_id: String,
+        /// The transaction's producer.
+        producer_id: i64,
+        /// Commit (true) or abort (false).
+        committed: bool,
+    },
 }
 
-/// Durable storage of committed offsets. Called with the coordinator's lock held,
-/// before the commit is acknowledged.
-pub trait OffsetPersistence: Send + Sync + fmt::Debug {
-    /// Records that `group_id` committed `offset` for `partition`.
-    fn persist(
-        &self,
-        group_id: &str,
-        partition: &TopicPartition,
-        offset: &CommittedOffset,
-    ) -> Result<(), PersistenceError>;
+impl OffsetEvent {
+    /// The group the event belongs to.
+    pub fn group_id(&self) -> &str {
+        match self {
+            OffsetEvent::Committed { group_id, .. }
+            | OffsetEvent::Staged { group_id, .. }
+            | OffsetEvent::TransactionEnded { group_id, .. } => group_id,
+        }
+    }
 
-    /// Every offset persisted so far, latest last.
-    fn load(&self) -> Result<Vec<PersistedOffset>, PersistenceError>;
+    /// Applies the event to the group's offsets.
+    pub(crate) fn apply(self, offsets: &mut GroupOffsets) {
+        match self {
+            OffsetEvent::Committed {
+                partition, offset, ..
+            } => offsets.commit(partition, offset),
+            OffsetEvent::Staged {
+                producer_id,
+                partition,
+                offset,
+                ..
+            } => offsets.stage(producer_id, partition, offset),
+            OffsetEvent::TransactionEnded {
+                producer_id,
+                committed,
+                ..
+            } => {
+                offsets.complete_transaction(producer_id, committed);
+            }
+        }
+    }
+}
+
+/// Durable storage of offset events. Called with the coordinator's lock held,
+/// before the request is acknowledged.
+pub trait OffsetPersistence: Send + Sync + fmt::Debug {
+    /// Records `event`.
+    fn append(&self, event: &OffsetEvent) -> Result<(), PersistenceError>;
+
+    /// Every event recorded so far (possibly compacted), oldest first.
+    fn load(&self) -> Result<Vec<OffsetEvent>, PersistenceError>;
 }
 
 /// Keeps nothing: offsets live only in the coordinator's memory.
@@ -64,30 +116,26 @@ pub trait OffsetPersistence: Send + Sync + fmt::Debug {
 pub struct MemoryOnly;
 
 impl OffsetPersistence for MemoryOnly {
-    fn persist(
-        &self,
-        _: &str,
-        _: &TopicPartition,
-        _: &CommittedOffset,
-    ) -> Result<(), PersistenceError> {
+    fn append(&self, _: &OffsetEvent) -> Result<(), PersistenceError> {
         Ok(())
     }
 
-    fn load(&self) -> Result<Vec<PersistedOffset>, PersistenceError> {
+    fn load(&self) -> Result<Vec<OffsetEvent>, PersistenceError> {
         Ok(Vec::new())
     }
 }
 
-/// Committed offsets appended to `consumer-offsets.log` in a directory, one
-/// length-prefixed record per commit. Opening compacts the file to the latest
-/// offset of each group partition. Each record is written with one write call
+/// Offset events appended to `consumer-offsets.log` in a directory, one
+/// length-prefixed record each. Opening compacts the file to the latest committed
+/// offset of each group partition plus the offsets of transactions still open
+/// (their end may come after the restart). Each record is written with one write call
 /// before the commit is acknowledged, so a killed broker process loses no
 /// acknowledged commit; a record cut short by a crash is dropped on open.
 #[derive(Debug)]
 pub struct OffsetLogFile {
     path: PathBuf,
     file: Mutex<File>,
-    loaded: Vec<PersistedOffset>,
+    loaded: Vec<OffsetEvent>,
 }
 
 const FILE_NAME: &str = "consumer-offsets.log";
@@ -109,7 +157,7 @@ impl OffsetLogFile {
             Err(error) if error.kind() == io::ErrorKind::NotFound => {}
             Err(error) => return Err(io_error(error)),
         }
-        let loaded = latest_per_partition(decode_records(&path, &bytes)?);
+        let loaded = compact(decode_records(&path, &bytes)?);
         let compacted = dir.join(format!("{FILE_NAME}.compacting"));
         let mut encoded = Vec::new();
         for record in &loaded {
@@ -130,21 +178,9 @@ impl OffsetLogFile {
 }
 
 impl OffsetPersistence for OffsetLogFile {
-    fn persist(
-        &self,
-        group_id: &str,
-        partition: &TopicPartition,
-        offset: &CommittedOffset,
-    ) -> Result<(), PersistenceError> {
+    fn append(&self, event: &OffsetEvent) -> Result<(), PersistenceError> {
         let mut record = Vec::new();
-        encode_record(
-            &mut record,
-            &PersistedOffset {
-                group_id: group_id.to_string(),
-                partition: partition.clone(),
-                offset: offset.clone(),
-            },
-        );
+        encode_record(&mut record, event);
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
         file.write_all(&record)
             .map_err(|source| PersistenceError::Io {
@@ -153,33 +189,94 @@ impl OffsetPersistence for OffsetLogFile {
             })
     }
 
-    fn load(&self) -> Result<Vec<PersistedOffset>, PersistenceError> {
+    fn load(&self) -> Result<Vec<OffsetEvent>, PersistenceError> {
         Ok(self.loaded.clone())
     }
 }
 
-fn latest_per_partition(records: Vec<PersistedOffset>) -> Vec<PersistedOffset> {
-    let mut latest: std::collections::BTreeMap<(String, TopicPartition), PersistedOffset> =
+/// Replays `events` and writes the outcome back as the fewest events: per group,
+/// its committed offsets and the offsets of open transactions, in write order.
+fn compact(events: Vec<OffsetEvent>) -> Vec<OffsetEvent> {
+    let mut groups: std::collections::BTreeMap<String, GroupOffsets> =
         std::collections::BTreeMap::new();
-    for record in records {
-        latest.insert((record.group_id.clone(), record.partition.clone()), record);
+    for event in events {
+        let offsets = groups.entry(event.group_id().to_string()).or_default();
+        event.apply(offsets);
     }
-    latest.into_values().collect()
+    let mut compacted = Vec::new();
+    for (group_id, offsets) in &groups {
+        for (producer_id, partition, offset) in offsets.in_write_order() {
+            let (group_id, partition, offset) =
+                (group_id.clone(), partition.clone(), offset.clone());
+            compacted.push(match producer_id {
+                Some(producer_id) => OffsetEvent::Staged {
+                    group_id,
+                    producer_id,
+                    partition,
+                    offset,
+                },
+                None => OffsetEvent::Committed {
+                    group_id,
+                    partition,
+                    offset,
+                },
+            });
+        }
+    }
+    compacted
 }
+
+const COMMITTED: u8 = 0;
+const STAGED: u8 = 1;
+const TRANSACTION_ENDED: u8 = 2;
 
 fn put_str(out: &mut Vec<u8>, value: &str) {
     out.extend_from_slice(&(value.len() as u32).to_be_bytes());
     out.extend_from_slice(value.as_bytes());
 }
 
-fn encode_record(out: &mut Vec<u8>, record: &PersistedOffset) {
+fn put_offset(out: &mut Vec<u8>, partition: &TopicPartition, offset: &CommittedOffset) {
+    put_str(out, &partition.topic);
+    out.extend_from_slice(&partition.partition.to_be_bytes());
+    out.extend_from_slice(&offset.offset.to_be_bytes());
+    out.extend_from_slice(&offset.leader_epoch.to_be_bytes());
+    put_str(out, &offset.metadata);
+}
+
+fn encode_record(out: &mut Vec<u8>, event: &OffsetEvent) {
     let mut payload = Vec::new();
-    put_str(&mut payload, &record.group_id);
-    put_str(&mut payload, &record.partition.topic);
-    payload.extend_from_slice(&record.partition.partition.to_be_bytes());
-    payload.extend_from_slice(&record.offset.offset.to_be_bytes());
-    payload.extend_from_slice(&record.offset.leader_epoch.to_be_bytes());
-    put_str(&mut payload, &record.offset.metadata);
+    match event {
+        OffsetEvent::Committed {
+            group_id,
+            partition,
+            offset,
+        } => {
+            payload.push(COMMITTED);
+            put_str(&mut payload, group_id);
+            put_offset(&mut payload, partition, offset);
+        }
+        OffsetEvent::Staged {
+            group_id,
+            producer_id,
+            partition,
+            offset,
+        } => {
+            payload.push(STAGED);
+            put_str(&mut payload, group_id);
+            payload.extend_from_slice(&producer_id.to_be_bytes());
+            put_offset(&mut payload, partition, offset);
+        }
+        OffsetEvent::TransactionEnded {
+            group_id,
+            producer_id,
+            committed,
+        } => {
+            payload.push(TRANSACTION_ENDED);
+            put_str(&mut payload, group_id);
+            payload.extend_from_slice(&producer_id.to_be_bytes());
+            payload.push(u8::from(*committed));
+        }
+    }
     out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     out.extend_from_slice(&payload);
 }
@@ -206,26 +303,60 @@ impl Reader<'_> {
         String::from_utf8(head.to_vec()).ok()
     }
 
-    fn record(&mut self) -> Option<PersistedOffset> {
-        let group_id = self.string()?;
+    fn offset(&mut self) -> Option<(TopicPartition, CommittedOffset)> {
         let topic = self.string()?;
         let partition = i32::from_be_bytes(self.take()?);
         let offset = i64::from_be_bytes(self.take()?);
         let leader_epoch = i32::from_be_bytes(self.take()?);
         let metadata = self.string()?;
-        self.bytes.is_empty().then_some(PersistedOffset {
-            group_id,
-            partition: TopicPartition::new(topic, partition),
-            offset: CommittedOffset {
+        Some((
+            TopicPartition::new(topic, partition),
+            CommittedOffset {
                 offset,
                 leader_epoch,
                 metadata,
             },
-        })
+        ))
+    }
+
+    fn record(&mut self) -> Option<OffsetEvent> {
+        let [kind] = self.take()?;
+        let group_id = self.string()?;
+        let event = match kind {
+            COMMITTED => {
+                let (partition, offset) = self.offset()?;
+                OffsetEvent::Committed {
+                    group_id,
+                    partition,
+                    offset,
+                }
+            }
+            STAGED => {
+                let producer_id = i64::from_be_bytes(self.take()?);
+                let (partition, offset) = self.offset()?;
+                OffsetEvent::Staged {
+                    group_id,
+                    producer_id,
+                    partition,
+                    offset,
+                }
+            }
+            TRANSACTION_ENDED => {
+                let producer_id = i64::from_be_bytes(self.take()?);
+                let [committed] = self.take()?;
+                OffsetEvent::TransactionEnded {
+                    group_id,
+                    producer_id,
+                    committed: committed != 0,
+                }
+            }
+            _ => return None,
+        };
+        self.bytes.is_empty().then_some(event)
     }
 }
 
-fn decode_records(path: &Path, bytes: &[u8]) -> Result<Vec<PersistedOffset>, PersistenceError> {
+fn decode_records(path: &Path, bytes: &[u8]) -> Result<Vec<OffsetEvent>, PersistenceError> {
     let mut records = Vec::new();
     let mut position = 0;
     while let Some(len_bytes) = bytes.get(position..position + 4) {
@@ -260,31 +391,66 @@ mod tests {
         }
     }
 
+    fn committed(group: &str, tp: &TopicPartition, at: i64, metadata: &str) -> OffsetEvent {
+        OffsetEvent::Committed {
+            group_id: group.to_string(),
+            partition: tp.clone(),
+            offset: offset(at, metadata),
+        }
+    }
+
+    fn staged(group: &str, producer_id: i64, tp: &TopicPartition, at: i64) -> OffsetEvent {
+        OffsetEvent::Staged {
+            group_id: group.to_string(),
+            producer_id,
+            partition: tp.clone(),
+            offset: offset(at, ""),
+        }
+    }
+
+    fn ended(group: &str, producer_id: i64, committed: bool) -> OffsetEvent {
+        OffsetEvent::TransactionEnded {
+            group_id: group.to_string(),
+            producer_id,
+            committed,
+        }
+    }
+
     #[test]
-    fn offsets_survive_reopening_with_the_latest_commit_per_partition() {
+    fn reopening_keeps_the_latest_commits_and_the_open_transactions() {
         let dir = tempfile::tempdir().unwrap();
         let tp0 = TopicPartition::new("orders", 0);
         let tp1 = TopicPartition::new("orders", 1);
         {
             let log = OffsetLogFile::open(dir.path()).unwrap();
             assert!(log.load().unwrap().is_empty());
-            log.persist("g", &tp0, &offset(10, "a")).unwrap();
-            log.persist("g", &tp0, &offset(20, "b")).unwrap();
-            log.persist("g", &tp1, &offset(7, "")).unwrap();
-            log.persist("h", &tp0, &offset(1, "h")).unwrap();
+            for event in [
+                committed("g", &tp0, 10, "a"),
+                committed("g", &tp0, 20, "b"),
+                staged("g", 7, &tp1, 30),
+                ended("g", 7, true),
+                staged("g", 8, &tp1, 40),
+                ended("g", 8, false),
+                staged("g", 9, &tp0, 50),
+                committed("h", &tp0, 1, "h"),
+            ] {
+                log.append(&event).unwrap();
+            }
         }
-        let log = OffsetLogFile::open(dir.path()).unwrap();
-        let loaded = log.load().unwrap();
-        let find = |group: &str, tp: &TopicPartition| {
-            loaded
-                .iter()
-                .find(|r| r.group_id == group && &r.partition == tp)
-                .map(|r| r.offset.clone())
-        };
-        assert_eq!(loaded.len(), 3);
-        assert_eq!(find("g", &tp0), Some(offset(20, "b")));
-        assert_eq!(find("g", &tp1), Some(offset(7, "")));
-        assert_eq!(find("h", &tp0), Some(offset(1, "h")));
+        let loaded = OffsetLogFile::open(dir.path()).unwrap().load().unwrap();
+        assert_eq!(
+            loaded,
+            vec![
+                committed("g", &tp0, 20, "b"),
+                OffsetEvent::Committed {
+                    group_id: "g".into(),
+                    partition: tp1.clone(),
+                    offset: offset(30, ""),
+                },
+                staged("g", 9, &tp0, 50),
+                committed("h", &tp0, 1, "h"),
+            ]
+        );
     }
 
     #[test]
@@ -293,22 +459,21 @@ mod tests {
         let tp = TopicPartition::new("orders", 0);
         {
             let log = OffsetLogFile::open(dir.path()).unwrap();
-            log.persist("g", &tp, &offset(10, "")).unwrap();
-            log.persist("g", &tp, &offset(11, "")).unwrap();
+            log.append(&committed("g", &tp, 10, "")).unwrap();
+            log.append(&committed("g", &tp, 11, "")).unwrap();
         }
         let path = dir.path().join(FILE_NAME);
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         let loaded = OffsetLogFile::open(dir.path()).unwrap().load().unwrap();
-        assert_eq!(loaded.len(), 1);
-        assert_eq!(loaded[0].offset, offset(10, ""));
+        assert_eq!(loaded, vec![committed("g", &tp, 10, "")]);
     }
 
     #[test]
     fn a_corrupt_record_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let mut bytes = 5u32.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&[0, 0, 0, 9, 1]);
+        bytes.extend_from_slice(&[9, 0, 0, 0, 1]);
         fs::write(dir.path().join(FILE_NAME), bytes).unwrap();
         let error = OffsetLogFile::open(dir.path()).unwrap_err();
         assert!(
