@@ -1,7 +1,8 @@
 //! Consumer groups with real librdkafka consumers: partitions shared out among
 //! members and rebalanced as members leave (LeaveGroup) or vanish (session
-//! timeout), committed offsets handed over to the next owner, and transactional
-//! offsets that become visible only when their transaction commits.
+//! timeout), committed offsets handed over to the next owner and kept across a
+//! broker restart, transactional offsets that become visible only when their
+//! transaction commits, and commits refused for partitions the broker does not host.
 
 mod common;
 
@@ -9,8 +10,14 @@ use common::*;
 use embedded_kafka::BrokerConfig;
 use embedded_kafka::group::TopicPartition;
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
-use kafka_protocol::messages::{DescribeGroupsRequest, GroupId, OffsetFetchRequest, TopicName};
+use kafka_protocol::messages::{
+    DescribeGroupsRequest, GroupId, OffsetCommitRequest, OffsetFetchRequest, RequestHeader,
+    TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
@@ -331,4 +338,48 @@ fn committed_offsets_survive_a_broker_restart_on_the_same_data_dir() {
         committed.find_partition(&topic, 1).map(|p| p.offset()),
         Some(Offset::Offset(8))
     );
+}
+
+#[test]
+fn commits_for_partitions_the_broker_does_not_host_are_refused() {
+    let kafka = start_broker();
+    let topic = unique("hosted");
+    kafka.create_topic(&topic, 1, &[]).expect("topic");
+    let partition = |index| {
+        OffsetCommitRequestPartition::default()
+            .with_partition_index(index)
+            .with_committed_offset(1)
+    };
+    let request = OffsetCommitRequest::default()
+        .with_group_id(GroupId(StrBytes::from_string(unique("hosted-group"))))
+        .with_generation_id_or_member_epoch(-1)
+        .with_topics(vec![
+            OffsetCommitRequestTopic::default()
+                .with_name(TopicName(StrBytes::from_string(topic.clone())))
+                .with_partitions(vec![partition(0), partition(1)]),
+            OffsetCommitRequestTopic::default()
+                .with_name(TopicName(StrBytes::from_string(unique("missing"))))
+                .with_partitions(vec![partition(0)]),
+        ]);
+    let header = RequestHeader::default().with_request_api_version(8);
+    let response = block_on(kafka.broker().offset_commit(&header, request));
+    let mut errors: Vec<(String, i32, Option<ResponseError>)> = response
+        .topics
+        .iter()
+        .flat_map(|t| {
+            t.partitions.iter().map(|p| {
+                (
+                    t.name.0.to_string(),
+                    p.partition_index,
+                    ResponseError::try_from_code(p.error_code),
+                )
+            })
+        })
+        .collect();
+    errors.sort_by_key(|(name, partition, _)| (name != &topic, *partition));
+    let unknown = Some(ResponseError::UnknownTopicOrPartition);
+    assert_eq!(errors[0], (topic.clone(), 0, None));
+    assert_eq!(errors[1], (topic.clone(), 1, unknown));
+    assert_eq!((errors[2].1, errors[2].2), (0, unknown));
+    assert_eq!(errors.len(), 3);
 }

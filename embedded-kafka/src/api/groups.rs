@@ -4,6 +4,10 @@
 
 use crate::broker::Broker;
 use crate::group::ClientInfo;
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::offset_commit_response::{
+    OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+};
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
 };
@@ -70,14 +74,42 @@ impl Broker {
             .leave_group(&request, header.request_api_version)
     }
 
-    /// OffsetCommit.
+    /// OffsetCommit: partitions this broker does not host are refused with
+    /// UNKNOWN_TOPIC_OR_PARTITION, as Kafka does.
     pub async fn offset_commit(
         &self,
         header: &RequestHeader,
-        request: OffsetCommitRequest,
+        mut request: OffsetCommitRequest,
     ) -> OffsetCommitResponse {
-        self.groups
-            .offset_commit(&request, header.request_api_version)
+        let mut unknown = Vec::new();
+        for topic in &mut request.topics {
+            let name = topic.name.0.to_string();
+            topic.partitions.retain(|p| {
+                let hosted = self.partition(&name, p.partition_index).is_some();
+                if !hosted {
+                    unknown.push((topic.name.clone(), p.partition_index));
+                }
+                hosted
+            });
+        }
+        request.topics.retain(|t| !t.partitions.is_empty());
+        let mut response = self
+            .groups
+            .offset_commit(&request, header.request_api_version);
+        for (name, partition) in unknown {
+            let refused = OffsetCommitResponsePartition::default()
+                .with_partition_index(partition)
+                .with_error_code(ResponseError::UnknownTopicOrPartition.code());
+            match response.topics.iter_mut().find(|t| t.name == name) {
+                Some(topic) => topic.partitions.push(refused),
+                None => response.topics.push(
+                    OffsetCommitResponseTopic::default()
+                        .with_name(name)
+                        .with_partitions(vec![refused]),
+                ),
+            }
+        }
+        response
     }
 
     /// OffsetFetch.
