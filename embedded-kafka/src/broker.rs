@@ -3,6 +3,7 @@
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
+use crate::group::{GroupCoordinator, OffsetLogFile};
 use crate::partition::PartitionLog;
 use crate::storage::Storage;
 use crate::sync::lock;
@@ -34,6 +35,8 @@ pub struct Broker {
     pub data_arrived: Notify,
     /// Transactional ids, their producers and open transactions.
     pub transactions: TransactionCoordinator,
+    /// Consumer groups and their committed offsets.
+    pub groups: GroupCoordinator,
     storage: Option<Storage>,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     next_producer_id: AtomicI64,
@@ -64,12 +67,23 @@ impl Broker {
             }
         });
         let storage = config.data_dir.as_deref().map(Storage::open).transpose()?;
+        let groups = match config.data_dir.as_deref() {
+            Some(dir) => OffsetLogFile::open(dir)
+                .and_then(|log| {
+                    GroupCoordinator::with_persistence(config.groups.clone(), Box::new(log))
+                })
+                .map_err(std::io::Error::other)?,
+            None => GroupCoordinator::new(config.groups.clone()),
+        };
+        let transactions = TransactionCoordinator::new(storage.clone());
+        transactions.register_listener(Arc::new(groups.clone()));
         let broker = Self {
             host,
             port: i32::from(bound.port()),
             cluster_id: "embedded-kafka-cluster".to_owned(),
             data_arrived: Notify::new(),
-            transactions: TransactionCoordinator::new(storage.clone()),
+            transactions,
+            groups,
             storage,
             topics: RwLock::new(BTreeMap::new()),
             next_producer_id: AtomicI64::new(1000),

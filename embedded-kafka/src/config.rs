@@ -1,5 +1,6 @@
 //! Broker configuration.
 
+use crate::group::GroupConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub struct BrokerConfig {
     pub transaction_max_timeout: Duration,
     /// How often open transactions are checked for expiry.
     pub transaction_check_interval: Duration,
+    /// Group coordinator settings (session timeout bounds, initial rebalance delay).
+    pub groups: GroupConfig,
 }
 
 impl Default for BrokerConfig {
@@ -37,6 +40,7 @@ impl Default for BrokerConfig {
             node_id: 1,
             transaction_max_timeout: Duration::from_secs(15 * 60),
             transaction_check_interval: Duration::from_millis(100),
+            groups: GroupConfig::default(),
         }
     }
 }

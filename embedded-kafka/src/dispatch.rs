@@ -39,6 +39,15 @@ pub const SUPPORTED_APIS: &[SupportedApi] = &[
     api(ApiKey::EndTxn, 0, 3),
     api(ApiKey::DescribeConfigs, 1, 4),
     api(ApiKey::CreatePartitions, 0, 3),
+    api(ApiKey::JoinGroup, 0, 9),
+    api(ApiKey::SyncGroup, 0, 5),
+    api(ApiKey::Heartbeat, 0, 4),
+    api(ApiKey::LeaveGroup, 0, 5),
+    api(ApiKey::OffsetCommit, 2, 9),
+    api(ApiKey::OffsetFetch, 1, 9),
+    api(ApiKey::TxnOffsetCommit, 0, 4),
+    api(ApiKey::DescribeGroups, 0, 5),
+    api(ApiKey::ListGroups, 0, 5),
 ];
 
 /// The version range served for `key`, if any.
@@ -173,6 +182,15 @@ impl Broker {
             ApiKey::AddPartitionsToTxn => serve!(self, header, body, add_partitions_to_txn),
             ApiKey::AddOffsetsToTxn => serve!(self, header, body, add_offsets_to_txn),
             ApiKey::EndTxn => serve!(self, header, body, end_txn),
+            ApiKey::JoinGroup => serve!(self, header, body, join_group),
+            ApiKey::SyncGroup => serve!(self, header, body, sync_group),
+            ApiKey::Heartbeat => serve!(self, header, body, heartbeat),
+            ApiKey::LeaveGroup => serve!(self, header, body, leave_group),
+            ApiKey::OffsetCommit => serve!(self, header, body, offset_commit),
+            ApiKey::OffsetFetch => serve!(self, header, body, offset_fetch),
+            ApiKey::TxnOffsetCommit => serve!(self, header, body, txn_offset_commit),
+            ApiKey::DescribeGroups => serve!(self, header, body, describe_groups),
+            ApiKey::ListGroups => serve!(self, header, body, list_groups),
             other => {
                 tracing::warn!(api = ?other, version, "API listed as supported has no handler");
                 Some(error_frame(

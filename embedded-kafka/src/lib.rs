@@ -23,6 +23,7 @@ pub mod broker;
 mod config;
 pub mod dispatch;
 mod error;
+pub mod group;
 mod handle;
 pub mod partition;
 pub mod producer_state;

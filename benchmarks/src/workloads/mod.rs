@@ -2,6 +2,7 @@
 
 mod broker;
 mod graph;
+mod groups;
 mod stateful;
 
 use crate::report::BenchResult;
@@ -23,6 +24,11 @@ pub fn all() -> Vec<Workload> {
             name: "graph-stateless-chain",
             about: "processor-graph overhead: filter -> map_values -> map on deserialized records (ns_per_record)",
             run: graph::stateless_chain,
+        },
+        Workload {
+            name: "group-join",
+            about: "embedded-kafka consumer groups with rdkafka: one consumer subscribe -> assignment (20x), three consumers forming a group (ms)",
+            run: groups::join,
         },
         Workload {
             name: "count-cached",

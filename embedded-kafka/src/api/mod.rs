@@ -5,6 +5,7 @@ mod admin;
 mod api_versions;
 mod fetch;
 mod find_coordinator;
+mod groups;
 mod list_offsets;
 mod metadata;
 mod produce;
