@@ -43,5 +43,10 @@ pub fn all() -> Vec<Workload> {
             about: "5M stream records joined with a 100k-row table (RocksDB, cached)",
             run: stateful::stream_table_join,
         },
+        Workload {
+            name: "stream-stream-join",
+            about: "1M left + 1M right records, 10k keys, +-100 ms windows: inner and left join (RocksDB buffers, logged)",
+            run: stateful::stream_stream_join,
+        },
     ]
 }
