@@ -66,6 +66,11 @@ pub fn all() -> Vec<Workload> {
             run: stateful::stream_table_join,
         },
         Workload {
+            name: "stream-stream-join",
+            about: "1M left + 1M right records, 10k keys, +-100 ms windows: inner and left join (RocksDB buffers, logged)",
+            run: stateful::stream_stream_join,
+        },
+        Workload {
             name: "broker-produce",
             about: "rdkafka producer -> embedded-kafka: 2M records, 100-byte values, 4 partitions, acks=all (records/s, MB/s)",
             run: broker::produce,

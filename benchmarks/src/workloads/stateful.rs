@@ -1,7 +1,8 @@
 //! Stateful DSL workloads through the TopologyTestDriver (serdes, RocksDB stores,
 //! caches and changelog capture included; no broker): count over many keys with
 //! caching on and off, a tumbling-window count (all updates, or suppressed to
-//! final results), session and sliding-window counts, and a stream-table join.
+//! final results), session and sliding-window counts, a stream-table join and
+//! windowed stream-stream joins.
 
 use crate::report::BenchResult;
 use std::error::Error;
@@ -212,5 +213,68 @@ pub fn stream_table_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         BenchResult::new("stream-table-join", RECORDS, elapsed)
             .with("table_rows", DISTINCT_KEYS)
             .with("store", "rocksdb, cached"),
+    ])
+}
+
+/// Pairs of records piped into each side of [`stream_stream_join`].
+const JOIN_PAIRS: u64 = 1_000_000;
+
+/// One stream-stream join run: `JOIN_PAIRS` left records, each followed by a
+/// right record with the same key and timestamp (keys cycling over 10k,
+/// timestamps 1 ms apart, a ±100 ms window), so each pair joins exactly once.
+fn stream_stream_join_run(left_join: bool) -> Result<BenchResult, Box<dyn Error>> {
+    const KEYS: u64 = 10_000;
+    let builder = StreamsBuilder::new();
+    let right = builder.stream::<u64, u64>("right", Consumed::default());
+    let left = builder.stream::<u64, u64>("left", Consumed::default());
+    let windows = JoinWindows::of_time_difference_with_no_grace(Duration::from_millis(100));
+    let joined = if left_join {
+        left.left_join_stream(
+            &right,
+            |l, r: Option<u64>| l.wrapping_add(r.unwrap_or_default()),
+            windows,
+            StreamJoined::default(),
+        )
+    } else {
+        left.join_stream(&right, u64::wrapping_add, windows, StreamJoined::default())
+    };
+    joined.to("joined", Produced::default());
+    let driver = manual_commit_driver(builder)?;
+    let left = driver.input_topic::<u64, u64>("left")?;
+    let right = driver.input_topic::<u64, u64>("right")?;
+    let output = driver.output_topic::<u64, u64>("joined")?;
+    let mut joined_records = 0;
+    let started = Instant::now();
+    for i in 0..JOIN_PAIRS {
+        left.pipe(i % KEYS, i, i as i64)?;
+        right.pipe(i % KEYS, i, i as i64)?;
+        if (i + 1) % (COMMIT_EVERY / 2) == 0 {
+            driver.commit()?;
+            joined_records += output.len();
+            driver.discard_output();
+        }
+    }
+    driver.commit()?;
+    joined_records += output.len();
+    let elapsed = started.elapsed();
+    if joined_records as u64 != JOIN_PAIRS {
+        return Err(format!("{joined_records} joined records for {JOIN_PAIRS} pairs").into());
+    }
+    let name = if left_join {
+        "stream-stream-left-join"
+    } else {
+        "stream-stream-join"
+    };
+    Ok(BenchResult::new(name, 2 * JOIN_PAIRS, elapsed)
+        .with("distinct_keys", KEYS)
+        .with("window", "+-100 ms, no grace")
+        .with("store", "rocksdb, logged"))
+}
+
+/// Inner and left stream-stream joins, each side buffered in RocksDB.
+pub fn stream_stream_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    Ok(vec![
+        stream_stream_join_run(false)?,
+        stream_stream_join_run(true)?,
     ])
 }

@@ -67,10 +67,16 @@ pub(crate) fn encode_key(timestamp: i64, side: JoinSide, key: &[u8]) -> Vec<u8> 
     bytes
 }
 
+/// The smallest store key with a timestamp of `timestamp` or later: the start of
+/// a scan over the records from `timestamp` on (negative timestamps start at 0).
+pub(crate) fn keys_from(timestamp: i64) -> Vec<u8> {
+    timestamp.max(0).to_be_bytes().to_vec()
+}
+
 /// The smallest store key with a timestamp above `timestamp`: the exclusive end
 /// of a scan over the records up to `timestamp`.
 pub(crate) fn keys_after(timestamp: i64) -> Vec<u8> {
-    timestamp.saturating_add(1).to_be_bytes().to_vec()
+    keys_from(timestamp.saturating_add(1))
 }
 
 /// A decoded store key.
@@ -158,6 +164,8 @@ mod tests {
         assert!(early < late);
         assert!(late < keys_after(256));
         assert!(keys_after(255) <= late);
+        assert!(keys_from(256) <= late && keys_from(5) <= early && early < keys_from(6));
+        assert_eq!(keys_from(i64::MIN), keys_from(0));
         assert_eq!(
             decode_key("s", &early).unwrap(),
             OuterJoinKey {

@@ -155,6 +155,9 @@ pub(crate) struct StreamStreamJoin<K, V1, V2, VR> {
     /// unknown, as after a restart), so the shared store is scanned only when
     /// something may have closed.
     earliest_unmatched: i64,
+    /// How many entries the shared store holds (`None` until counted after a
+    /// start), so that it is not scanned at all while every record matches.
+    buffered_entries: Option<usize>,
 }
 
 impl<K, V1, V2, VR> StreamStreamJoin<K, V1, V2, VR> {
@@ -163,6 +166,7 @@ impl<K, V1, V2, VR> StreamStreamJoin<K, V1, V2, VR> {
             spec,
             stream_time: i64::MIN,
             earliest_unmatched: i64::MIN,
+            buffered_entries: None,
         }
     }
 }
@@ -276,10 +280,11 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
             return Ok(());
         };
         let entry = outer_join_store::encode_key(timestamp, side, key);
-        let mut list = store
-            .get(&entry)?
-            .map(|list| list.value)
-            .unwrap_or_default();
+        let existing = store.get(&entry)?;
+        if let (None, Some(count)) = (&existing, &mut self.buffered_entries) {
+            *count += 1;
+        }
+        let mut list = existing.map(|list| list.value).unwrap_or_default();
         outer_join_store::push_value(&name, &mut list, stored)?;
         store.put(&entry, &list, timestamp)?;
         self.earliest_unmatched = self.earliest_unmatched.min(timestamp);
@@ -301,6 +306,9 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
         let entry = outer_join_store::encode_key(timestamp, side, key);
         if store.get(&entry)?.is_some() {
             store.delete(&entry)?;
+            if let Some(count) = &mut self.buffered_entries {
+                *count = count.saturating_sub(1);
+            }
         }
         Ok(())
     }
@@ -316,7 +324,21 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
         let Some((name, store)) = self.outer_store(ctx)? else {
             return Ok(());
         };
-        let candidates = store.range(&Vec::new(), &outer_join_store::keys_after(closed_up_to))?;
+        let buffered = match self.buffered_entries {
+            Some(count) => count,
+            None => store.all()?.len(),
+        };
+        self.buffered_entries = Some(buffered);
+        if buffered == 0 {
+            self.earliest_unmatched = i64::MAX;
+            return Ok(());
+        }
+        // Start at the earliest possible record, not at the first key: the
+        // store's start is a trail of deleted entries RocksDB would walk over.
+        let candidates = store.range(
+            &outer_join_store::keys_from(self.earliest_unmatched),
+            &outer_join_store::keys_after(closed_up_to),
+        )?;
         let mut earliest_open = closed_up_to.saturating_add(1);
         let mut closed = Vec::new();
         for (entry, list) in candidates {
@@ -328,6 +350,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
             }
         }
         self.earliest_unmatched = earliest_open;
+        self.buffered_entries = Some(buffered.saturating_sub(closed.len()));
         for (entry, list) in &closed {
             self.emit_unmatched(ctx, &name, entry, list)?;
         }
