@@ -32,12 +32,19 @@ pub(crate) enum RebalanceEvent {
 pub(crate) struct RebalanceRecorder {
     events: Mutex<VecDeque<RebalanceEvent>>,
     closing: AtomicBool,
+    /// Set once a revocation was applied while closing.
+    released: AtomicBool,
 }
 
 impl RebalanceRecorder {
     /// From now on, (un)assign inside the callback.
     pub(crate) fn set_closing(&self) {
         self.closing.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the partitions were given back while closing.
+    pub(crate) fn released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
     }
 
     /// The oldest event not yet handled.
@@ -68,7 +75,10 @@ impl ConsumerContext for RebalanceRecorder {
         if self.closing.load(Ordering::SeqCst) {
             let result = match err {
                 RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => consumer.assign(partitions),
-                _ => consumer.unassign(),
+                _ => {
+                    self.released.store(true, Ordering::SeqCst);
+                    consumer.unassign()
+                }
             };
             if let Err(error) = result {
                 tracing::warn!(%error, "applying a rebalance while closing failed");

@@ -29,6 +29,8 @@ use streams_state::{ThreadCache, TopicPartition};
 const PROCESS_BATCH: usize = 1000;
 /// Records taken from the consumer per poll round.
 const POLL_BATCH: usize = 2000;
+/// Longest a closing thread waits for the group to take its partitions back.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a flush, commit or metadata request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -514,11 +516,16 @@ impl StreamThread {
             }
             Ok(())
         };
+        // Leave the group now rather than on drop: unsubscribing revokes the
+        // partitions, which the consumer applies while polling here.
         self.consumer.context().set_closing();
-        if let Err(error) = self.consumer.unassign() {
-            tracing::debug!(%error, "unassigning on close failed");
-        }
         self.consumer.unsubscribe();
+        let deadline = Instant::now() + LEAVE_TIMEOUT;
+        while !self.consumer.context().released() && Instant::now() < deadline {
+            if let Some(Err(error)) = self.consumer.poll(Duration::from_millis(50)) {
+                tracing::debug!(%error, "polling while leaving the group failed");
+            }
+        }
         tracing::info!(thread = self.index + 1, "stream thread stopped");
         result
     }
