@@ -1,33 +1,25 @@
 //! rstreams integration tests: the harness the tests in `tests/` share.
 //!
 //! [`TestCluster`] is a real cluster when `KAFKA_BOOTSTRAP_SERVERS` is set, and
-//! otherwise an in-process broker. Until the project's embedded-kafka broker
-//! lands, the in-process broker is librdkafka's mock cluster: it speaks the
-//! consumer-group, produce, fetch and offset APIs the runtime uses, but not
-//! CreateTopics, so the harness creates the internal topics a topology needs
-//! (from the runtime's own [`TopicPlan`]) before the application starts; on a
-//! real cluster the application creates them itself.
+//! otherwise the project's in-process embedded-kafka broker.
 
+use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use streams_core::runtime::TopicPlan;
-use streams_core::topology::Topology;
 
 /// A key and a value as bytes, `None` for null.
 pub type RawRecord = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// The broker the tests run against.
 pub enum TestCluster {
-    /// librdkafka's in-process mock cluster.
-    Mock(MockCluster<'static, DefaultProducerContext>),
+    /// The in-process embedded-kafka broker.
+    Embedded(EmbeddedKafka),
     /// A cluster named by `KAFKA_BOOTSTRAP_SERVERS`.
     External(String),
 }
@@ -58,19 +50,22 @@ pub fn init_logging() {
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 impl TestCluster {
-    /// The cluster of `KAFKA_BOOTSTRAP_SERVERS`, or a fresh in-process one.
+    /// The cluster of `KAFKA_BOOTSTRAP_SERVERS`, or a fresh in-process broker.
     pub fn start() -> Self {
         init_logging();
         match std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
             Ok(servers) if !servers.trim().is_empty() => Self::External(servers),
-            _ => Self::Mock(MockCluster::new(1).expect("starting the mock cluster")),
+            _ => Self::Embedded(
+                EmbeddedKafka::start_blocking(BrokerConfig::default())
+                    .expect("starting the embedded broker"),
+            ),
         }
     }
 
     /// `host:port` list to connect to.
     pub fn bootstrap_servers(&self) -> String {
         match self {
-            Self::Mock(mock) => mock.bootstrap_servers(),
+            Self::Embedded(broker) => broker.bootstrap_servers(),
             Self::External(servers) => servers.clone(),
         }
     }
@@ -78,9 +73,9 @@ impl TestCluster {
     /// Creates a topic with `partitions` partitions.
     pub fn create_topic(&self, name: &str, partitions: i32) {
         match self {
-            Self::Mock(mock) => mock
-                .create_topic(name, partitions, 1)
-                .expect("creating a mock topic"),
+            Self::Embedded(broker) => broker
+                .create_topic(name, partitions, &[])
+                .expect("creating a topic"),
             Self::External(servers) => {
                 let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
                     .set("bootstrap.servers", servers)
@@ -94,27 +89,6 @@ impl TestCluster {
                 for result in results {
                     result.expect("creating a topic");
                 }
-            }
-        }
-    }
-
-    /// On the mock cluster, creates the internal topics `topology` needs for
-    /// `application_id` (the mock has no CreateTopics); a real cluster gets them
-    /// from the application. The source topics must exist already.
-    pub fn create_internal_topics(
-        &self,
-        topology: &Topology,
-        application_id: &str,
-        sources: &[(&str, i32)],
-    ) {
-        if let Self::Mock(mock) = self {
-            let existing: HashMap<String, i32> =
-                sources.iter().map(|(t, n)| (t.to_string(), *n)).collect();
-            let plan = TopicPlan::new(topology, application_id, &existing)
-                .expect("planning internal topics");
-            for topic in plan.internal_topics {
-                mock.create_topic(&topic.name, topic.partitions, 1)
-                    .expect("creating an internal mock topic");
             }
         }
     }

@@ -42,8 +42,7 @@ fn config(
         .set("num.stream.threads", threads.to_string())
         .set("commit.interval.ms", "100")
         .set("replication.factor", "1")
-        // The mock cluster waits a session timeout before regrouping after a member
-        // left; keep restarts quick (a pass-through consumer property).
+        // A pass-through consumer property: a member that vanishes is noticed soon.
         .set("consumer.session.timeout.ms", "6000")
         .set("consumer.heartbeat.interval.ms", "500")
         .build()
@@ -117,11 +116,6 @@ impl App {
         };
         cluster.create_topic(&app.input, partitions);
         cluster.create_topic(&app.output, partitions);
-        cluster.create_internal_topics(
-            &word_count(&app.input, &app.output),
-            &app.application_id,
-            &[(&app.input, partitions)],
-        );
         app
     }
 
