@@ -35,6 +35,16 @@ fn config(
     state_dir: &Path,
     threads: usize,
 ) -> StreamsConfig {
+    config_with(cluster, application_id, state_dir, threads, &[])
+}
+
+fn config_with(
+    cluster: &TestCluster,
+    application_id: &str,
+    state_dir: &Path,
+    threads: usize,
+    extra: &[(&str, &str)],
+) -> StreamsConfig {
     StreamsConfig::builder()
         .set("application.id", application_id)
         .set("bootstrap.servers", cluster.bootstrap_servers())
@@ -45,6 +55,7 @@ fn config(
         // A pass-through consumer property: a member that vanishes is noticed soon.
         .set("consumer.session.timeout.ms", "6000")
         .set("consumer.heartbeat.interval.ms", "500")
+        .set_all(extra.iter().copied())
         .build()
         .unwrap()
 }
@@ -120,9 +131,19 @@ impl App {
     }
 
     fn instance(&self, cluster: &TestCluster, state_dir: &Path, threads: usize) -> KafkaStreams {
+        self.instance_with(cluster, state_dir, threads, &[])
+    }
+
+    fn instance_with(
+        &self,
+        cluster: &TestCluster,
+        state_dir: &Path,
+        threads: usize,
+        extra: &[(&str, &str)],
+    ) -> KafkaStreams {
         KafkaStreams::new(
             word_count(&self.input, &self.output),
-            config(cluster, &self.application_id, state_dir, threads),
+            config_with(cluster, &self.application_id, state_dir, threads, extra),
         )
         .unwrap()
     }
@@ -206,6 +227,75 @@ fn two_instances_share_the_work_with_exact_counts() {
         "both instances worked: {a:?} {b:?}"
     );
     assert_eq!(a.processed_records + b.processed_records, 400 + 1200);
+}
+
+#[test]
+fn an_instance_stopped_mid_stream_and_another_started_keep_counts_exact() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 4);
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut first = app.instance(&cluster, dirs[0].path(), 1);
+    let mut second = app.instance(&cluster, dirs[1].path(), 2);
+    first.start().unwrap();
+    second.start().unwrap();
+    first.wait_until_running(WAIT).unwrap();
+    second.wait_until_running(WAIT).unwrap();
+
+    let batch0 = lines(0, 150);
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+
+    // The second instance leaves; its tasks move to the first.
+    assert!(second.close(WAIT));
+    let batch1 = lines(1, 150);
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+
+    // A third instance joins and takes some tasks over, restoring their state.
+    let mut third = app.instance(&cluster, dirs[2].path(), 1);
+    third.start().unwrap();
+    third.wait_until_running(WAIT).unwrap();
+    first.wait_until_running(WAIT).unwrap();
+    let batch2 = lines(2, 150);
+    cluster.produce(&app.input, &as_refs(&batch2));
+    all.extend(as_refs(&batch2));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(first.close(WAIT) && third.close(WAIT));
+    assert!(
+        third.metrics().restored_records > 0,
+        "{:?}",
+        third.metrics()
+    );
+    assert!(
+        third.metrics().tasks.processed_records > 0,
+        "{:?}",
+        third.metrics()
+    );
+}
+
+#[test]
+fn full_buffers_pause_partitions_and_no_record_is_lost() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let input = lines(0, 2000);
+    // Everything is in the topic before the application starts, so a poll
+    // fills the buffer far beyond the bound.
+    cluster.produce(&app.input, &as_refs(&input));
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance_with(
+        &cluster,
+        dir.path(),
+        1,
+        &[("buffered.records.per.partition", "10")],
+    );
+    streams.start().unwrap();
+    app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
+    assert!(streams.close(WAIT));
+    let metrics = streams.metrics();
+    assert!(metrics.partition_pauses > 0, "{metrics:?}");
+    assert_eq!(metrics.tasks.processed_records, 2000 + 6000);
 }
 
 #[test]

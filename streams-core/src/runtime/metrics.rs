@@ -44,6 +44,8 @@ pub struct StreamsMetrics {
     pub tasks: TaskMetrics,
     /// Commits done by all threads.
     pub commits: u64,
+    /// Times an input partition was paused because its buffer was full.
+    pub partition_pauses: u64,
 }
 
 /// Metrics shared by an instance's threads.
@@ -53,6 +55,7 @@ pub(crate) struct SharedMetrics {
     /// Task counters of each thread, by thread index.
     tasks: Mutex<Vec<TaskMetrics>>,
     commits: AtomicU64,
+    pauses: AtomicU64,
 }
 
 impl SharedMetrics {
@@ -66,6 +69,11 @@ impl SharedMetrics {
             tasks.resize(thread + 1, TaskMetrics::default());
         }
         tasks[thread] = total;
+    }
+
+    /// Counts paused partitions.
+    pub(crate) fn paused(&self, partitions: u64) {
+        self.pauses.fetch_add(partitions, Ordering::Relaxed);
     }
 
     /// Counts one commit.
@@ -89,6 +97,7 @@ impl SharedMetrics {
                     sum
                 }),
             commits: self.commits.load(Ordering::Relaxed),
+            partition_pauses: self.pauses.load(Ordering::Relaxed),
         }
     }
 }

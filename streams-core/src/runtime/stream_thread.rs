@@ -251,7 +251,10 @@ impl StreamThread {
         if !to_pause.is_empty() {
             let list = partition_list(to_pause.iter().map(|(t, p)| (&**t, *p)));
             match self.consumer.pause(&list) {
-                Ok(()) => self.paused.extend(to_pause),
+                Ok(()) => {
+                    self.shared.metrics.paused(to_pause.len() as u64);
+                    self.paused.extend(to_pause);
+                }
                 Err(error) => tracing::warn!(%error, "pausing full partitions failed"),
             }
         }
