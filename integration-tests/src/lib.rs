@@ -95,7 +95,7 @@ impl TestCluster {
 
     /// Writes string records (key, value) to `topic`, partitioned by key with
     /// Kafka's murmur2 partitioner, and waits until all are acknowledged.
-    pub fn produce(&self, topic: &str, records: &[(&str, &str)]) {
+    pub fn produce<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, topic: &str, records: &[(K, V)]) {
         let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
             .set("bootstrap.servers", self.bootstrap_servers())
             .set("partitioner", "murmur2_random")
@@ -103,7 +103,9 @@ impl TestCluster {
             .create()
             .expect("creating a producer");
         for (key, value) in records {
-            let mut record = BaseRecord::to(topic).key(*key).payload(*value);
+            let mut record = BaseRecord::to(topic)
+                .key(key.as_ref())
+                .payload(value.as_ref());
             loop {
                 match producer.send(record) {
                     Ok(()) => break,

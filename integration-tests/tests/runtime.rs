@@ -53,8 +53,8 @@ fn config_with(
         .set("commit.interval.ms", "100")
         .set("replication.factor", "1")
         // A pass-through consumer property: a member that vanishes is noticed soon.
-        .set("consumer.session.timeout.ms", "6000")
-        .set("consumer.heartbeat.interval.ms", "500")
+        .set("consumer.session.timeout.ms", "10000")
+        .set("consumer.heartbeat.interval.ms", "1000")
         .set_all(extra.iter().copied())
         .build()
         .unwrap()
@@ -412,4 +412,46 @@ fn a_join_over_topics_with_different_partition_counts_fails_at_startup() {
         "{message}"
     );
     assert_eq!(streams.state(), StreamsState::Error);
+}
+
+#[test]
+fn a_record_that_does_not_deserialize_stops_the_instance_naming_where_it_was() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &[(b"line-0".to_vec(), b"fine words".to_vec())]);
+    cluster.produce(&app.input, &[(b"line-1".to_vec(), vec![0xff, 0xfe])]);
+    let (state, reached) = streams.wait_for_state(WAIT, |s| s == StreamsState::Error);
+    assert!(reached, "the instance failed (state {state:?})");
+    let failure = streams.failure().expect("the failure is kept").to_string();
+    assert!(
+        failure.contains("failed to deserialize the value")
+            && failure.contains(&format!("topic '{}' partition 0 offset 1", app.input)),
+        "{failure}"
+    );
+    assert!(streams.close(WAIT));
+    assert_eq!(streams.state(), StreamsState::Error);
+}
+
+#[test]
+fn log_and_continue_skips_a_record_that_does_not_deserialize() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance_with(
+        &cluster,
+        dir.path(),
+        1,
+        &[("deserialization.exception.handler", "log_and_continue")],
+    );
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &[(b"line-0".to_vec(), vec![0xff, 0xfe])]);
+    cluster.produce(&app.input, &[("line-1", "still counted")]);
+    app.wait_for_counts(&cluster, &expected_counts(&[("line-1", "still counted")]));
+    assert!(streams.close(WAIT));
+    assert_eq!(streams.metrics().tasks.skipped_records, 1);
 }

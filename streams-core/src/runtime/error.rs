@@ -97,6 +97,14 @@ pub enum RuntimeError {
         waited_ms: u128,
     },
 
+    /// The group no longer accepts this member's commits (it was evicted, or a
+    /// rebalance moved on): its tasks are lost and must be taken up again.
+    #[error("the consumer group moved this thread's tasks: {reason}")]
+    TaskMigrated {
+        /// What the broker answered.
+        reason: String,
+    },
+
     /// The operation is not allowed in the current state.
     #[error("cannot {operation} while the application is {state:?}: {hint}")]
     IllegalState {
@@ -137,6 +145,12 @@ pub enum RuntimeError {
 }
 
 impl RuntimeError {
+    /// Whether the thread lost its tasks to a rebalance (it recovers by
+    /// rejoining; not a failure of the application).
+    pub fn is_task_migrated(&self) -> bool {
+        matches!(self, Self::TaskMigrated { .. })
+    }
+
     /// A Kafka error with what was being done.
     pub(crate) fn kafka(operation: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
         Self::Kafka {

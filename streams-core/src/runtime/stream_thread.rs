@@ -15,6 +15,7 @@ use crate::record::{ConsumedRecord, Headers, RecordMetadata};
 use crate::task::{StreamTask, TaskConfig, TaskId, TaskMetrics};
 use crate::topology::Topology;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -145,6 +146,8 @@ struct StreamThread {
     paused: HashSet<(Arc<str>, i32)>,
     last_commit: Instant,
     closed_metrics: TaskMetrics,
+    /// [`progress`](Self::progress) at the last commit.
+    committed_progress: u64,
     state_dir: PathBuf,
 }
 
@@ -190,6 +193,7 @@ impl StreamThread {
             paused: HashSet::new(),
             last_commit: Instant::now(),
             closed_metrics: TaskMetrics::default(),
+            committed_progress: 0,
         })
     }
 
@@ -197,18 +201,72 @@ impl StreamThread {
         let poll_interval = self.shared.config.poll_interval();
         let commit_interval = self.shared.config.commit_interval();
         while !self.shared.shutdown.load(Ordering::SeqCst) {
-            self.handle_rebalance_events()?;
-            let busy = self.tasks.values().any(|t| t.task.buffered() > 0);
-            self.poll(if busy { Duration::ZERO } else { poll_interval });
-            self.handle_rebalance_events()?;
-            self.process()?;
-            self.punctuate()?;
-            self.producer.poll();
-            if self.last_commit.elapsed() >= commit_interval {
-                self.commit()?;
+            match self.run_once(poll_interval, commit_interval) {
+                Err(error) if error.is_task_migrated() => self.recover_lost_tasks(&error)?,
+                other => other?,
             }
         }
         Ok(())
+    }
+
+    fn run_once(
+        &mut self,
+        poll_interval: Duration,
+        commit_interval: Duration,
+    ) -> Result<(), RuntimeError> {
+        self.handle_rebalance_events()?;
+        let busy = self.tasks.values().any(|t| t.task.buffered() > 0);
+        self.poll(if busy { Duration::ZERO } else { poll_interval });
+        self.handle_rebalance_events()?;
+        self.process()?;
+        self.punctuate()?;
+        self.producer.poll();
+        if self.last_commit.elapsed() >= commit_interval {
+            // As Kafka Streams, only commit when something was processed.
+            if self.progress() != self.committed_progress {
+                self.commit()?;
+            } else {
+                self.last_commit = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    /// The group refused a commit: closes every task without committing (its
+    /// records will be processed again: at least once), then takes the current
+    /// assignment up again from the committed offsets, restoring state.
+    fn recover_lost_tasks(&mut self, error: &RuntimeError) -> Result<(), RuntimeError> {
+        tracing::warn!(thread = self.index + 1, %error, "tasks lost; closing them without a commit and rejoining");
+        self.lose_tasks();
+        let assignment = self
+            .consumer
+            .assignment()
+            .map_err(|e| RuntimeError::kafka("reading the assignment", e))?;
+        if assignment.count() > 0 {
+            self.shared
+                .set_thread_state(self.index, ThreadState::Rebalancing);
+            self.assign(&assignment)?;
+            self.shared
+                .set_thread_state(self.index, ThreadState::Running);
+        }
+        Ok(())
+    }
+
+    /// Closes every task without committing or checkpointing.
+    fn lose_tasks(&mut self) {
+        for (_, mut active) in std::mem::take(&mut self.tasks) {
+            self.closed_metrics += active.task.metrics();
+            if let Err(error) = active.task.close() {
+                tracing::warn!(task = %active.task.id(), %error, "closing a lost task failed");
+            }
+        }
+        if !self.paused.is_empty() {
+            let list = partition_list(self.paused.iter().map(|(t, p)| (&**t, *p)));
+            if let Err(error) = self.consumer.resume(&list) {
+                tracing::warn!(%error, "resuming partitions of lost tasks failed");
+            }
+            self.paused.clear();
+        }
     }
 
     /// Takes records from the consumer into their tasks' buffers, pausing a
@@ -341,7 +399,18 @@ impl StreamThread {
         if offsets.count() > 0 {
             self.consumer
                 .commit(&offsets, CommitMode::Sync)
-                .map_err(|e| RuntimeError::kafka("committing consumed offsets", e))?;
+                .map_err(|error| match error {
+                    KafkaError::ConsumerCommit(
+                        code @ (RDKafkaErrorCode::RebalanceInProgress
+                        | RDKafkaErrorCode::IllegalGeneration
+                        | RDKafkaErrorCode::UnknownMemberId
+                        | RDKafkaErrorCode::FencedInstanceId
+                        | RDKafkaErrorCode::AssignmentLost),
+                    ) => RuntimeError::TaskMigrated {
+                        reason: code.to_string(),
+                    },
+                    other => RuntimeError::kafka("committing consumed offsets", other),
+                })?;
         }
         for active in self.tasks.values_mut() {
             let partitions: Vec<TopicPartition> = active
@@ -359,8 +428,18 @@ impl StreamThread {
         }
         self.shared.metrics.committed();
         self.report_metrics();
+        self.committed_progress = self.progress();
         self.last_commit = Instant::now();
         Ok(())
+    }
+
+    /// Records processed and punctuations run by this thread's tasks so far.
+    fn progress(&self) -> u64 {
+        let mut total = self.closed_metrics;
+        for active in self.tasks.values() {
+            total += active.task.metrics();
+        }
+        total.processed_records + total.punctuations
     }
 
     fn report_metrics(&self) {
@@ -382,7 +461,13 @@ impl StreamThread {
                     );
                     self.shared
                         .set_thread_state(self.index, ThreadState::Rebalancing);
-                    self.close_tasks()?;
+                    match self.close_tasks() {
+                        Err(error) if error.is_task_migrated() => {
+                            tracing::warn!(%error, "the revocation commit was refused; closing the tasks without it");
+                            self.lose_tasks();
+                        }
+                        other => other?,
+                    }
                     self.consumer
                         .unassign()
                         .map_err(|e| RuntimeError::kafka("unassigning revoked partitions", e))?;
@@ -510,18 +595,33 @@ impl StreamThread {
     /// cleanly), then lets the consumer leave the group.
     fn close(&mut self, clean: bool) -> Result<(), RuntimeError> {
         let result = if clean {
-            self.close_tasks()
-        } else {
-            for (_, mut active) in std::mem::take(&mut self.tasks) {
-                if let Err(error) = active.task.close() {
-                    tracing::warn!(task = %active.task.id(), %error, "closing a task after a failure failed");
+            match self.close_tasks() {
+                Err(error) if error.is_task_migrated() => {
+                    tracing::warn!(%error, "the closing commit was refused; the next owner processes the rest again");
+                    self.lose_tasks();
+                    Ok(())
                 }
+                other => other,
             }
+        } else {
+            self.lose_tasks();
             Ok(())
         };
         // Leave the group now rather than on drop: unsubscribing revokes the
         // partitions, which the consumer applies while polling here.
         self.consumer.context().set_closing();
+        // Events the loop did not get to: librdkafka waits for their (un)assign
+        // call before it lets the member leave.
+        while let Some(event) = self.consumer.context().next_event() {
+            let applied = match event {
+                RebalanceEvent::Assign(partitions) => self.consumer.assign(&partitions),
+                RebalanceEvent::Revoke(_) => self.consumer.unassign(),
+                RebalanceEvent::Error(_) => Ok(()),
+            };
+            if let Err(error) = applied {
+                tracing::debug!(%error, "applying a pending rebalance while closing failed");
+            }
+        }
         self.consumer.unsubscribe();
         let deadline = Instant::now() + LEAVE_TIMEOUT;
         while !self.consumer.context().released() && Instant::now() < deadline {
