@@ -4,7 +4,7 @@
 //! otherwise the project's in-process embedded-kafka broker.
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -91,6 +91,41 @@ impl TestCluster {
                 }
             }
         }
+    }
+
+    fn admin(&self) -> AdminClient<DefaultClientContext> {
+        ClientConfig::new()
+            .set("bootstrap.servers", self.bootstrap_servers())
+            .create()
+            .expect("creating an admin client")
+    }
+
+    /// The partition count of `topic`, if it exists.
+    pub fn partition_count(&self, topic: &str) -> Option<i32> {
+        let metadata = self
+            .admin()
+            .inner()
+            .fetch_metadata(Some(topic), TIMEOUT)
+            .expect("reading metadata");
+        metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().len() as i32)
+    }
+
+    /// The value of the topic config `key` of `topic`.
+    pub fn topic_config(&self, topic: &str, key: &str) -> Option<String> {
+        let resources = futures::executor::block_on(
+            self.admin()
+                .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new()),
+        )
+        .expect("describing topic configs");
+        resources
+            .into_iter()
+            .next()
+            .and_then(|r| r.ok())
+            .and_then(|r| r.get(key).and_then(|e| e.value.clone()))
     }
 
     /// Writes string records (key, value) to `topic`, partitioned by key with

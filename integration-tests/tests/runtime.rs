@@ -455,3 +455,58 @@ fn log_and_continue_skips_a_record_that_does_not_deserialize() {
     assert!(streams.close(WAIT));
     assert_eq!(streams.metrics().tasks.skipped_records, 1);
 }
+
+#[test]
+fn startup_creates_internal_topics_with_their_partitions_and_configs() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    streams.start().unwrap();
+    let repartition = format!("{}-word-counts-repartition", app.application_id);
+    let changelog = format!("{}-word-counts-changelog", app.application_id);
+    assert_eq!(cluster.partition_count(&repartition), Some(3));
+    assert_eq!(cluster.partition_count(&changelog), Some(3));
+    assert_eq!(
+        cluster
+            .topic_config(&changelog, "cleanup.policy")
+            .as_deref(),
+        Some("compact")
+    );
+    assert_eq!(
+        cluster
+            .topic_config(&repartition, "cleanup.policy")
+            .as_deref(),
+        Some("delete")
+    );
+    streams.wait_until_running(WAIT).unwrap();
+    assert!(streams.close(WAIT));
+}
+
+#[test]
+fn an_internal_topic_with_the_wrong_partition_count_fails_at_startup() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 3);
+    let changelog = format!("{}-word-counts-changelog", app.application_id);
+    cluster.create_topic(&changelog, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    let error = streams.start().unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(
+            error,
+            RuntimeError::InternalTopicPartitions {
+                expected: 3,
+                actual: 1,
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(&changelog) && message.contains("delete it"),
+        "{message}"
+    );
+    assert_eq!(streams.state(), StreamsState::Error);
+}
