@@ -10,6 +10,7 @@ pub mod error;
 pub mod handler;
 pub mod processor;
 pub mod record;
+pub mod runtime;
 pub mod serde;
 pub mod state;
 pub mod task;

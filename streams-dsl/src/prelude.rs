@@ -14,6 +14,9 @@ pub use streams_core::processor::{
     PunctuationType, PunctuatorId,
 };
 pub use streams_core::record::{Change, Headers, Record, Window, Windowed};
+pub use streams_core::runtime::{
+    KafkaStreams, ProcessingGuarantee, RuntimeError, StreamsConfig, StreamsMetrics, StreamsState,
+};
 pub use streams_core::serde::{
     BincodeSerde, BytesSerde, F64Serde, I32Serde, I64Serde, JsonSerde, OptionSerde, ProtobufSerde,
     Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,

@@ -7,7 +7,7 @@ use crate::topology::TopologyError;
 use std::any::Any;
 use std::path::Path;
 use std::rc::Rc;
-use streams_state::{ChangelogSink, ThreadCache};
+use streams_state::{ChangelogSink, KeyValueUpdate, ThreadCache};
 
 /// What a task needs to open its instance of a store.
 #[derive(Clone)]
@@ -67,4 +67,21 @@ pub trait TaskStore: Any {
 
     /// The store as `Any`, so a processor can reach its concrete type.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// Whether its contents survive a restart, so that a checkpoint can say how
+    /// far its changelog was applied. Stores that do not say are restored from
+    /// the start of their changelog every time.
+    fn persistent(&self) -> bool {
+        false
+    }
+
+    /// Applies records of its changelog (binary keys, `None` values deleting)
+    /// during restoration, bypassing caching and logging.
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+        let _ = records;
+        Err(TopologyError::Internal(
+            "this store type cannot be restored from a changelog: implement TaskStore::restore_batch or disable its logging".into(),
+        )
+        .into())
+    }
 }

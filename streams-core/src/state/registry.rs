@@ -2,7 +2,9 @@
 
 use super::TaskStore;
 use crate::error::{ProcessError, StreamsError};
+use crate::topology::TopologyError;
 use std::any::type_name;
+use streams_state::KeyValueUpdate;
 
 struct OpenStore {
     name: String,
@@ -52,6 +54,28 @@ impl TaskStores {
             .iter_mut()
             .find(|s| s.name == name)
             .and_then(|s| s.store.as_any_mut().downcast_mut::<S>())
+    }
+
+    /// Applies changelog records to the store `name` during restoration.
+    pub(crate) fn restore_batch(
+        &mut self,
+        name: &str,
+        records: &[KeyValueUpdate],
+    ) -> Result<(), StreamsError> {
+        match self.stores.iter_mut().find(|s| s.name == name) {
+            Some(open) => open.store.restore_batch(records),
+            None => Err(TopologyError::Internal(format!(
+                "no store named '{name}' to restore in this task"
+            ))
+            .into()),
+        }
+    }
+
+    /// Whether the store `name` keeps its contents across restarts.
+    pub(crate) fn is_persistent(&self, name: &str) -> bool {
+        self.stores
+            .iter()
+            .any(|s| s.name == name && s.store.persistent())
     }
 
     /// Flushes every store.

@@ -10,7 +10,9 @@ use crate::record::Change;
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
-use streams_state::{CachingKeyValueStore, KeyValueIter, KeyValueStore, StateStore};
+use streams_state::{
+    CachingKeyValueStore, KeyValueIter, KeyValueStore, KeyValueUpdate, StateStore,
+};
 
 /// A value and the timestamp of the record that last wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,5 +225,13 @@ impl<K: 'static, V: 'static> TaskStore for TimestampedKeyValueStore<K, V> {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+
+    fn persistent(&self) -> bool {
+        self.inner.persistent()
+    }
+
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+        Ok(self.inner.restore_batch(records)?)
     }
 }

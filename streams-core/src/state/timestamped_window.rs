@@ -9,7 +9,7 @@ use crate::record::{Change, Window, Windowed};
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
-use streams_state::{CachingWindowStore, StateStore, WindowStore};
+use streams_state::{CachingWindowStore, KeyValueUpdate, StateStore, WindowStore};
 
 /// Window updates a cache wrote down: key, window start, new and old bytes.
 type FlushedWindows = Vec<(Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>)>;
@@ -219,5 +219,13 @@ impl<K: 'static, V: 'static> TaskStore for TimestampedWindowStore<K, V> {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+
+    fn persistent(&self) -> bool {
+        self.inner.persistent()
+    }
+
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+        Ok(self.inner.restore_batch(records)?)
     }
 }

@@ -16,6 +16,8 @@ struct PartitionQueue {
     topic: Arc<str>,
     partition: i32,
     records: VecDeque<ConsumedRecord>,
+    /// Offset of the last record taken out for processing.
+    last_taken: Option<i64>,
 }
 
 impl PartitionGroup {
@@ -33,6 +35,7 @@ impl PartitionGroup {
                     topic: metadata.topic.clone(),
                     partition: metadata.partition,
                     records: VecDeque::new(),
+                    last_taken: None,
                 });
                 let last = self.queues.len() - 1;
                 &mut self.queues[last]
@@ -51,8 +54,25 @@ impl PartitionGroup {
             .filter(|q| !q.records.is_empty())
             .min_by_key(|q| q.records.front().map(|r| r.timestamp))?;
         let record = queue.records.pop_front()?;
+        queue.last_taken = Some(record.metadata.offset);
         self.buffered -= 1;
         Some(record)
+    }
+
+    /// Records buffered for one partition.
+    pub(crate) fn buffered_in(&self, topic: &str, partition: i32) -> usize {
+        self.queues
+            .iter()
+            .find(|q| q.partition == partition && &*q.topic == topic)
+            .map_or(0, |q| q.records.len())
+    }
+
+    /// For each partition a record was taken from: the offset to resume from
+    /// (the last taken offset + 1), as a consumer commits it.
+    pub(crate) fn next_offsets(&self) -> impl Iterator<Item = (&Arc<str>, i32, i64)> {
+        self.queues
+            .iter()
+            .filter_map(|q| q.last_taken.map(|o| (&q.topic, q.partition, o + 1)))
     }
 
     /// Records buffered across all partitions.
@@ -87,11 +107,20 @@ mod tests {
         group.push(record("a", 0, 1, 10));
         group.push(record("b", 0, 0, 20));
         assert_eq!(group.buffered(), 3);
+        assert_eq!(group.buffered_in("a", 0), 2);
+        assert_eq!(group.buffered_in("a", 1), 0);
+        assert_eq!(group.next_offsets().count(), 0);
         let order: Vec<(String, i64)> = std::iter::from_fn(|| group.pop_next())
             .map(|r| (r.metadata.topic.to_string(), r.metadata.offset))
             .collect();
         // Within a partition, offset order is kept even when timestamps go backwards.
         assert_eq!(order, [("b".into(), 0), ("a".into(), 0), ("a".into(), 1)]);
         assert_eq!(group.buffered(), 0);
+        let mut next: Vec<(String, i32, i64)> = group
+            .next_offsets()
+            .map(|(t, p, o)| (t.to_string(), p, o))
+            .collect();
+        next.sort();
+        assert_eq!(next, [("a".into(), 0, 2), ("b".into(), 0, 1)]);
     }
 }

@@ -51,6 +51,8 @@ pub struct StreamTask {
     changelog: Rc<RecordingChangelogSink>,
     /// Changelog topic of each store, by store name.
     changelog_topics: HashMap<String, Arc<str>>,
+    /// The stores that are logged, with their changelog topics, by store name.
+    logged_stores: Vec<(String, Arc<str>)>,
 }
 
 impl StreamTask {
@@ -119,6 +121,18 @@ impl StreamTask {
                 )
             })
             .collect();
+        let mut logged_stores: Vec<(String, Arc<str>)> = topology
+            .stores_of(subtopology)
+            .filter(|s| s.builder.changelog().is_some())
+            .map(|s| {
+                let name = s.builder.name();
+                (
+                    name.to_string(),
+                    Arc::from(changelog_topic(&config.application_id, name)),
+                )
+            })
+            .collect();
+        logged_stores.sort();
         let nodes = global_nodes
             .iter()
             .zip(&created)
@@ -143,6 +157,7 @@ impl StreamTask {
             deserialization_handler: config.deserialization_handler,
             changelog,
             changelog_topics,
+            logged_stores,
         };
         for (_, node) in &task.nodes {
             node.borrow_mut()
@@ -160,6 +175,40 @@ impl StreamTask {
     /// The topics (resolved names) this task reads.
     pub fn source_topics(&self) -> impl Iterator<Item = &str> {
         self.sources.keys().map(|t| &**t)
+    }
+
+    /// Records buffered for one input partition (backpressure pauses a partition
+    /// whose buffer is full).
+    pub fn buffered_in(&self, topic: &str, partition: i32) -> usize {
+        self.queue.buffered_in(topic, partition)
+    }
+
+    /// For each input partition a record was processed from: the offset to
+    /// resume from, as committed to the consumer group (last processed + 1).
+    pub fn next_offsets(&self) -> impl Iterator<Item = (&Arc<str>, i32, i64)> {
+        self.queue.next_offsets()
+    }
+
+    /// The logged stores of this task and their changelog topics, by store
+    /// name; each logs to the partition numbered as the task.
+    pub fn changelogs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.logged_stores.iter().map(|(s, t)| (s.as_str(), &**t))
+    }
+
+    /// Whether the store `store` keeps its contents across restarts (so its
+    /// checkpointed changelog offset can be trusted).
+    pub fn store_is_persistent(&self, store: &str) -> bool {
+        self.ctx.stores.is_persistent(store)
+    }
+
+    /// Applies records read from the changelog of `store` (binary keys, `None`
+    /// values deleting), before the task processes anything.
+    pub fn restore_batch(
+        &mut self,
+        store: &str,
+        records: &[streams_state::KeyValueUpdate],
+    ) -> Result<(), StreamsError> {
+        self.ctx.stores.restore_batch(store, records)
     }
 
     /// Buffers a consumed record; it is processed by [`process_next`](Self::process_next).

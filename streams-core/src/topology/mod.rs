@@ -17,5 +17,7 @@ pub use description::{
 pub use error::TopologyError;
 pub use topic::TopicRef;
 
+pub(crate) use topic::check_topic_name;
+
 pub(crate) use built::NodeKind;
 pub(crate) use factory::NodeFactory;

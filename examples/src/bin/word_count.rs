@@ -1,0 +1,236 @@
+//! Word count on a broker: lines of text in, a running count per word out,
+//! through the broker-backed runtime (a repartition by word, a RocksDB store
+//! logged to its changelog).
+//!
+//! Usage: `word-count [--bootstrap-servers host:port] [--lines N]`
+//!
+//! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
+//! It writes a fixed number of lines, waits until every word of them is
+//! counted, prints the most frequent words and a summary, and exits 0.
+
+use embedded_kafka::{BrokerConfig, EmbeddedKafka};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use streams_dsl::prelude::*;
+
+const INPUT: &str = "word-count-input";
+const OUTPUT: &str = "word-count-output";
+const PARTITIONS: i32 = 3;
+const TIMEOUT: Duration = Duration::from_secs(120);
+const TEXT: [&str; 6] = [
+    "the quick brown fox jumps over the lazy dog",
+    "streams of records flow through topics and tasks",
+    "a task owns its state and restores it from the changelog",
+    "the broker keeps the log and the group keeps the offsets",
+    "rust makes the types of every record explicit",
+    "count the words and the words count themselves",
+];
+
+struct Options {
+    bootstrap_servers: Option<String>,
+    lines: usize,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        bootstrap_servers: None,
+        lines: 10_000,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--bootstrap-servers" => {
+                options.bootstrap_servers =
+                    Some(args.next().ok_or("--bootstrap-servers needs host:port")?);
+            }
+            "--lines" => {
+                options.lines = args
+                    .next()
+                    .ok_or("--lines needs a number")?
+                    .parse()
+                    .map_err(|e| format!("--lines: {e}"))?;
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument '{other}'; usage: word-count [--bootstrap-servers host:port] [--lines N]"
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn topology() -> Result<Topology, TopologyError> {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>(INPUT, Consumed::default())
+        .flat_map_values(|line: String| {
+            line.split_whitespace()
+                .map(str::to_lowercase)
+                .collect::<Vec<String>>()
+        })
+        .group_by(|_, word| word.clone())
+        .count(Materialized::named("word-counts"))
+        .to(OUTPUT, Produced::default());
+    builder.build()
+}
+
+fn create_topics(bootstrap_servers: &str) -> Result<(), Box<dyn Error>> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .create()?;
+    let topics = [INPUT, OUTPUT].map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(-1)));
+    for result in futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}").into()),
+        }
+    }
+    Ok(())
+}
+
+fn produce(bootstrap_servers: &str, lines: usize) -> Result<BTreeMap<String, i64>, Box<dyn Error>> {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .set("partitioner", "murmur2_random")
+        .create()?;
+    let mut expected = BTreeMap::new();
+    for n in 0..lines {
+        let line = TEXT[n % TEXT.len()];
+        for word in line.split_whitespace() {
+            *expected.entry(word.to_string()).or_insert(0) += 1;
+        }
+        let key = format!("line-{n}");
+        let mut record = BaseRecord::to(INPUT).key(&key).payload(line);
+        while let Err((_, returned)) = producer.send(record) {
+            record = returned;
+            producer.poll(Duration::from_millis(10));
+        }
+    }
+    producer.flush(TIMEOUT)?;
+    Ok(expected)
+}
+
+/// Reads the output until every word has at least its expected count (a real
+/// cluster may hold counts of earlier runs); returns the latest counts.
+fn read_counts(
+    bootstrap_servers: &str,
+    expected: &BTreeMap<String, i64>,
+) -> Result<BTreeMap<String, i64>, Box<dyn Error>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .set("group.id", "word-count-reader")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let mut partitions = TopicPartitionList::new();
+    for partition in 0..PARTITIONS {
+        partitions.add_partition_offset(OUTPUT, partition, Offset::Beginning)?;
+    }
+    consumer.assign(&partitions)?;
+    let counts_serde = I64Serde;
+    let mut counts = BTreeMap::new();
+    let started = Instant::now();
+    while expected
+        .iter()
+        .any(|(w, n)| counts.get(w).is_none_or(|c| c < n))
+    {
+        if started.elapsed() > TIMEOUT {
+            return Err(format!("the counts did not arrive within {TIMEOUT:?}").into());
+        }
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            let message = message?;
+            if let (Some(key), Some(value)) = (message.key(), message.payload()) {
+                counts.insert(
+                    String::from_utf8_lossy(key).into_owned(),
+                    counts_serde.deserialize(value)?,
+                );
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn run(options: Options) -> Result<(), Box<dyn Error>> {
+    let embedded = match &options.bootstrap_servers {
+        Some(_) => None,
+        None => Some(EmbeddedKafka::start_blocking(BrokerConfig::default())?),
+    };
+    let bootstrap_servers = match (&options.bootstrap_servers, &embedded) {
+        (Some(servers), _) => servers.clone(),
+        (None, Some(broker)) => broker.bootstrap_servers(),
+        (None, None) => return Err("no broker".into()),
+    };
+    println!("word-count on {bootstrap_servers}");
+    create_topics(&bootstrap_servers)?;
+    let state_dir = std::env::temp_dir().join("rstreams-word-count");
+    let config = StreamsConfig::builder()
+        .set("application.id", "rstreams-word-count")
+        .set("bootstrap.servers", &bootstrap_servers)
+        .set("state.dir", state_dir.display().to_string())
+        .set("num.stream.threads", "2")
+        .set("commit.interval.ms", "200")
+        .build()?;
+    let mut streams = KafkaStreams::new(topology()?, config)?;
+    streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
+    streams.start()?;
+    streams.wait_until_running(TIMEOUT)?;
+
+    let started = Instant::now();
+    let expected = produce(&bootstrap_servers, options.lines)?;
+    let counts = read_counts(&bootstrap_servers, &expected)?;
+    let elapsed = started.elapsed();
+
+    let mut top: Vec<(&String, &i64)> = counts.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    println!("most frequent words:");
+    for (word, count) in top.iter().take(10) {
+        println!("  {word:<12} {count}");
+    }
+    let words: i64 = expected.values().sum();
+    let closed = streams.close(Duration::from_secs(30));
+    let metrics = streams.metrics();
+    println!(
+        "summary: {} lines, {words} words, {} distinct; {} records processed in {:.2} s ({:.0} lines/s); closed cleanly: {closed}",
+        options.lines,
+        expected.len(),
+        metrics.tasks.processed_records,
+        elapsed.as_secs_f64(),
+        options.lines as f64 / elapsed.as_secs_f64().max(0.001),
+    );
+    if let Some(broker) = embedded {
+        streams.cleanup()?;
+        broker.shutdown_blocking();
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("word-count failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

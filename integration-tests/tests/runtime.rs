@@ -1,0 +1,512 @@
+//! The broker-backed runtime end to end: word count on one and on two
+//! instances, restoration from checkpoints and from scratch, and startup
+//! failures, against the harness's cluster.
+
+use integration_tests::{RawRecord, TestCluster, unique};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use streams_core::serde::{I64Serde, Serde};
+use streams_dsl::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(90);
+
+/// Lines -> words -> counts per word (repartitioned by word, uncached so every
+/// update reaches the changelog and the output).
+fn word_count(input: &str, output: &str) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>(input, Consumed::default())
+        .flat_map_values(|line: String| {
+            line.split_whitespace()
+                .map(str::to_lowercase)
+                .collect::<Vec<String>>()
+        })
+        .group_by(|_, word| word.clone())
+        .count(Materialized::named("word-counts").with_caching_disabled())
+        .to(output, Produced::default());
+    builder.build().unwrap()
+}
+
+fn config(
+    cluster: &TestCluster,
+    application_id: &str,
+    state_dir: &Path,
+    threads: usize,
+) -> StreamsConfig {
+    config_with(cluster, application_id, state_dir, threads, &[])
+}
+
+fn config_with(
+    cluster: &TestCluster,
+    application_id: &str,
+    state_dir: &Path,
+    threads: usize,
+    extra: &[(&str, &str)],
+) -> StreamsConfig {
+    StreamsConfig::builder()
+        .set("application.id", application_id)
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set("state.dir", state_dir.display().to_string())
+        .set("num.stream.threads", threads.to_string())
+        .set("commit.interval.ms", "100")
+        .set("replication.factor", "1")
+        // A pass-through consumer property: a member that vanishes is noticed soon.
+        .set("consumer.session.timeout.ms", "10000")
+        .set("consumer.heartbeat.interval.ms", "1000")
+        .set_all(extra.iter().copied())
+        .build()
+        .unwrap()
+}
+
+/// The latest count of each word in the output records.
+fn latest_counts(records: &[RawRecord]) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    for (key, value) in records {
+        let word = String::from_utf8(key.clone().unwrap()).unwrap();
+        match value {
+            Some(bytes) => counts.insert(word, I64Serde.deserialize(bytes).unwrap()),
+            None => counts.remove(&word),
+        };
+    }
+    counts
+}
+
+fn expected_counts(lines: &[(&str, &str)]) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    for (_, line) in lines {
+        for word in line.split_whitespace() {
+            *counts.entry(word.to_lowercase()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn lines(batch: usize, count: usize) -> Vec<(String, String)> {
+    const WORDS: [&str; 7] = [
+        "kafka", "streams", "rust", "state", "store", "topic", "task",
+    ];
+    (0..count)
+        .map(|i| {
+            let n = batch * 1000 + i;
+            (
+                format!("line-{n}"),
+                format!(
+                    "{} {} {}",
+                    WORDS[n % 7],
+                    WORDS[(n / 7) % 7],
+                    WORDS[(n * 3) % 7]
+                ),
+            )
+        })
+        .collect()
+}
+
+fn as_refs(lines: &[(String, String)]) -> Vec<(&str, &str)> {
+    lines
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+struct App {
+    input: String,
+    output: String,
+    application_id: String,
+    partitions: i32,
+}
+
+impl App {
+    fn new(cluster: &TestCluster, partitions: i32) -> Self {
+        let app = Self {
+            input: unique("text"),
+            output: unique("counts"),
+            application_id: unique("wordcount"),
+            partitions,
+        };
+        cluster.create_topic(&app.input, partitions);
+        cluster.create_topic(&app.output, partitions);
+        app
+    }
+
+    fn instance(&self, cluster: &TestCluster, state_dir: &Path, threads: usize) -> KafkaStreams {
+        self.instance_with(cluster, state_dir, threads, &[])
+    }
+
+    fn instance_with(
+        &self,
+        cluster: &TestCluster,
+        state_dir: &Path,
+        threads: usize,
+        extra: &[(&str, &str)],
+    ) -> KafkaStreams {
+        KafkaStreams::new(
+            word_count(&self.input, &self.output),
+            config_with(cluster, &self.application_id, state_dir, threads, extra),
+        )
+        .unwrap()
+    }
+
+    fn wait_for_counts(&self, cluster: &TestCluster, expected: &BTreeMap<String, i64>) {
+        let mut reader = cluster.reader(&self.output, self.partitions);
+        reader.read_until(WAIT, "the final word counts", |records| {
+            latest_counts(records) == *expected
+        });
+    }
+}
+
+#[test]
+fn word_count_end_to_end_with_state_listener() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 2);
+    let state_dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, state_dir.path(), 2);
+    let transitions = Arc::new(Mutex::new(Vec::new()));
+    let seen = transitions.clone();
+    streams.set_state_listener(move |new, old| seen.lock().unwrap().push((old, new)));
+    assert_eq!(streams.state(), StreamsState::Created);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+
+    let input = lines(0, 200);
+    cluster.produce(&app.input, &as_refs(&input));
+    let expected = expected_counts(&as_refs(&input));
+    app.wait_for_counts(&cluster, &expected);
+
+    assert!(streams.close(WAIT), "closed in time");
+    assert_eq!(streams.state(), StreamsState::NotRunning);
+    let metrics = streams.metrics();
+    // 200 lines, then 600 words after the repartition topic.
+    assert_eq!(metrics.tasks.processed_records, 800, "{metrics:?}");
+    let transitions = transitions.lock().unwrap().clone();
+    assert_eq!(
+        transitions.first(),
+        Some(&(StreamsState::Created, StreamsState::Rebalancing))
+    );
+    assert!(transitions.contains(&(StreamsState::Rebalancing, StreamsState::Running)));
+    assert_eq!(
+        &transitions[transitions.len() - 2..],
+        [
+            (StreamsState::Running, StreamsState::PendingShutdown),
+            (StreamsState::PendingShutdown, StreamsState::NotRunning)
+        ]
+    );
+    assert!(
+        state_dir
+            .path()
+            .join(&app.application_id)
+            .join("1_0")
+            .join(".checkpoint")
+            .exists(),
+        "the stateful task checkpointed its store"
+    );
+}
+
+#[test]
+fn two_instances_share_the_work_with_exact_counts() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 4);
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut first = app.instance(&cluster, dirs[0].path(), 1);
+    let mut second = app.instance(&cluster, dirs[1].path(), 1);
+    first.start().unwrap();
+    first.wait_until_running(WAIT).unwrap();
+    second.start().unwrap();
+    second.wait_until_running(WAIT).unwrap();
+    first.wait_until_running(WAIT).unwrap();
+
+    let input = lines(0, 400);
+    cluster.produce(&app.input, &as_refs(&input));
+    app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
+
+    assert!(first.close(WAIT) && second.close(WAIT));
+    let (a, b) = (first.metrics().tasks, second.metrics().tasks);
+    assert!(
+        a.processed_records > 0 && b.processed_records > 0,
+        "both instances worked: {a:?} {b:?}"
+    );
+    assert_eq!(a.processed_records + b.processed_records, 400 + 1200);
+}
+
+#[test]
+fn an_instance_stopped_mid_stream_and_another_started_keep_counts_exact() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 4);
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut first = app.instance(&cluster, dirs[0].path(), 1);
+    let mut second = app.instance(&cluster, dirs[1].path(), 2);
+    first.start().unwrap();
+    second.start().unwrap();
+    first.wait_until_running(WAIT).unwrap();
+    second.wait_until_running(WAIT).unwrap();
+
+    let batch0 = lines(0, 150);
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+
+    // The second instance leaves; its tasks move to the first.
+    assert!(second.close(WAIT));
+    let batch1 = lines(1, 150);
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+
+    // A third instance joins and takes some tasks over, restoring their state.
+    let mut third = app.instance(&cluster, dirs[2].path(), 1);
+    third.start().unwrap();
+    third.wait_until_running(WAIT).unwrap();
+    first.wait_until_running(WAIT).unwrap();
+    let batch2 = lines(2, 150);
+    cluster.produce(&app.input, &as_refs(&batch2));
+    all.extend(as_refs(&batch2));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(first.close(WAIT) && third.close(WAIT));
+    assert!(
+        third.metrics().restored_records > 0,
+        "{:?}",
+        third.metrics()
+    );
+    assert!(
+        third.metrics().tasks.processed_records > 0,
+        "{:?}",
+        third.metrics()
+    );
+}
+
+#[test]
+fn full_buffers_pause_partitions_and_no_record_is_lost() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let input = lines(0, 2000);
+    // Everything is in the topic before the application starts, so a poll
+    // fills the buffer far beyond the bound.
+    cluster.produce(&app.input, &as_refs(&input));
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance_with(
+        &cluster,
+        dir.path(),
+        1,
+        &[("buffered.records.per.partition", "10")],
+    );
+    streams.start().unwrap();
+    app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
+    assert!(streams.close(WAIT));
+    let metrics = streams.metrics();
+    assert!(metrics.partition_pauses > 0, "{metrics:?}");
+    assert_eq!(metrics.tasks.processed_records, 2000 + 6000);
+}
+
+#[test]
+fn a_restart_with_a_checkpoint_restores_only_the_tail() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+
+    // Instance A counts batch 0 and stops with a checkpoint.
+    let batch0 = lines(0, 50);
+    let mut a = app.instance(&cluster, dir_a.path(), 1);
+    a.start().unwrap();
+    a.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(a.close(WAIT));
+    assert_eq!(a.metrics().restored_records, 0);
+
+    // Instance B, with its own empty state, restores everything A logged and
+    // counts batch 1.
+    let batch1 = lines(1, 20);
+    let mut b = app.instance(&cluster, dir_b.path(), 1);
+    b.start().unwrap();
+    b.wait_until_running(WAIT).unwrap();
+    assert_eq!(
+        b.metrics().restored_records,
+        150,
+        "one changelog record per word of batch 0"
+    );
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(b.close(WAIT));
+
+    // A again: its checkpoint covers batch 0, so only B's 60 updates are read.
+    let mut a = app.instance(&cluster, dir_a.path(), 1);
+    a.start().unwrap();
+    a.wait_until_running(WAIT).unwrap();
+    assert_eq!(
+        a.metrics().restored_records,
+        60,
+        "only the tail after the checkpoint"
+    );
+    let batch2 = lines(2, 10);
+    cluster.produce(&app.input, &as_refs(&batch2));
+    all.extend(as_refs(&batch2));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(a.close(WAIT));
+}
+
+#[test]
+fn deleting_the_state_directory_restores_everything_from_the_changelog() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let batch0 = lines(0, 40);
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(streams.cleanup().is_err(), "no cleanup while running");
+    assert!(streams.close(WAIT));
+    streams.cleanup().unwrap();
+    assert!(!dir.path().join(&app.application_id).exists());
+
+    let mut restarted = app.instance(&cluster, dir.path(), 1);
+    restarted.start().unwrap();
+    restarted.wait_until_running(WAIT).unwrap();
+    assert_eq!(
+        restarted.metrics().restored_records,
+        120,
+        "every changelog record"
+    );
+    let batch1 = lines(1, 10);
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    // Counts continue from the restored state, so they end exactly right.
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    assert!(restarted.close(WAIT));
+}
+
+#[test]
+fn a_join_over_topics_with_different_partition_counts_fails_at_startup() {
+    let cluster = TestCluster::start();
+    let (clicks, users, out) = (unique("clicks"), unique("users"), unique("enriched"));
+    cluster.create_topic(&clicks, 4);
+    cluster.create_topic(&users, 2);
+    let builder = StreamsBuilder::new();
+    let table =
+        builder.table::<String, String>(&users, Consumed::default(), Materialized::named("users"));
+    builder
+        .stream::<String, String>(&clicks, Consumed::default())
+        .join(&table, |click, user| format!("{user}: {click}"))
+        .to(&out, Produced::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = KafkaStreams::new(
+        builder.build().unwrap(),
+        config(&cluster, &unique("join"), dir.path(), 1),
+    )
+    .unwrap();
+    let error = streams.start().unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, RuntimeError::CoPartitioning { .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("'{clicks}' (4 partitions)"))
+            && message.contains(&format!("'{users}' (2 partitions)"))
+            && message.contains("same number of partitions"),
+        "{message}"
+    );
+    assert_eq!(streams.state(), StreamsState::Error);
+}
+
+#[test]
+fn a_record_that_does_not_deserialize_stops_the_instance_naming_where_it_was() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &[(b"line-0".to_vec(), b"fine words".to_vec())]);
+    cluster.produce(&app.input, &[(b"line-1".to_vec(), vec![0xff, 0xfe])]);
+    let (state, reached) = streams.wait_for_state(WAIT, |s| s == StreamsState::Error);
+    assert!(reached, "the instance failed (state {state:?})");
+    let failure = streams.failure().expect("the failure is kept").to_string();
+    assert!(
+        failure.contains("failed to deserialize the value")
+            && failure.contains(&format!("topic '{}' partition 0 offset 1", app.input)),
+        "{failure}"
+    );
+    assert!(streams.close(WAIT));
+    assert_eq!(streams.state(), StreamsState::Error);
+}
+
+#[test]
+fn log_and_continue_skips_a_record_that_does_not_deserialize() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance_with(
+        &cluster,
+        dir.path(),
+        1,
+        &[("deserialization.exception.handler", "log_and_continue")],
+    );
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &[(b"line-0".to_vec(), vec![0xff, 0xfe])]);
+    cluster.produce(&app.input, &[("line-1", "still counted")]);
+    app.wait_for_counts(&cluster, &expected_counts(&[("line-1", "still counted")]));
+    assert!(streams.close(WAIT));
+    assert_eq!(streams.metrics().tasks.skipped_records, 1);
+}
+
+#[test]
+fn startup_creates_internal_topics_with_their_partitions_and_configs() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    streams.start().unwrap();
+    let repartition = format!("{}-word-counts-repartition", app.application_id);
+    let changelog = format!("{}-word-counts-changelog", app.application_id);
+    assert_eq!(cluster.partition_count(&repartition), Some(3));
+    assert_eq!(cluster.partition_count(&changelog), Some(3));
+    assert_eq!(
+        cluster
+            .topic_config(&changelog, "cleanup.policy")
+            .as_deref(),
+        Some("compact")
+    );
+    assert_eq!(
+        cluster
+            .topic_config(&repartition, "cleanup.policy")
+            .as_deref(),
+        Some("delete")
+    );
+    streams.wait_until_running(WAIT).unwrap();
+    assert!(streams.close(WAIT));
+}
+
+#[test]
+fn an_internal_topic_with_the_wrong_partition_count_fails_at_startup() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 3);
+    let changelog = format!("{}-word-counts-changelog", app.application_id);
+    cluster.create_topic(&changelog, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    let error = streams.start().unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(
+            error,
+            RuntimeError::InternalTopicPartitions {
+                expected: 3,
+                actual: 1,
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(&changelog) && message.contains("delete it"),
+        "{message}"
+    );
+    assert_eq!(streams.state(), StreamsState::Error);
+}

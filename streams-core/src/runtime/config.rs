@@ -1,0 +1,799 @@
+//! `StreamsConfig`: the settings of a broker-backed application, parsed from Kafka
+//! Streams-style properties, validated once at construction, and turned into the
+//! librdkafka configurations of the clients the runtime creates.
+
+use super::ConfigError;
+use crate::handler::DeserializationHandler;
+use crate::topology::check_topic_name;
+use rdkafka::ClientConfig;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// `application.id`: group id of the consumers and prefix of internal topics.
+pub const APPLICATION_ID: &str = "application.id";
+/// `bootstrap.servers`: `host:port` pairs of the cluster, comma-separated.
+pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
+/// `num.stream.threads`: stream threads of this instance (default 1).
+pub const NUM_STREAM_THREADS: &str = "num.stream.threads";
+/// `state.dir`: where task state lives (default `<tmp>/kafka-streams`).
+pub const STATE_DIR: &str = "state.dir";
+/// `commit.interval.ms`: how often tasks commit (default 30000).
+pub const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
+/// `processing.guarantee`: `at_least_once` (default) or `exactly_once_v2`.
+pub const PROCESSING_GUARANTEE: &str = "processing.guarantee";
+/// `statestore.cache.max.bytes`: write-cache bytes of the instance, split across
+/// its threads (default 10 MiB). `cache.max.bytes.buffering` and
+/// `cache.max.bytes` are accepted as aliases.
+pub const CACHE_MAX_BYTES: &str = "statestore.cache.max.bytes";
+const CACHE_MAX_BYTES_ALIASES: [&str; 2] = ["cache.max.bytes.buffering", "cache.max.bytes"];
+/// `replication.factor`: of the internal topics the runtime creates (default -1:
+/// the broker's `default.replication.factor`).
+pub const REPLICATION_FACTOR: &str = "replication.factor";
+/// `max.task.idle.ms`: how long a task waits for data on an empty input partition
+/// before processing the others out of timestamp order (default 0; -1: never wait).
+pub const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+/// `buffered.records.per.partition`: records buffered per input partition before
+/// the partition is paused (default 1000).
+pub const BUFFERED_RECORDS_PER_PARTITION: &str = "buffered.records.per.partition";
+/// `poll.ms`: longest a stream thread blocks in poll (default 100).
+pub const POLL_MS: &str = "poll.ms";
+/// `deserialization.exception.handler`: `log_and_fail` (default) or
+/// `log_and_continue` (Kafka Streams' class names are accepted too).
+/// `default.deserialization.exception.handler` is accepted as an alias.
+pub const DESERIALIZATION_EXCEPTION_HANDLER: &str = "deserialization.exception.handler";
+const DESERIALIZATION_EXCEPTION_HANDLER_ALIAS: &str = "default.deserialization.exception.handler";
+/// `errors.dead.letter.queue.topic.name`: when set, records that do not
+/// deserialize go to this topic (KIP-1034), whatever the handler says.
+pub const DEAD_LETTER_QUEUE_TOPIC: &str = "errors.dead.letter.queue.topic.name";
+
+/// Client properties the runtime sets itself; setting them is an error.
+const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 4] = [
+    (
+        "group.id",
+        "the consumer group is always application.id; set application.id instead",
+    ),
+    (
+        "enable.auto.commit",
+        "the runtime commits offsets itself, after state and output are flushed",
+    ),
+    (
+        "enable.auto.offset.store",
+        "the runtime stores and commits offsets itself",
+    ),
+    (
+        "partition.assignment.strategy",
+        "the runtime relies on the range assignor to give a task all of its partitions",
+    ),
+];
+
+/// How records, state and offsets are committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessingGuarantee {
+    /// Output and state are flushed before offsets are committed: after a failure
+    /// some records may be processed again, none is lost.
+    #[default]
+    AtLeastOnce,
+    /// Kafka transactions: output, changelogs and offsets commit atomically.
+    ExactlyOnceV2,
+}
+
+impl FromStr for ProcessingGuarantee {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "at_least_once" => Ok(Self::AtLeastOnce),
+            "exactly_once_v2" => Ok(Self::ExactlyOnceV2),
+            "exactly_once" | "exactly_once_beta" => Err(invalid(
+                PROCESSING_GUARANTEE,
+                value,
+                "this guarantee was removed from Kafka Streams; use exactly_once_v2",
+            )),
+            _ => Err(invalid(
+                PROCESSING_GUARANTEE,
+                value,
+                "use at_least_once or exactly_once_v2",
+            )),
+        }
+    }
+}
+
+fn invalid(setting: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_string(),
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// librdkafka properties for the clients, by the prefix they were given with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ClientProperties {
+    /// No prefix: every client.
+    common: BTreeMap<String, String>,
+    /// `consumer.`: the main and the restore consumer.
+    consumer: BTreeMap<String, String>,
+    /// `main.consumer.`: the group consumer only.
+    main_consumer: BTreeMap<String, String>,
+    /// `restore.consumer.`: the consumer reading changelogs during restoration.
+    restore_consumer: BTreeMap<String, String>,
+    /// `producer.`.
+    producer: BTreeMap<String, String>,
+    /// `admin.`.
+    admin: BTreeMap<String, String>,
+}
+
+/// The settings of a [`KafkaStreams`](super::KafkaStreams) application.
+///
+/// Built from Kafka Streams' property names; every property the runtime does not
+/// know is a librdkafka property passed to every client it creates (security
+/// settings such as `security.protocol`, `ssl.*`, `sasl.*` go this way), and a
+/// `consumer.`, `main.consumer.`, `restore.consumer.`, `producer.` or `admin.`
+/// prefix sends a property to those clients only, overriding the unprefixed one.
+///
+/// ```
+/// use streams_core::runtime::StreamsConfig;
+/// let config = StreamsConfig::builder()
+///     .set("application.id", "word-count")
+///     .set("bootstrap.servers", "localhost:9092")
+///     .set("num.stream.threads", "2")
+///     .set("security.protocol", "plaintext")
+///     .set("producer.linger.ms", "5")
+///     .build()?;
+/// assert_eq!(config.num_stream_threads(), 2);
+/// assert!(StreamsConfig::builder().set("application.id", "x").build().is_err());
+/// # Ok::<(), streams_core::runtime::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StreamsConfig {
+    application_id: String,
+    bootstrap_servers: String,
+    num_stream_threads: usize,
+    state_dir: PathBuf,
+    commit_interval: Duration,
+    processing_guarantee: ProcessingGuarantee,
+    cache_max_bytes: usize,
+    replication_factor: i32,
+    max_task_idle_ms: i64,
+    buffered_records_per_partition: usize,
+    poll_interval: Duration,
+    deserialization_handler: DeserializationHandler,
+    clients: ClientProperties,
+}
+
+/// Collects properties for a [`StreamsConfig`]; a later value for a setting
+/// replaces an earlier one.
+#[derive(Debug, Clone, Default)]
+pub struct StreamsConfigBuilder {
+    properties: BTreeMap<String, String>,
+    deserialization_handler: Option<DeserializationHandler>,
+}
+
+impl StreamsConfigBuilder {
+    /// Sets a property (a Kafka Streams setting or a librdkafka client property).
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets every property of `properties`.
+    pub fn set_all<K: Into<String>, V: Into<String>>(
+        mut self,
+        properties: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        for (key, value) in properties {
+            self.properties.insert(key.into(), value.into());
+        }
+        self
+    }
+
+    /// Sets the deserialization handler directly (overrides the property forms).
+    pub fn deserialization_handler(mut self, handler: DeserializationHandler) -> Self {
+        self.deserialization_handler = Some(handler);
+        self
+    }
+
+    /// Validates the settings and builds the config: a missing or invalid setting,
+    /// or a client property librdkafka rejects, is an error naming it.
+    pub fn build(self) -> Result<StreamsConfig, ConfigError> {
+        StreamsConfig::parse(self.properties, self.deserialization_handler)
+    }
+}
+
+/// Takes a setting out of the properties, parsed, or its default.
+fn take<T: FromStr>(
+    properties: &mut BTreeMap<String, String>,
+    setting: &str,
+    default: T,
+    accept: impl Fn(&T) -> bool,
+    expectation: &str,
+) -> Result<T, ConfigError> {
+    match properties.remove(setting) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<T>() {
+            Ok(value) if accept(&value) => Ok(value),
+            _ => Err(invalid(setting, &raw, expectation)),
+        },
+    }
+}
+
+fn take_required(
+    properties: &mut BTreeMap<String, String>,
+    setting: &'static str,
+    hint: &'static str,
+) -> Result<String, ConfigError> {
+    match properties.remove(setting) {
+        Some(value) if !value.trim().is_empty() => Ok(value.trim().to_string()),
+        _ => Err(ConfigError::Missing { setting, hint }),
+    }
+}
+
+fn parse_handler(setting: &str, value: &str) -> Result<DeserializationHandler, ConfigError> {
+    let simple = value.rsplit('.').next().unwrap_or(value);
+    match simple {
+        "log_and_fail" | "LogAndFailExceptionHandler" => Ok(DeserializationHandler::LogAndFail),
+        "log_and_continue" | "LogAndContinueExceptionHandler" => {
+            Ok(DeserializationHandler::LogAndContinue)
+        }
+        _ => Err(invalid(
+            setting,
+            value,
+            format!(
+                "use log_and_fail or log_and_continue (or set {DEAD_LETTER_QUEUE_TOPIC} to send such records to a topic)"
+            ),
+        )),
+    }
+}
+
+impl StreamsConfig {
+    /// An empty builder.
+    pub fn builder() -> StreamsConfigBuilder {
+        StreamsConfigBuilder::default()
+    }
+
+    /// Builds a config from properties, as [`StreamsConfigBuilder::build`] does.
+    pub fn from_properties<K: Into<String>, V: Into<String>>(
+        properties: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, ConfigError> {
+        Self::builder().set_all(properties).build()
+    }
+
+    fn parse(
+        mut properties: BTreeMap<String, String>,
+        handler_override: Option<DeserializationHandler>,
+    ) -> Result<Self, ConfigError> {
+        let application_id = take_required(
+            &mut properties,
+            APPLICATION_ID,
+            "name the application; it is the consumer group id and prefixes internal topics",
+        )?;
+        check_topic_name(&application_id).map_err(|reason| {
+            invalid(
+                APPLICATION_ID,
+                &application_id,
+                format!("it prefixes internal topic names, and {reason}"),
+            )
+        })?;
+        let bootstrap_servers = take_required(
+            &mut properties,
+            BOOTSTRAP_SERVERS,
+            "give the cluster's brokers as host:port[,host:port...]",
+        )?;
+        let num_stream_threads = take(
+            &mut properties,
+            NUM_STREAM_THREADS,
+            1usize,
+            |&n| n >= 1,
+            "use a whole number of threads, at least 1",
+        )?;
+        let state_dir = properties
+            .remove(STATE_DIR)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("kafka-streams"));
+        let guarantee_raw = properties.remove(PROCESSING_GUARANTEE);
+        let processing_guarantee = match &guarantee_raw {
+            Some(raw) => raw.trim().parse()?,
+            None => ProcessingGuarantee::AtLeastOnce,
+        };
+        if processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+            return Err(ConfigError::Unsupported {
+                setting: PROCESSING_GUARANTEE,
+                value: guarantee_raw.unwrap_or_default(),
+                reason: "the runtime commits at_least_once for now; set processing.guarantee=at_least_once",
+            });
+        }
+        let commit_interval_ms = take(
+            &mut properties,
+            COMMIT_INTERVAL_MS,
+            30_000u64,
+            |_| true,
+            "use a whole number of milliseconds, 0 or more",
+        )?;
+        let mut cache_max_bytes = None;
+        for setting in std::iter::once(CACHE_MAX_BYTES).chain(CACHE_MAX_BYTES_ALIASES) {
+            if properties.contains_key(setting) {
+                let value = take(
+                    &mut properties,
+                    setting,
+                    0usize,
+                    |_| true,
+                    "use a whole number of bytes, 0 or more (0 turns caching off)",
+                )?;
+                cache_max_bytes.get_or_insert(value);
+            }
+        }
+        let replication_factor = take(
+            &mut properties,
+            REPLICATION_FACTOR,
+            -1i32,
+            |&n| n == -1 || n >= 1,
+            "use -1 (the broker's default.replication.factor) or a number of replicas, 1 or more",
+        )?;
+        let max_task_idle_ms = take(
+            &mut properties,
+            MAX_TASK_IDLE_MS,
+            0i64,
+            |&n| n >= -1,
+            "use -1 (never wait for empty partitions) or a number of milliseconds, 0 or more",
+        )?;
+        let buffered_records_per_partition = take(
+            &mut properties,
+            BUFFERED_RECORDS_PER_PARTITION,
+            1000usize,
+            |&n| n >= 1,
+            "use a whole number of records, at least 1",
+        )?;
+        let poll_ms = take(
+            &mut properties,
+            POLL_MS,
+            100u64,
+            |&n| n >= 1,
+            "use a whole number of milliseconds, at least 1",
+        )?;
+        let mut deserialization_handler = DeserializationHandler::default();
+        for setting in [
+            DESERIALIZATION_EXCEPTION_HANDLER_ALIAS,
+            DESERIALIZATION_EXCEPTION_HANDLER,
+        ] {
+            if let Some(value) = properties.remove(setting) {
+                deserialization_handler = parse_handler(setting, value.trim())?;
+            }
+        }
+        if let Some(topic) = properties.remove(DEAD_LETTER_QUEUE_TOPIC) {
+            let topic = topic.trim().to_string();
+            check_topic_name(&topic).map_err(|reason| {
+                invalid(
+                    DEAD_LETTER_QUEUE_TOPIC,
+                    &topic,
+                    format!("not a valid topic name: {reason}"),
+                )
+            })?;
+            deserialization_handler = DeserializationHandler::DeadLetterQueue { topic };
+        }
+        if let Some(handler) = handler_override {
+            deserialization_handler = handler;
+        }
+        let clients = split_client_properties(properties)?;
+        let config = Self {
+            application_id,
+            bootstrap_servers,
+            num_stream_threads,
+            state_dir,
+            commit_interval: Duration::from_millis(commit_interval_ms),
+            processing_guarantee,
+            cache_max_bytes: cache_max_bytes.unwrap_or(10 * 1024 * 1024),
+            replication_factor,
+            max_task_idle_ms,
+            buffered_records_per_partition,
+            poll_interval: Duration::from_millis(poll_ms),
+            deserialization_handler,
+            clients,
+        };
+        config.check_client_configs()?;
+        Ok(config)
+    }
+
+    /// Lets librdkafka check every client configuration now, so a bad property
+    /// fails here rather than when a thread starts.
+    fn check_client_configs(&self) -> Result<(), ConfigError> {
+        let checks = [
+            ("consumer", self.consumer_config("check")),
+            ("restore consumer", self.restore_consumer_config("check")),
+            ("producer", self.producer_config("check")),
+            ("admin", self.admin_config()),
+        ];
+        for (client, config) in checks {
+            config
+                .create_native_config()
+                .map_err(|error| ConfigError::Client {
+                    client,
+                    reason: error.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// `application.id`.
+    pub fn application_id(&self) -> &str {
+        &self.application_id
+    }
+
+    /// `bootstrap.servers`.
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap_servers
+    }
+
+    /// `num.stream.threads`.
+    pub fn num_stream_threads(&self) -> usize {
+        self.num_stream_threads
+    }
+
+    /// `state.dir`.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// This application's state directory: `<state.dir>/<application.id>`.
+    pub fn application_state_dir(&self) -> PathBuf {
+        self.state_dir.join(&self.application_id)
+    }
+
+    /// `commit.interval.ms`.
+    pub fn commit_interval(&self) -> Duration {
+        self.commit_interval
+    }
+
+    /// `processing.guarantee`.
+    pub fn processing_guarantee(&self) -> ProcessingGuarantee {
+        self.processing_guarantee
+    }
+
+    /// `statestore.cache.max.bytes` for the whole instance.
+    pub fn cache_max_bytes(&self) -> usize {
+        self.cache_max_bytes
+    }
+
+    /// Each stream thread's share of the write cache.
+    pub fn cache_max_bytes_per_thread(&self) -> usize {
+        self.cache_max_bytes / self.num_stream_threads
+    }
+
+    /// `replication.factor` of internal topics (-1: the broker's default).
+    pub fn replication_factor(&self) -> i32 {
+        self.replication_factor
+    }
+
+    /// `max.task.idle.ms` (-1: never wait).
+    pub fn max_task_idle_ms(&self) -> i64 {
+        self.max_task_idle_ms
+    }
+
+    /// `buffered.records.per.partition`.
+    pub fn buffered_records_per_partition(&self) -> usize {
+        self.buffered_records_per_partition
+    }
+
+    /// `poll.ms`.
+    pub fn poll_interval(&self) -> Duration {
+        self.poll_interval
+    }
+
+    /// The deserialization handler.
+    pub fn deserialization_handler(&self) -> &DeserializationHandler {
+        &self.deserialization_handler
+    }
+
+    fn client_config<'a>(
+        &'a self,
+        layers: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    ) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set(BOOTSTRAP_SERVERS, &self.bootstrap_servers);
+        for layer in std::iter::once(&self.clients.common).chain(layers) {
+            for (key, value) in layer {
+                config.set(key, value);
+            }
+        }
+        config
+    }
+
+    fn client_id(&self, config: &ClientConfig, suffix: &str) -> String {
+        let prefix = config.get("client.id").unwrap_or(&self.application_id);
+        format!("{prefix}-{suffix}")
+    }
+
+    /// The group consumer of a stream thread: group `application.id`, range
+    /// assignor, no automatic commits or offset storing, `earliest` reset unless
+    /// overridden, client id `<client.id or application.id>-<thread>-consumer`.
+    pub fn consumer_config(&self, thread: &str) -> ClientConfig {
+        let mut config = self.client_config([&self.clients.consumer, &self.clients.main_consumer]);
+        let client_id = self.client_id(&config, &format!("{thread}-consumer"));
+        config
+            .set("client.id", client_id)
+            .set("group.id", &self.application_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("partition.assignment.strategy", "range");
+        if config.get("auto.offset.reset").is_none() {
+            config.set("auto.offset.reset", "earliest");
+        }
+        config
+    }
+
+    /// The consumer a stream thread restores changelogs with: assigned partitions
+    /// only, no group, no commits.
+    pub fn restore_consumer_config(&self, thread: &str) -> ClientConfig {
+        let mut config =
+            self.client_config([&self.clients.consumer, &self.clients.restore_consumer]);
+        let client_id = self.client_id(&config, &format!("{thread}-restore-consumer"));
+        config
+            .set("client.id", client_id)
+            .set("group.id", format!("{}-restore", self.application_id))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest");
+        config
+    }
+
+    /// The producer of a stream thread: idempotent (at-least-once without
+    /// duplicates from retries), `linger.ms=100` as Kafka Streams sets, and
+    /// Kafka's murmur2 partitioner so keys land where Java clients put them,
+    /// each unless overridden.
+    pub fn producer_config(&self, thread: &str) -> ClientConfig {
+        let mut config = self.client_config([&self.clients.producer]);
+        let client_id = self.client_id(&config, &format!("{thread}-producer"));
+        config.set("client.id", client_id);
+        for (key, default) in [
+            ("enable.idempotence", "true"),
+            ("linger.ms", "100"),
+            ("partitioner", "murmur2_random"),
+        ] {
+            if config.get(key).is_none() {
+                config.set(key, default);
+            }
+        }
+        config
+    }
+
+    /// The admin client that checks and creates topics.
+    pub fn admin_config(&self) -> ClientConfig {
+        let mut config = self.client_config([&self.clients.admin]);
+        let client_id = self.client_id(&config, "admin");
+        config.set("client.id", client_id);
+        config
+    }
+}
+
+/// Sorts the remaining (non-Streams) properties by client prefix and rejects the
+/// ones the runtime owns.
+fn split_client_properties(
+    properties: BTreeMap<String, String>,
+) -> Result<ClientProperties, ConfigError> {
+    let mut clients = ClientProperties::default();
+    for (key, value) in properties {
+        let (layer, property) = [
+            ("main.consumer.", &mut clients.main_consumer),
+            ("restore.consumer.", &mut clients.restore_consumer),
+            ("consumer.", &mut clients.consumer),
+            ("producer.", &mut clients.producer),
+            ("admin.", &mut clients.admin),
+        ]
+        .into_iter()
+        .find_map(|(prefix, layer)| key.strip_prefix(prefix).map(|p| (layer, p.to_string())))
+        .unwrap_or_else(|| (&mut clients.common, key.clone()));
+        if let Some((_, reason)) = RESERVED_CLIENT_PROPERTIES
+            .iter()
+            .find(|(reserved, _)| *reserved == property)
+        {
+            return Err(invalid(&key, &value, format!("remove it: {reason}")));
+        }
+        layer.insert(property, value);
+    }
+    Ok(clients)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> StreamsConfigBuilder {
+        StreamsConfig::builder()
+            .set(APPLICATION_ID, "app-1")
+            .set(BOOTSTRAP_SERVERS, "localhost:9092")
+    }
+
+    #[test]
+    fn defaults_match_kafka_streams() {
+        let config = base().build().unwrap();
+        assert_eq!(config.application_id(), "app-1");
+        assert_eq!(config.num_stream_threads(), 1);
+        assert_eq!(config.commit_interval(), Duration::from_secs(30));
+        assert_eq!(
+            config.processing_guarantee(),
+            ProcessingGuarantee::AtLeastOnce
+        );
+        assert_eq!(config.cache_max_bytes(), 10 * 1024 * 1024);
+        assert_eq!(config.replication_factor(), -1);
+        assert_eq!(config.max_task_idle_ms(), 0);
+        assert_eq!(config.buffered_records_per_partition(), 1000);
+        assert_eq!(
+            config.state_dir(),
+            std::env::temp_dir().join("kafka-streams")
+        );
+        assert_eq!(
+            config.application_state_dir(),
+            std::env::temp_dir().join("kafka-streams").join("app-1")
+        );
+        assert_eq!(
+            config.deserialization_handler(),
+            &DeserializationHandler::LogAndFail
+        );
+    }
+
+    #[test]
+    fn missing_required_settings_name_the_setting() {
+        let error = StreamsConfig::builder()
+            .set(BOOTSTRAP_SERVERS, "h:1")
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, ConfigError::Missing { setting, .. } if setting == APPLICATION_ID));
+        let message = StreamsConfig::builder()
+            .set(APPLICATION_ID, "a")
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("'bootstrap.servers' is required"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting_and_what_to_use() {
+        for (setting, value, expected) in [
+            (NUM_STREAM_THREADS, "0", "at least 1"),
+            (NUM_STREAM_THREADS, "two", "at least 1"),
+            (COMMIT_INTERVAL_MS, "-5", "0 or more"),
+            (REPLICATION_FACTOR, "0", "-1"),
+            (MAX_TASK_IDLE_MS, "-2", "-1"),
+            (BUFFERED_RECORDS_PER_PARTITION, "0", "at least 1"),
+            (PROCESSING_GUARANTEE, "exactly_once", "use exactly_once_v2"),
+            (
+                PROCESSING_GUARANTEE,
+                "best_effort",
+                "at_least_once or exactly_once_v2",
+            ),
+            (
+                DESERIALIZATION_EXCEPTION_HANDLER,
+                "ignore",
+                "log_and_continue",
+            ),
+            (APPLICATION_ID, "my app", "' ' is not allowed"),
+            ("group.id", "other", "application.id"),
+            (
+                "consumer.enable.auto.commit",
+                "true",
+                "commits offsets itself",
+            ),
+        ] {
+            let message = base().set(setting, value).build().unwrap_err().to_string();
+            assert!(
+                message.contains(&format!("'{value}' for '{setting}'"))
+                    && message.contains(expected),
+                "{setting}={value}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn exactly_once_v2_parses_but_is_not_yet_supported() {
+        assert_eq!(
+            "exactly_once_v2".parse::<ProcessingGuarantee>().unwrap(),
+            ProcessingGuarantee::ExactlyOnceV2
+        );
+        let error = base()
+            .set(PROCESSING_GUARANTEE, "exactly_once_v2")
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, ConfigError::Unsupported { .. }));
+        assert!(error.to_string().contains("not yet supported"), "{error}");
+    }
+
+    #[test]
+    fn cache_is_split_across_threads_and_aliases_are_accepted() {
+        let config = base()
+            .set(NUM_STREAM_THREADS, "4")
+            .set("cache.max.bytes.buffering", "4000")
+            .build()
+            .unwrap();
+        assert_eq!(config.cache_max_bytes(), 4000);
+        assert_eq!(config.cache_max_bytes_per_thread(), 1000);
+        let config = base().set(CACHE_MAX_BYTES, "0").build().unwrap();
+        assert_eq!(config.cache_max_bytes_per_thread(), 0);
+    }
+
+    #[test]
+    fn deserialization_handler_forms() {
+        let config = base()
+            .set(
+                DESERIALIZATION_EXCEPTION_HANDLER_ALIAS,
+                "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler",
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            config.deserialization_handler(),
+            &DeserializationHandler::LogAndContinue
+        );
+        let config = base().set(DEAD_LETTER_QUEUE_TOPIC, "dlq").build().unwrap();
+        assert_eq!(
+            config.deserialization_handler(),
+            &DeserializationHandler::DeadLetterQueue {
+                topic: "dlq".into()
+            }
+        );
+    }
+
+    #[test]
+    fn client_properties_pass_through_with_prefix_overrides() {
+        let config = base()
+            .set("security.protocol", "ssl")
+            .set("ssl.ca.location", "/etc/ca.pem")
+            .set("socket.timeout.ms", "10000")
+            .set("consumer.socket.timeout.ms", "20000")
+            .set("main.consumer.fetch.min.bytes", "10")
+            .set("producer.linger.ms", "5")
+            .set("admin.socket.timeout.ms", "30000")
+            .set("client.id", "svc")
+            .build()
+            .unwrap();
+        let consumer = config.consumer_config("StreamThread-1");
+        assert_eq!(consumer.get("security.protocol"), Some("ssl"));
+        assert_eq!(consumer.get("ssl.ca.location"), Some("/etc/ca.pem"));
+        assert_eq!(consumer.get("socket.timeout.ms"), Some("20000"));
+        assert_eq!(consumer.get("fetch.min.bytes"), Some("10"));
+        assert_eq!(consumer.get("group.id"), Some("app-1"));
+        assert_eq!(consumer.get("enable.auto.commit"), Some("false"));
+        assert_eq!(consumer.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(
+            consumer.get("client.id"),
+            Some("svc-StreamThread-1-consumer")
+        );
+        let restore = config.restore_consumer_config("StreamThread-1");
+        assert_eq!(restore.get("fetch.min.bytes"), None);
+        assert_eq!(restore.get("socket.timeout.ms"), Some("20000"));
+        let producer = config.producer_config("StreamThread-1");
+        assert_eq!(producer.get("security.protocol"), Some("ssl"));
+        assert_eq!(producer.get("socket.timeout.ms"), Some("10000"));
+        assert_eq!(producer.get("linger.ms"), Some("5"));
+        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        assert_eq!(producer.get("partitioner"), Some("murmur2_random"));
+        assert_eq!(producer.get("bootstrap.servers"), Some("localhost:9092"));
+        let admin = config.admin_config();
+        assert_eq!(admin.get("socket.timeout.ms"), Some("30000"));
+        assert_eq!(admin.get("client.id"), Some("svc-admin"));
+    }
+
+    #[test]
+    fn librdkafka_rejects_unknown_or_malformed_client_properties() {
+        let error = base().set("no.such.property", "1").build().unwrap_err();
+        assert!(matches!(error, ConfigError::Client { .. }), "{error}");
+        assert!(error.to_string().contains("no.such.property"), "{error}");
+        let error = base()
+            .set("producer.linger.ms", "soon")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                ConfigError::Client {
+                    client: "producer",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+}

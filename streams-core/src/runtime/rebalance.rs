@@ -1,0 +1,100 @@
+//! The consumer context of a stream thread: librdkafka reports assignments and
+//! revocations inside `poll`; the context only records them, and the thread
+//! handles them right after `poll` returns (commit and close revoked tasks, then
+//! unassign; assign, create and restore new tasks), the way librdkafka lets
+//! applications defer the (un)assign call.
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::topic_partition_list::TopicPartitionList;
+use rdkafka::types::RDKafkaRespErr;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A group rebalance event waiting for the thread.
+#[derive(Debug)]
+pub(crate) enum RebalanceEvent {
+    /// These partitions are now ours; the thread must assign them.
+    Assign(TopicPartitionList),
+    /// Every partition is being taken away (eager protocol); the thread must
+    /// commit, close its tasks and unassign.
+    Revoke(TopicPartitionList),
+    /// The rebalance failed.
+    Error(KafkaError),
+}
+
+/// Records rebalance events for the thread; once the thread is closing (its
+/// tasks committed and closed), applies them at once instead, so that leaving
+/// the group does not wait for a thread that no longer polls.
+#[derive(Default)]
+pub(crate) struct RebalanceRecorder {
+    events: Mutex<VecDeque<RebalanceEvent>>,
+    closing: AtomicBool,
+    /// Set once a revocation was applied while closing.
+    released: AtomicBool,
+}
+
+impl RebalanceRecorder {
+    /// From now on, (un)assign inside the callback.
+    pub(crate) fn set_closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the partitions were given back while closing.
+    pub(crate) fn released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
+    }
+
+    /// The oldest event not yet handled.
+    pub(crate) fn next_event(&self) -> Option<RebalanceEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front()
+    }
+
+    fn push(&self, event: RebalanceEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(event);
+    }
+}
+
+impl ClientContext for RebalanceRecorder {}
+
+impl ConsumerContext for RebalanceRecorder {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        if self.closing.load(Ordering::SeqCst) {
+            let result = match err {
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => consumer.assign(partitions),
+                _ => {
+                    self.released.store(true, Ordering::SeqCst);
+                    consumer.unassign()
+                }
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "applying a rebalance while closing failed");
+            }
+            return;
+        }
+        let event = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                RebalanceEvent::Assign(partitions.clone())
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                RebalanceEvent::Revoke(partitions.clone())
+            }
+            other => RebalanceEvent::Error(KafkaError::Rebalance(other.into())),
+        };
+        tracing::debug!(?event, "rebalance event");
+        self.push(event);
+    }
+}
