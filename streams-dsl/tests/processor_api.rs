@@ -384,6 +384,17 @@ impl streams_core::state::TaskStore for TotalsStore {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
+    fn persistent(&self) -> bool {
+        false
+    }
+    fn restore_batch(
+        &mut self,
+        records: &[streams_core::state::KeyValueUpdate],
+    ) -> Result<(), StreamsError> {
+        // Not logged (its builder declares no changelog), so never restored.
+        let _ = records;
+        Ok(())
+    }
 }
 
 /// Declares a `TotalsStore` named `name`.

@@ -69,19 +69,11 @@ pub trait TaskStore: Any {
     fn as_any_mut(&mut self) -> &mut dyn Any;
 
     /// Whether its contents survive a restart, so that a checkpoint can say how
-    /// far its changelog was applied. Stores that do not say are restored from
-    /// the start of their changelog every time.
-    fn persistent(&self) -> bool {
-        false
-    }
+    /// far its changelog was applied; stores that are not persistent are
+    /// restored from the start of their changelog every time.
+    fn persistent(&self) -> bool;
 
     /// Applies records of its changelog (binary keys, `None` values deleting)
     /// during restoration, bypassing caching and logging.
-    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
-        let _ = records;
-        Err(TopologyError::Internal(
-            "this store type cannot be restored from a changelog: implement TaskStore::restore_batch or disable its logging".into(),
-        )
-        .into())
-    }
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError>;
 }

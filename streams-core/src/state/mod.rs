@@ -19,6 +19,8 @@ pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
 pub use session_builder::SessionStoreBuilder;
+/// A changelog record as stores restore it: binary key, value or `None` (a delete).
+pub use streams_state::KeyValueUpdate;
 pub use suppression_buffer::{BufferedUpdates, SuppressionBuffer};
 pub use suppression_buffer_builder::SuppressionBufferBuilder;
 pub use timestamped_key_value::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};

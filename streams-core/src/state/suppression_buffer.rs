@@ -167,4 +167,12 @@ impl<K: 'static, V: 'static> TaskStore for SuppressionBuffer<K, V> {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
+
+    fn persistent(&self) -> bool {
+        false
+    }
+
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+        self.restore(records)
+    }
 }

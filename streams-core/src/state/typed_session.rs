@@ -9,7 +9,7 @@ use crate::record::{Change, Window, Windowed};
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
-use streams_state::{CachingSessionStore, SessionIter, SessionStore, StateStore};
+use streams_state::{CachingSessionStore, KeyValueUpdate, SessionIter, SessionStore, StateStore};
 
 /// Session updates a cache wrote down: key, start, end, new and old bytes.
 type FlushedSessions = Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)>;
@@ -191,5 +191,13 @@ impl<K: 'static, V: 'static> TaskStore for TypedSessionStore<K, V> {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+
+    fn persistent(&self) -> bool {
+        self.inner.persistent()
+    }
+
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+        Ok(self.inner.restore_batch(records)?)
     }
 }
