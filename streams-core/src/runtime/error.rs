@@ -1,7 +1,7 @@
 //! Why a broker-backed application cannot start or stopped: each message says
 //! what to change.
 
-use super::{ConfigError, StreamsState};
+use super::{ConfigError, QueryError, StreamsState};
 use crate::error::StreamsError;
 
 /// Errors of [`KafkaStreams`](super::KafkaStreams) and its stream threads.
@@ -133,6 +133,10 @@ pub enum RuntimeError {
         /// How long it waited.
         waited_ms: u128,
     },
+
+    /// An interactive query could not be answered.
+    #[error(transparent)]
+    Query(#[from] QueryError),
 
     /// A stream thread could not be started.
     #[error("cannot start stream thread '{thread}': {source}")]

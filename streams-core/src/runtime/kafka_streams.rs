@@ -5,6 +5,7 @@
 
 use super::internal_topics::prepare_topics;
 use super::metrics::SharedMetrics;
+use super::query_router::QueryRouter;
 use super::stream_thread::{self, ThreadShared, ThreadState};
 use super::{
     RuntimeError, StateListener, StateMachine, StreamsConfig, StreamsMetrics, StreamsState,
@@ -39,11 +40,11 @@ const DROP_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct KafkaStreams {
-    topology: Arc<Topology>,
+    pub(super) topology: Arc<Topology>,
     config: StreamsConfig,
     state: StateMachine,
     metrics: Arc<SharedMetrics>,
-    shared: Option<Arc<ThreadShared>>,
+    pub(super) shared: Option<Arc<ThreadShared>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -122,6 +123,7 @@ impl KafkaStreams {
             alive: AtomicUsize::new(threads),
             threads: Mutex::new(vec![ThreadState::Rebalancing; threads]),
             failure: Mutex::new(None),
+            queries: QueryRouter::new(threads),
         });
         self.state.transition(StreamsState::Rebalancing);
         for index in 0..threads {

@@ -1,14 +1,19 @@
 //! The broker-backed runtime: [`KafkaStreams`] runs a topology on a Kafka cluster
 //! with stream threads that share the work through a consumer group, restore
-//! state from changelogs and commit at least once.
+//! state from changelogs and commit at least once; its key-value stores answer
+//! interactive queries while it runs.
 
 mod config;
 mod config_error;
 mod error;
+mod interactive_queries;
 mod internal_topics;
 mod kafka_streams;
 mod metrics;
+mod partitioner;
 mod producer;
+mod query_error;
+mod query_router;
 mod rebalance;
 mod restore_consumer;
 mod restorer;
@@ -27,6 +32,7 @@ pub use config_error::ConfigError;
 pub use error::RuntimeError;
 pub use kafka_streams::KafkaStreams;
 pub use metrics::StreamsMetrics;
+pub use query_error::QueryError;
 pub(crate) use state::StateMachine;
 pub use state::{StateListener, StreamsState};
 pub use task_checkpoint::CHECKPOINT_FILE;

@@ -6,6 +6,7 @@
 
 use super::metrics::SharedMetrics;
 use super::producer::{DeliveryTracker, KafkaRecordCollector, ThreadProducer};
+use super::query_router::{QueryCommand, QueryRouter, TaskAvailability};
 use super::rebalance::{RebalanceEvent, RebalanceRecorder};
 use super::restore_consumer::RestoreConsumer;
 use super::restorer::restore_task;
@@ -22,6 +23,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use streams_state::{ThreadCache, TopicPartition};
@@ -57,6 +59,8 @@ pub(crate) struct ThreadShared {
     pub(crate) alive: AtomicUsize,
     pub(crate) threads: Mutex<Vec<ThreadState>>,
     pub(crate) failure: Mutex<Option<Arc<RuntimeError>>>,
+    /// Who owns which task, for interactive queries.
+    pub(crate) queries: QueryRouter,
 }
 
 impl ThreadShared {
@@ -149,6 +153,8 @@ struct StreamThread {
     /// [`progress`](Self::progress) at the last commit.
     committed_progress: u64,
     state_dir: PathBuf,
+    /// Interactive queries for this thread's tasks.
+    queries: Option<Receiver<QueryCommand>>,
 }
 
 impl StreamThread {
@@ -194,6 +200,7 @@ impl StreamThread {
             last_commit: Instant::now(),
             closed_metrics: TaskMetrics::default(),
             committed_progress: 0,
+            queries: shared.queries.take_receiver(index),
         })
     }
 
@@ -219,6 +226,7 @@ impl StreamThread {
         self.poll(if busy { Duration::ZERO } else { poll_interval });
         self.handle_rebalance_events()?;
         self.process()?;
+        self.serve_queries();
         self.punctuate()?;
         self.producer.poll();
         if self.last_commit.elapsed() >= commit_interval {
@@ -230,6 +238,18 @@ impl StreamThread {
             }
         }
         Ok(())
+    }
+
+    /// Answers the interactive queries waiting for this thread's tasks.
+    fn serve_queries(&mut self) {
+        if let Some(receiver) = &self.queries {
+            while let Ok(command) = receiver.try_recv() {
+                // A task no longer here drops the query, which tells its caller.
+                if let Some(active) = self.tasks.get_mut(&command.task) {
+                    (command.job)(&mut active.task);
+                }
+            }
+        }
     }
 
     /// The group refused a commit: closes every task without committing (its
@@ -254,6 +274,7 @@ impl StreamThread {
 
     /// Closes every task without committing or checkpointing.
     fn lose_tasks(&mut self) {
+        self.shared.queries.release_thread(self.index);
         for (_, mut active) in std::mem::take(&mut self.tasks) {
             self.closed_metrics += active.task.metrics();
             if let Err(error) = active.task.close() {
@@ -498,6 +519,7 @@ impl StreamThread {
             return Ok(());
         }
         self.commit()?;
+        self.shared.queries.release_thread(self.index);
         for (_, mut active) in std::mem::take(&mut self.tasks) {
             self.closed_metrics += active.task.metrics();
             active.task.close()?;
@@ -526,10 +548,13 @@ impl StreamThread {
         self.consumer
             .pause(partitions)
             .map_err(|e| RuntimeError::kafka("pausing partitions during restoration", e))?;
-        for id in task_ids {
+        for &id in &task_ids {
             let active = self.create_task(id)?;
             self.tasks.insert(id, active);
         }
+        self.shared
+            .queries
+            .set_tasks(self.index, &task_ids, TaskAvailability::Restoring);
         let Self {
             tasks,
             restore,
@@ -558,6 +583,9 @@ impl StreamThread {
         self.consumer
             .resume(partitions)
             .map_err(|e| RuntimeError::kafka("resuming partitions after restoration", e))?;
+        self.shared
+            .queries
+            .set_tasks(self.index, &task_ids, TaskAvailability::Active);
         Ok(())
     }
 

@@ -55,6 +55,13 @@ pub trait StoreBuilder: Send + Sync {
 
     /// Opens the store for one task.
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError>;
+
+    /// The resolved key serde (a `SerdeRef<K>`) of a store that interactive
+    /// queries can read by key, so a query finds the partition of its key;
+    /// `None` for other stores.
+    fn queryable_key_serde(&self) -> Option<&dyn Any> {
+        None
+    }
 }
 
 /// An opened store, owned by one task.

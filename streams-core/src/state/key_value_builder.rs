@@ -192,6 +192,12 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
         self.resolve_own_serdes(serdes)
     }
 
+    fn queryable_key_serde(&self) -> Option<&dyn std::any::Any> {
+        self.key_serde
+            .as_ref()
+            .map(|serde| serde as &dyn std::any::Any)
+    }
+
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let codec = self.codec()?;
         let mut store: Box<dyn KeyValueStore> = if self.persistent {

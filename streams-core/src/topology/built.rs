@@ -103,6 +103,16 @@ impl Topology {
             .collect()
     }
 
+    /// The builder of the store `name` and the sub-topology whose tasks own it.
+    pub(crate) fn store_owner(&self, name: &str) -> Option<(&dyn StoreBuilder, u32)> {
+        let store = self.stores.iter().find(|s| s.builder.name() == name)?;
+        let sub = self
+            .subtopologies
+            .iter()
+            .find(|sub| store.nodes.iter().any(|n| sub.nodes.contains(n)))?;
+        Some((store.builder.as_ref(), sub.id))
+    }
+
     /// The sub-topology with this id.
     pub fn subtopology(&self, id: u32) -> Option<&Subtopology> {
         self.subtopologies.get(id as usize)
