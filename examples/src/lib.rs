@@ -1,7 +1,9 @@
-//! Shared pieces of the rstreams example applications: their record types, a
-//! deterministic generator of synthetic card transactions, and the topologies.
+//! Shared pieces of the rstreams example applications: their record types,
+//! deterministic generators of synthetic card transactions and order events,
+//! and the topologies.
 
 pub mod fraud;
+pub mod read_model;
 
 /// The README's code, compiled and run as a doctest so it stays true.
 #[doc = include_str!("../../README.md")]

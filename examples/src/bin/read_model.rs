@@ -1,0 +1,362 @@
+//! The CQRS read model on a broker: order, inventory and payment events are
+//! folded into one view per order, which an HTTP endpoint serves from the
+//! running application's state store through interactive queries.
+//!
+//! Usage: `read-model [--bootstrap-servers host:port] [--orders N] [--http host:port] [--keep-running]`
+//!
+//! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
+//! It writes the events of a fixed set of orders in three rounds, prints how
+//! the views evolve, queries some orders through the endpoint, prints a summary
+//! and exits 0 (1 if a view ends in another status than its events imply).
+//! With `--keep-running` it then serves `GET /orders` and `GET /orders/{id}`
+//! until SIGINT or SIGTERM, and closes cleanly.
+
+use embedded_kafka::{BrokerConfig, EmbeddedKafka};
+use examples::read_model::{
+    EventBatch, HttpServer, INVENTORY_TOPIC, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, OrderStatus,
+    OrderView, PAYMENTS_TOPIC, generate_events, read_model_topology,
+};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+use streams_dsl::prelude::*;
+
+const PARTITIONS: i32 = 3;
+const TIMEOUT: Duration = Duration::from_secs(120);
+const USAGE: &str = "usage: read-model [--bootstrap-servers host:port] [--orders N] [--http host:port] [--keep-running]";
+
+struct Options {
+    bootstrap_servers: Option<String>,
+    orders: usize,
+    http: String,
+    keep_running: bool,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        bootstrap_servers: None,
+        orders: 12,
+        http: "127.0.0.1:0".to_string(),
+        keep_running: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--bootstrap-servers" => {
+                options.bootstrap_servers =
+                    Some(args.next().ok_or("--bootstrap-servers needs host:port")?);
+            }
+            "--orders" => {
+                options.orders = args
+                    .next()
+                    .ok_or("--orders needs a number")?
+                    .parse()
+                    .map_err(|e| format!("--orders: {e}"))?;
+            }
+            "--http" => options.http = args.next().ok_or("--http needs host:port")?,
+            "--keep-running" => options.keep_running = true,
+            other => return Err(format!("unknown argument '{other}'; {USAGE}")),
+        }
+    }
+    if options.orders == 0 {
+        return Err("--orders must be at least 1".into());
+    }
+    Ok(options)
+}
+
+fn create_topics(bootstrap_servers: &str) -> Result<(), Box<dyn Error>> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .create()?;
+    let topics = [
+        ORDERS_TOPIC,
+        INVENTORY_TOPIC,
+        PAYMENTS_TOPIC,
+        ORDER_VIEWS_TOPIC,
+    ]
+    .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(-1)));
+    for result in futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}").into()),
+        }
+    }
+    Ok(())
+}
+
+/// Writes a round's events, keyed by order id, and waits until all are acknowledged.
+fn produce(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    batch: &EventBatch,
+) -> Result<(), Box<dyn Error>> {
+    let mut records: Vec<(&str, &str, Vec<u8>)> = Vec::new();
+    for order in &batch.orders {
+        records.push((ORDERS_TOPIC, &order.order_id, serde_json::to_vec(order)?));
+    }
+    for event in &batch.stock {
+        let (examples::read_model::StockEvent::StockReserved { order_id, .. }
+        | examples::read_model::StockEvent::StockReservationFailed { order_id, .. }) = event;
+        records.push((INVENTORY_TOPIC, order_id, serde_json::to_vec(event)?));
+    }
+    for payment in &batch.payments {
+        records.push((
+            PAYMENTS_TOPIC,
+            &payment.order_id,
+            serde_json::to_vec(payment)?,
+        ));
+    }
+    for (topic, key, payload) in &records {
+        let mut record = BaseRecord::to(topic).key(*key).payload(payload);
+        while let Err((_, returned)) = producer.send(record) {
+            record = returned;
+            producer.poll(Duration::from_millis(10));
+        }
+    }
+    producer.flush(TIMEOUT)?;
+    Ok(())
+}
+
+/// Reads view updates from the `order-views` topic.
+struct ViewReader {
+    consumer: BaseConsumer,
+    views: BTreeMap<String, OrderView>,
+}
+
+impl ViewReader {
+    fn new(bootstrap_servers: &str) -> Result<Self, Box<dyn Error>> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap_servers)
+            .set("group.id", "read-model-view-reader")
+            .set("enable.auto.commit", "false")
+            .create()?;
+        let mut partitions = TopicPartitionList::new();
+        for partition in 0..PARTITIONS {
+            partitions.add_partition_offset(ORDER_VIEWS_TOPIC, partition, Offset::Beginning)?;
+        }
+        consumer.assign(&partitions)?;
+        Ok(Self {
+            consumer,
+            views: BTreeMap::new(),
+        })
+    }
+
+    /// Reads until every order has folded at least its expected number of
+    /// events (a real cluster may hold views of earlier runs); returns the
+    /// orders whose view changed.
+    fn read_until(
+        &mut self,
+        expected_events: &BTreeMap<String, u32>,
+    ) -> Result<Vec<String>, Box<dyn Error>> {
+        let started = Instant::now();
+        let mut changed = Vec::new();
+        while expected_events
+            .iter()
+            .any(|(id, n)| self.views.get(id).is_none_or(|v| v.events < *n))
+        {
+            if started.elapsed() > TIMEOUT {
+                return Err(format!("the order views did not arrive within {TIMEOUT:?}").into());
+            }
+            let Some(message) = self.consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let message = message?;
+            if let (Some(key), Some(value)) = (message.key(), message.payload()) {
+                let id = String::from_utf8_lossy(key).into_owned();
+                self.views
+                    .insert(id.clone(), serde_json::from_slice(value)?);
+                if !changed.contains(&id) {
+                    changed.push(id);
+                }
+            }
+        }
+        changed.sort();
+        Ok(changed)
+    }
+}
+
+fn print_view(view: &OrderView) {
+    let cents = |c: Option<u64>| c.map_or("-".to_string(), |c| format!("{:.2}", c as f64 / 100.0));
+    println!(
+        "  {:<11} {:<22} customer {:<9} total {:>8}  paid {:>8}  events {}",
+        view.order_id,
+        format!("{:?}", view.status()),
+        view.customer.as_deref().unwrap_or("?"),
+        cents(view.total_cents),
+        cents(view.paid_cents),
+        view.events,
+    );
+}
+
+fn run(options: Options) -> Result<bool, Box<dyn Error>> {
+    let embedded = match &options.bootstrap_servers {
+        Some(_) => None,
+        None => Some(EmbeddedKafka::start_blocking(BrokerConfig::default())?),
+    };
+    let bootstrap_servers = match (&options.bootstrap_servers, &embedded) {
+        (Some(servers), _) => servers.clone(),
+        (None, Some(broker)) => broker.bootstrap_servers(),
+        (None, None) => return Err("no broker".into()),
+    };
+    println!("read-model on {bootstrap_servers}");
+    create_topics(&bootstrap_servers)?;
+    let state_dir = std::env::temp_dir().join("rstreams-read-model");
+    let config = StreamsConfig::builder()
+        .set("application.id", "rstreams-read-model")
+        .set("bootstrap.servers", &bootstrap_servers)
+        .set("state.dir", state_dir.display().to_string())
+        .set("num.stream.threads", "2")
+        .set("commit.interval.ms", "200")
+        .build()?;
+    let mut streams = KafkaStreams::new(read_model_topology()?, config)?;
+    streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
+    // Registered before the work starts so a signal during it is not lost.
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    streams.start()?;
+    streams.wait_until_running(TIMEOUT)?;
+
+    let server = HttpServer::bind(&options.http)?;
+    let stop = AtomicBool::new(false);
+    let (rounds, outcomes) = generate_events(options.orders);
+    let all_as_expected = std::thread::scope(|scope| -> Result<bool, Box<dyn Error>> {
+        scope.spawn(|| server.serve(&streams, &stop));
+        println!("order views served at http://{}/orders", server.address());
+        let result = demo(&bootstrap_servers, &server, &rounds, &outcomes);
+        if result.is_ok() && options.keep_running {
+            println!("serving until Ctrl-C (SIGINT) or SIGTERM");
+            if let Some(signal) = signals.forever().next() {
+                println!("signal {signal}: closing");
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        server.wake();
+        result
+    })?;
+
+    let closed = streams.close(Duration::from_secs(30));
+    let metrics = streams.metrics();
+    println!(
+        "closed cleanly: {closed}; {} records processed",
+        metrics.tasks.processed_records
+    );
+    if let Some(broker) = embedded {
+        streams.cleanup()?;
+        broker.shutdown_blocking();
+    }
+    Ok(all_as_expected)
+}
+
+/// Produces the rounds, prints the views as they evolve, queries the endpoint
+/// and prints a summary; returns whether every order ended as expected.
+fn demo(
+    bootstrap_servers: &str,
+    server: &HttpServer,
+    rounds: &[EventBatch],
+    outcomes: &[(String, OrderStatus)],
+) -> Result<bool, Box<dyn Error>> {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .set("partitioner", "murmur2_random")
+        .create()?;
+    let mut reader = ViewReader::new(bootstrap_servers)?;
+    let mut expected_events: BTreeMap<String, u32> = BTreeMap::new();
+    let started = Instant::now();
+    for (n, round) in rounds.iter().enumerate() {
+        let ids = round
+            .orders
+            .iter()
+            .map(|o| o.order_id.clone())
+            .chain(round.payments.iter().map(|p| p.order_id.clone()))
+            .chain(round.stock.iter().map(|s| match s {
+                examples::read_model::StockEvent::StockReserved { order_id, .. }
+                | examples::read_model::StockEvent::StockReservationFailed { order_id, .. } => {
+                    order_id.clone()
+                }
+            }));
+        for id in ids {
+            *expected_events.entry(id).or_insert(0) += 1;
+        }
+        produce(&producer, round)?;
+        let changed = reader.read_until(&expected_events)?;
+        println!("round {}: {} ({} events)", n + 1, round.label, round.len());
+        for id in changed {
+            if let Some(view) = reader.views.get(&id) {
+                print_view(view);
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+
+    println!("queries through http://{}:", server.address());
+    let address = server.address();
+    for (id, _) in outcomes.iter().take(3) {
+        let response = HttpServer::get(address, &format!("/orders/{id}"))?;
+        println!(
+            "  GET /orders/{id} -> {} {}",
+            response.status, response.body
+        );
+    }
+    let missing = HttpServer::get(address, "/orders/order-unknown")?;
+    println!(
+        "  GET /orders/order-unknown -> {} {}",
+        missing.status, missing.body
+    );
+    let all = HttpServer::get(address, "/orders")?;
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&all.body)?;
+    println!("  GET /orders -> {} ({} orders)", all.status, listed.len());
+
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unexpected = Vec::new();
+    for (id, expected) in outcomes {
+        let response = HttpServer::get(address, &format!("/orders/{id}"))?;
+        let view: serde_json::Value = serde_json::from_str(&response.body)?;
+        let status = view["status"].as_str().unwrap_or("?").to_string();
+        if status != format!("{expected:?}") {
+            unexpected.push(format!("{id}: {status} (expected {expected:?})"));
+        }
+        *by_status.entry(status).or_insert(0) += 1;
+    }
+    println!(
+        "summary: {} orders, {} events in {:.2} s; statuses {by_status:?}",
+        outcomes.len(),
+        rounds.iter().map(EventBatch::len).sum::<usize>(),
+        elapsed.as_secs_f64()
+    );
+    for problem in &unexpected {
+        eprintln!("unexpected view: {problem}");
+    }
+    Ok(unexpected.is_empty())
+}
+
+fn main() -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("read-model failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
