@@ -22,6 +22,9 @@ impl KafkaStreams {
     /// The current value of `key` in the key-value store `store` (typed as the
     /// topology materializes it), or `None` when the store has no such key.
     ///
+    /// The owning stream thread answers between record batches; an idle thread
+    /// answers once its poll returns, so within `poll.ms`.
+    ///
     /// Fails when the key's partition is not hosted by this instance
     /// ([`QueryError::NotHosted`]), while its task restores
     /// ([`QueryError::Restoring`]), and before `start` or after `close`.

@@ -138,3 +138,106 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(partition: i32) -> TaskId {
+        TaskId {
+            subtopology: 0,
+            partition,
+        }
+    }
+
+    fn ask(router: &QueryRouter, partition: i32, timeout: Duration) -> Result<(), QueryError> {
+        router.ask("store", task(partition), timeout, |_| Ok(()))
+    }
+
+    #[test]
+    fn a_task_no_thread_owns_is_not_hosted() {
+        let router = QueryRouter::new(1);
+        let answer = ask(&router, 3, Duration::from_secs(5));
+        assert!(
+            matches!(answer, Err(QueryError::NotHosted { partition: 3, .. })),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn a_restoring_task_answers_at_once_that_it_restores() {
+        let router = QueryRouter::new(1);
+        router.set_tasks(0, &[task(1)], TaskAvailability::Restoring);
+        let answer = ask(&router, 1, Duration::from_secs(5));
+        assert!(
+            matches!(answer, Err(QueryError::Restoring { partition: 1, .. })),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn a_query_to_a_stopped_thread_reports_the_task_moved() {
+        let router = QueryRouter::new(1);
+        drop(router.take_receiver(0));
+        router.set_tasks(0, &[task(0)], TaskAvailability::Active);
+        let answer = ask(&router, 0, Duration::from_secs(5));
+        assert!(
+            matches!(answer, Err(QueryError::Moved { .. })),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn a_dropped_query_reports_the_task_moved() {
+        let router = QueryRouter::new(1);
+        let receiver = router.take_receiver(0).unwrap();
+        router.set_tasks(0, &[task(0)], TaskAvailability::Active);
+        let thread = std::thread::spawn(move || {
+            // A thread that no longer has the task drops the query unanswered.
+            let command = receiver.recv().unwrap();
+            assert_eq!(command.task, task(0));
+        });
+        let answer = ask(&router, 0, Duration::from_secs(30));
+        thread.join().unwrap();
+        assert!(
+            matches!(answer, Err(QueryError::Moved { .. })),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn a_thread_that_does_not_answer_times_the_query_out() {
+        let router = QueryRouter::new(1);
+        let _receiver = router.take_receiver(0).unwrap();
+        router.set_tasks(0, &[task(0)], TaskAvailability::Active);
+        let answer = ask(&router, 0, Duration::from_millis(20));
+        assert!(
+            matches!(answer, Err(QueryError::Timeout { waited_ms: 20, .. })),
+            "{answer:?}"
+        );
+    }
+
+    #[test]
+    fn ownership_follows_assignments_and_releases() {
+        let router = QueryRouter::new(2);
+        assert!(router.take_receiver(1).is_some());
+        assert!(
+            router.take_receiver(1).is_none(),
+            "a receiver is taken once"
+        );
+        router.set_tasks(0, &[task(2), task(0)], TaskAvailability::Restoring);
+        router.set_tasks(1, &[task(1)], TaskAvailability::Active);
+        router.set_tasks(0, &[task(2), task(0)], TaskAvailability::Active);
+        assert_eq!(
+            router.local_tasks(0),
+            [
+                (task(0), TaskAvailability::Active),
+                (task(1), TaskAvailability::Active),
+                (task(2), TaskAvailability::Active)
+            ]
+        );
+        assert!(router.local_tasks(1).is_empty());
+        router.release_thread(0);
+        assert_eq!(router.local_tasks(0), [(task(1), TaskAvailability::Active)]);
+    }
+}
