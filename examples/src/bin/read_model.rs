@@ -220,8 +220,14 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
         .build()?;
     let mut streams = KafkaStreams::new(read_model_topology()?, config)?;
     streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
-    // Registered before the work starts so a signal during it is not lost.
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    // With --keep-running, SIGINT/SIGTERM close cleanly; registered before the
+    // work starts so a signal during it is not lost. Otherwise they end the
+    // process as usual.
+    let mut signals = if options.keep_running {
+        Some(Signals::new([SIGINT, SIGTERM])?)
+    } else {
+        None
+    };
     streams.start()?;
     streams.wait_until_running(TIMEOUT)?;
 
@@ -232,7 +238,7 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
         scope.spawn(|| server.serve(&streams, &stop));
         println!("order views served at http://{}/orders", server.address());
         let result = demo(&bootstrap_servers, &server, &rounds, &outcomes);
-        if result.is_ok() && options.keep_running {
+        if let (Ok(_), Some(signals)) = (&result, &mut signals) {
             println!("serving until Ctrl-C (SIGINT) or SIGTERM");
             if let Some(signal) = signals.forever().next() {
                 println!("signal {signal}: closing");
