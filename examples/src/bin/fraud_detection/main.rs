@@ -14,6 +14,7 @@
 //! the work as one consumer group (`application.id` is fixed).
 
 mod alerts;
+mod event_time;
 mod offsets;
 mod signals;
 mod traffic;

@@ -1,5 +1,6 @@
 //! The generator thread: synthetic transactions written to `transactions`.
 
+use crate::event_time;
 use crate::{BoxError, Options, TIMEOUT};
 use examples::fraud::{GeneratedTraffic, Injection, TRANSACTIONS_TOPIC, TransactionGenerator};
 use rdkafka::ClientConfig;
@@ -8,18 +9,12 @@ use rdkafka::types::RDKafkaErrorCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Event-time spacing of the bounded demo's transactions.
 const DEMO_SPACING_MS: i64 = 100;
 /// With `--keep-running`: transactions per batch, one batch a second.
 const LIVE_BATCH: usize = 1_000;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// What the producer thread wrote.
 pub struct GeneratedSoFar {
@@ -62,6 +57,7 @@ pub fn start_producer(
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "5")
         .create()?;
+    let latest = event_time::latest_timestamp(bootstrap_servers, TRANSACTIONS_TOPIC)?;
     let (seed, cards, count, keep_running) = (
         options.seed,
         options.cards,
@@ -76,7 +72,8 @@ pub fn start_producer(
                 injections: Vec::new(),
             };
             if keep_running {
-                let mut generator = TransactionGenerator::new(seed, cards, now_ms(), 1);
+                let start = event_time::start_ms(0, latest).max(event_time::now_ms());
+                let mut generator = TransactionGenerator::new(seed, cards, start, 1);
                 while !stop.load(Ordering::SeqCst) {
                     let batch_started = Instant::now();
                     let traffic = generator.generate(LIVE_BATCH);
@@ -90,9 +87,8 @@ pub fn start_producer(
                     }
                 }
             } else {
-                // Minute-aligned, ending about now: the same seed gives the same traffic.
-                let span = count as i64 * DEMO_SPACING_MS;
-                let start = (now_ms() - span).div_euclid(60_000) * 60_000;
+                // Minute-aligned: the same seed gives the same traffic.
+                let start = event_time::start_ms(count as i64 * DEMO_SPACING_MS, latest);
                 let traffic =
                     TransactionGenerator::new(seed, cards, start, DEMO_SPACING_MS).generate(count);
                 send(&producer, &traffic)?;
