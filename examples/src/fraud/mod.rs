@@ -1,10 +1,15 @@
-//! Fraud detection: synthetic card transactions, the rules that flag them, and the
-//! topology that turns transactions into alerts.
+//! Fraud detection: synthetic card transactions, the per-card profile and rules
+//! that flag them, and the topology that turns transactions into alerts.
 
 mod generator;
 mod model;
+pub mod places;
+pub mod profile;
 mod topology;
 
-pub use generator::{BURST_LENGTH, GeneratedTraffic, TransactionGenerator};
+pub use generator::{BURST_LENGTH, GeneratedTraffic, Injection, TransactionGenerator};
 pub use model::{Alert, Rule, Transaction};
-pub use topology::{ALERTS_TOPIC, TRANSACTIONS_TOPIC, fraud_topology};
+pub use profile::CardProfile;
+pub use topology::{
+    ALERTS_TOPIC, BURST_THRESHOLD, SMALL_CENTS, TRANSACTIONS_TOPIC, fraud_topology,
+};

@@ -1,0 +1,261 @@
+//! Fraud detection on a broker: a generator writes synthetic card transactions
+//! to `transactions`, the detector topology runs on `KafkaStreams` and writes
+//! alerts to `fraud-alerts`, and a consumer prints the alerts as they arrive.
+//!
+//! Usage: `fraud-detection [--bootstrap-servers host:port] [--transactions N]
+//! [--cards N] [--seed N] [--threads N] [--keep-running]`
+//!
+//! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
+//! By default it writes a fixed number of transactions, waits until the
+//! application has committed all of them and every alert is read, prints a
+//! summary and exits 0. With `--keep-running` it generates traffic (about 1000
+//! transactions/s) until Ctrl-C. SIGINT and SIGTERM close the application
+//! cleanly (final commit, leave the group). Instances against one cluster share
+//! the work as one consumer group (`application.id` is fixed).
+
+mod alerts;
+mod event_time;
+mod offsets;
+mod signals;
+mod traffic;
+
+use alerts::AlertPrinter;
+use embedded_kafka::{BrokerConfig, EmbeddedKafka};
+use examples::fraud::{ALERTS_TOPIC, Injection, Rule, TRANSACTIONS_TOPIC, fraud_topology};
+use offsets::Offsets;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::BaseConsumer;
+use rdkafka::types::RDKafkaErrorCode;
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use streams_dsl::prelude::*;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+const APPLICATION_ID: &str = "rstreams-fraud-detection";
+const PARTITIONS: i32 = 4;
+const TIMEOUT: Duration = Duration::from_secs(120);
+const RULES: [Rule; 4] = [
+    Rule::BurstOfSmallCharges,
+    Rule::AmountSpike,
+    Rule::ImpossibleTravel,
+    Rule::LargeForeignCharge,
+];
+
+struct Options {
+    bootstrap_servers: Option<String>,
+    transactions: usize,
+    cards: u64,
+    seed: u64,
+    threads: u64,
+    keep_running: bool,
+}
+
+const USAGE: &str = "usage: fraud-detection [--bootstrap-servers host:port] [--transactions N] [--cards N] [--seed N] [--threads N] [--keep-running]";
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        bootstrap_servers: None,
+        transactions: 50_000,
+        cards: 2_000,
+        seed: 42,
+        threads: 2,
+        keep_running: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = |name: &str| -> Result<String, String> {
+            args.next().ok_or_else(|| format!("{name} needs a value"))
+        };
+        let number = |name: &str, text: String| -> Result<u64, String> {
+            text.parse().map_err(|e| format!("{name}: {e}"))
+        };
+        match flag.as_str() {
+            "--bootstrap-servers" => {
+                options.bootstrap_servers = Some(value("--bootstrap-servers")?);
+            }
+            "--transactions" => {
+                options.transactions = number(&flag, value(&flag)?)? as usize;
+            }
+            "--cards" => options.cards = number(&flag, value(&flag)?)?,
+            "--seed" => options.seed = number(&flag, value(&flag)?)?,
+            "--threads" => options.threads = number(&flag, value(&flag)?)?.max(1),
+            "--keep-running" => options.keep_running = true,
+            other => return Err(format!("unknown argument '{other}'; {USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+fn create_topics(bootstrap_servers: &str) -> Result<(), BoxError> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .create()?;
+    let topics = [TRANSACTIONS_TOPIC, ALERTS_TOPIC]
+        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(-1)));
+    for result in futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}").into()),
+        }
+    }
+    Ok(())
+}
+
+fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
+    let embedded = match &options.bootstrap_servers {
+        Some(_) => None,
+        None => Some(EmbeddedKafka::start_blocking(BrokerConfig::default())?),
+    };
+    let bootstrap_servers = match (&options.bootstrap_servers, &embedded) {
+        (Some(servers), _) => servers.clone(),
+        (None, Some(broker)) => broker.bootstrap_servers(),
+        (None, None) => return Err("no broker".into()),
+    };
+    println!("fraud-detection on {bootstrap_servers}");
+    create_topics(&bootstrap_servers)?;
+    let topology = fraud_topology(TRANSACTIONS_TOPIC, ALERTS_TOPIC)?;
+    println!("{}", topology.describe());
+    // One state directory per process, so instances on one host do not collide.
+    let state_dir =
+        std::env::temp_dir().join(format!("rstreams-fraud-detection-{}", std::process::id()));
+    let config = StreamsConfig::builder()
+        .set("application.id", APPLICATION_ID)
+        .set("bootstrap.servers", &bootstrap_servers)
+        .set("state.dir", state_dir.display().to_string())
+        .set("num.stream.threads", options.threads.to_string())
+        .set("commit.interval.ms", "200")
+        .build()?;
+    let mut streams = KafkaStreams::new(topology, config)?;
+    streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
+    streams.start()?;
+    streams.wait_until_running(TIMEOUT)?;
+
+    let group: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap_servers)
+        .set("group.id", APPLICATION_ID)
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let input_start = Offsets::end_of(&group, TRANSACTIONS_TOPIC)?;
+    let mut alerts = AlertPrinter::new(&bootstrap_servers)?;
+    let started = Instant::now();
+    let mut producer = Some(traffic::start_producer(
+        &bootstrap_servers,
+        &options,
+        stop.clone(),
+    )?);
+    let mut produced = None;
+    let mut input_end = None;
+    let mut last_check = Instant::now();
+    let outcome = loop {
+        alerts.poll(Duration::from_millis(100))?;
+        if stop.load(Ordering::SeqCst) {
+            break "interrupted";
+        }
+        if matches!(
+            streams.state(),
+            StreamsState::Error | StreamsState::PendingError | StreamsState::NotRunning
+        ) {
+            return Err(format!("the application stopped: {:?}", streams.state()).into());
+        }
+        if producer.as_ref().is_some_and(|p| p.is_finished()) {
+            let finished = producer.take().ok_or("no producer")?;
+            produced = Some(finished.join().map_err(|_| "the generator panicked")??);
+            input_end = Some(Offsets::end_of(&group, TRANSACTIONS_TOPIC)?);
+        }
+        if let Some(end) = &input_end
+            && last_check.elapsed() >= Duration::from_millis(250)
+        {
+            last_check = Instant::now();
+            if end.committed(&group, TRANSACTIONS_TOPIC)?.reached(end) {
+                alerts.drain()?;
+                break "done";
+            }
+            if started.elapsed() > TIMEOUT {
+                return Err(
+                    format!("the transactions were not processed within {TIMEOUT:?}").into(),
+                );
+            }
+        }
+    };
+    let elapsed = started.elapsed();
+    let produced = match (produced, producer) {
+        (Some(produced), _) => produced,
+        (None, Some(thread)) => thread.join().map_err(|_| "the generator panicked")??,
+        (None, None) => return Err("no generator".into()),
+    };
+    let closed = streams.close(Duration::from_secs(30));
+    let processed = Offsets::end_of(&group, TRANSACTIONS_TOPIC)?
+        .committed(&group, TRANSACTIONS_TOPIC)?
+        .count_since(&input_start);
+
+    println!("\nsummary ({outcome})");
+    println!("  transactions generated: {}", produced.transactions);
+    println!("  transactions processed: {processed} (committed by {APPLICATION_ID})");
+    println!("  alerts by rule (detected / injected by this instance):");
+    for rule in RULES {
+        let injected: Vec<&Injection> = produced
+            .injections
+            .iter()
+            .filter(|i| i.rule == rule)
+            .collect();
+        let detected = injected.iter().filter(|i| alerts.detected(i)).count();
+        println!(
+            "    {:<22} alerts {:>5}   detected {:>5} / {:<5} injected",
+            rule.to_string(),
+            alerts.by_rule.get(&rule).copied().unwrap_or(0),
+            detected,
+            injected.len()
+        );
+    }
+    println!(
+        "  throughput: {:.0} transactions/s ({processed} in {:.2} s, produce to last commit)",
+        processed as f64 / elapsed.as_secs_f64().max(0.001),
+        elapsed.as_secs_f64()
+    );
+    println!("  closed cleanly: {closed}");
+    // The clients go before the broker they talk to.
+    drop(alerts);
+    drop(group);
+    streams.cleanup()?;
+    if let Some(broker) = embedded {
+        broker.shutdown_blocking();
+    }
+    if closed {
+        Ok(())
+    } else {
+        Err("the application did not close in time".into())
+    }
+}
+
+fn main() -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Err(error) = signals::stop_on_signals(stop.clone()) {
+        eprintln!("fraud-detection failed to install signal handlers: {error}");
+        return ExitCode::FAILURE;
+    }
+    match run(options, stop) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("fraud-detection failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
