@@ -230,6 +230,41 @@ fn two_instances_share_the_work_with_exact_counts() {
 }
 
 #[test]
+fn three_instances_share_the_work_with_exact_counts() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 6);
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut instances: Vec<_> = dirs
+        .iter()
+        .map(|dir| app.instance(&cluster, dir.path(), 1))
+        .collect();
+    for instance in &mut instances {
+        instance.start().unwrap();
+    }
+    // Each join rebalances the group: wait until all three settled together.
+    for instance in &instances {
+        instance.wait_until_running(WAIT).unwrap();
+    }
+
+    let input = lines(0, 600);
+    cluster.produce(&app.input, &as_refs(&input));
+    app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
+
+    for instance in &mut instances {
+        assert!(instance.close(WAIT));
+    }
+    let processed: Vec<u64> = instances
+        .iter()
+        .map(|i| i.metrics().tasks.processed_records)
+        .collect();
+    assert!(
+        processed.iter().all(|&p| p > 0),
+        "every instance worked: {processed:?}"
+    );
+    assert_eq!(processed.iter().sum::<u64>(), 600 + 1800);
+}
+
+#[test]
 fn an_instance_stopped_mid_stream_and_another_started_keep_counts_exact() {
     let cluster = TestCluster::start();
     let app = App::new(&cluster, 4);
