@@ -259,6 +259,13 @@ fn run_streams(
         done(&monitor)
     });
     let elapsed = started.elapsed();
+    let outcome = outcome.map_err(|error| {
+        format!(
+            "{error}; instance state {:?}, metrics {:?}",
+            streams.state(),
+            streams.metrics()
+        )
+    });
     streams.close(Duration::from_secs(60));
     let cleaned = streams.cleanup();
     let _ = std::fs::remove_dir_all(&state_dir);
