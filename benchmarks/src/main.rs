@@ -3,7 +3,8 @@
 //! `benchmarks --list` names the workloads; `benchmarks NAME...` runs them (all of
 //! them when no name is given) and prints one JSON line per result:
 //! `{"workload": ..., "records": ..., "seconds": ..., "records_per_sec": ...}` plus
-//! workload-specific fields.
+//! workload-specific fields. Logs (the runtime's, librdkafka's) go to stderr,
+//! filtered by `RUST_LOG` (default `warn`).
 
 mod report;
 mod workloads;
@@ -11,6 +12,12 @@ mod workloads;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let registry = workloads::all();
     if args.iter().any(|a| a == "--list") {

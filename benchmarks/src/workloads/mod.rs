@@ -1,6 +1,7 @@
 //! The registry of benchmark workloads: one module per family, one entry per name.
 
 mod broker;
+mod e2e;
 mod graph;
 mod groups;
 mod stateful;
@@ -79,6 +80,21 @@ pub fn all() -> Vec<Workload> {
             name: "broker-consume",
             about: "embedded-kafka -> rdkafka consumer (assign, no group): 2M records, 100-byte values, 4 partitions (records/s, MB/s)",
             run: broker::consume,
+        },
+        Workload {
+            name: "e2e-copy-ceiling",
+            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): plain rdkafka consume -> produce copy loop with the runtime's client settings (the ceiling)",
+            run: e2e::copy_ceiling_workload,
+        },
+        Workload {
+            name: "e2e-stateless",
+            about: "as e2e-copy-ceiling through KafkaStreams: filter -> map_values -> to, until the output holds every record (plus ratio to a ceiling run)",
+            run: e2e::stateless,
+        },
+        Workload {
+            name: "e2e-count",
+            about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to a ceiling run)",
+            run: e2e::count,
         },
     ]
 }

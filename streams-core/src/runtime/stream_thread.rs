@@ -148,6 +148,8 @@ struct StreamThread {
     tasks: BTreeMap<TaskId, ActiveTask>,
     topic_names: HashMap<String, Arc<str>>,
     paused: HashSet<(Arc<str>, i32)>,
+    /// Partitions whose buffer reached the bound in the last poll round.
+    filled: HashSet<(Arc<str>, i32)>,
     last_commit: Instant,
     closed_metrics: TaskMetrics,
     /// [`progress`](Self::progress) at the last commit.
@@ -197,6 +199,7 @@ impl StreamThread {
             tasks: BTreeMap::new(),
             topic_names: HashMap::new(),
             paused: HashSet::new(),
+            filled: HashSet::new(),
             last_commit: Instant::now(),
             closed_metrics: TaskMetrics::default(),
             committed_progress: 0,
@@ -275,6 +278,7 @@ impl StreamThread {
     /// Closes every task without committing or checkpointing.
     fn lose_tasks(&mut self) {
         self.shared.queries.release_thread(self.index);
+        self.filled.clear();
         for (_, mut active) in std::mem::take(&mut self.tasks) {
             self.closed_metrics += active.task.metrics();
             if let Err(error) = active.task.close() {
@@ -290,11 +294,26 @@ impl StreamThread {
         }
     }
 
-    /// Takes records from the consumer into their tasks' buffers, pausing a
-    /// partition whose buffer is full.
+    /// Takes records from the consumer into their tasks' buffers until one
+    /// partition's buffer is full. The rest stay in the consumer's queue:
+    /// librdkafka drops the records it prefetched for a partition when it is
+    /// paused, so pausing one that is about to drain only costs refetching.
+    /// A partition still full one round later is not being drained (its task
+    /// waits for another input): that one is paused, so the others keep flowing.
     fn poll(&mut self, timeout: Duration) {
         let bound = self.shared.config.buffered_records_per_partition();
-        let mut to_pause = Vec::new();
+        let to_pause: Vec<(Arc<str>, i32)> = std::mem::take(&mut self.filled)
+            .into_iter()
+            .filter(|(topic, partition)| {
+                !self.paused.contains(&(topic.clone(), *partition))
+                    && self
+                        .shared
+                        .plan
+                        .task_of(topic, *partition)
+                        .and_then(|id| self.tasks.get(&id))
+                        .is_some_and(|t| t.task.buffered_in(topic, *partition) >= bound)
+            })
+            .collect();
         let mut wait = timeout;
         for _ in 0..POLL_BATCH {
             let message = match self.consumer.poll(wait) {
@@ -321,10 +340,9 @@ impl StreamThread {
             active
                 .task
                 .add_record(consumed_record(&message, topic.clone()));
-            if active.task.buffered_in(&topic, partition) >= bound
-                && !self.paused.contains(&(topic.clone(), partition))
-            {
-                to_pause.push((topic, partition));
+            if active.task.buffered_in(&topic, partition) >= bound {
+                self.filled.insert((topic, partition));
+                break;
             }
         }
         if !to_pause.is_empty() {
@@ -525,6 +543,7 @@ impl StreamThread {
             active.task.close()?;
         }
         self.paused.clear();
+        self.filled.clear();
         self.report_metrics();
         Ok(())
     }
