@@ -1,9 +1,10 @@
 //! Shared pieces of the rstreams example applications: their record types,
 //! deterministic generators of synthetic card transactions and order events,
-//! and the topologies.
+//! the topologies, and their clean shutdown on signals.
 
 pub mod fraud;
 pub mod read_model;
+pub mod shutdown;
 
 /// The README's code, compiled and run as a doctest so it stays true.
 #[doc = include_str!("../../README.md")]

@@ -2,11 +2,13 @@
 //! through the broker-backed runtime (a repartition by word, a RocksDB store
 //! logged to its changelog).
 //!
-//! Usage: `word-count [--bootstrap-servers host:port] [--lines N]`
+//! Usage: `word-count [--bootstrap-servers host:port] [--lines N] [--keep-running]`
 //!
 //! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
 //! It writes a fixed number of lines, waits until every word of them is
-//! counted, prints the most frequent words and a summary, and exits 0.
+//! counted, prints the most frequent words and a summary, and exits 0. With
+//! `--keep-running` it then goes on writing about 1000 lines/s until Ctrl-C
+//! (SIGINT) or SIGTERM, which close the application cleanly.
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -19,6 +21,8 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use streams_dsl::prelude::*;
 
@@ -38,12 +42,14 @@ const TEXT: [&str; 6] = [
 struct Options {
     bootstrap_servers: Option<String>,
     lines: usize,
+    keep_running: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         bootstrap_servers: None,
         lines: 10_000,
+        keep_running: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -59,9 +65,10 @@ fn parse_options() -> Result<Options, String> {
                     .parse()
                     .map_err(|e| format!("--lines: {e}"))?;
             }
+            "--keep-running" => options.keep_running = true,
             other => {
                 return Err(format!(
-                    "unknown argument '{other}'; usage: word-count [--bootstrap-servers host:port] [--lines N]"
+                    "unknown argument '{other}'; usage: word-count [--bootstrap-servers host:port] [--lines N] [--keep-running]"
                 ));
             }
         }
@@ -98,13 +105,23 @@ fn create_topics(bootstrap_servers: &str) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn produce(bootstrap_servers: &str, lines: usize) -> Result<BTreeMap<String, i64>, Box<dyn Error>> {
-    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+fn line_producer(
+    bootstrap_servers: &str,
+) -> Result<ThreadedProducer<DefaultProducerContext>, Box<dyn Error>> {
+    Ok(ClientConfig::new()
         .set("bootstrap.servers", bootstrap_servers)
         .set("partitioner", "murmur2_random")
-        .create()?;
+        .create()?)
+}
+
+/// Writes lines `first..first + count` and returns how often each word occurs in them.
+fn produce(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    first: usize,
+    count: usize,
+) -> Result<BTreeMap<String, i64>, Box<dyn Error>> {
     let mut expected = BTreeMap::new();
-    for n in 0..lines {
+    for n in first..first + count {
         let line = TEXT[n % TEXT.len()];
         for word in line.split_whitespace() {
             *expected.entry(word.to_string()).or_insert(0) += 1;
@@ -159,6 +176,33 @@ fn read_counts(
     Ok(counts)
 }
 
+/// Writes about 1000 lines/s from line `first` on until `stop` is set, printing
+/// the application's progress every few seconds.
+fn keep_producing(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    streams: &KafkaStreams,
+    first: usize,
+    stop: &AtomicBool,
+) -> Result<(), Box<dyn Error>> {
+    println!("writing about 1000 lines/s until Ctrl-C (SIGINT) or SIGTERM");
+    let mut next = first;
+    let mut last_report = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        produce(producer, next, 100)?;
+        next += 100;
+        std::thread::sleep(Duration::from_millis(100));
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            println!(
+                "  {next} lines written, {} records processed",
+                streams.metrics().tasks.processed_records
+            );
+            last_report = Instant::now();
+        }
+    }
+    println!("signal received: closing");
+    Ok(())
+}
+
 fn run(options: Options) -> Result<(), Box<dyn Error>> {
     let embedded = match &options.bootstrap_servers {
         Some(_) => None,
@@ -184,8 +228,13 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
     streams.start()?;
     streams.wait_until_running(TIMEOUT)?;
 
+    let stop = Arc::new(AtomicBool::new(false));
+    if options.keep_running {
+        examples::shutdown::stop_on_signals(&stop)?;
+    }
     let started = Instant::now();
-    let expected = produce(&bootstrap_servers, options.lines)?;
+    let producer = line_producer(&bootstrap_servers)?;
+    let expected = produce(&producer, 0, options.lines)?;
     let counts = read_counts(&bootstrap_servers, &expected)?;
     let elapsed = started.elapsed();
 
@@ -196,6 +245,11 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
         println!("  {word:<12} {count}");
     }
     let words: i64 = expected.values().sum();
+    if options.keep_running {
+        keep_producing(&producer, &streams, options.lines, &stop)?;
+    }
+    // Before the embedded broker shuts down, so the producer does not report it gone.
+    drop(producer);
     let closed = streams.close(Duration::from_secs(30));
     let metrics = streams.metrics();
     println!(

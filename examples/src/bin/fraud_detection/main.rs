@@ -16,7 +16,6 @@
 mod alerts;
 mod event_time;
 mod offsets;
-mod signals;
 mod traffic;
 
 use alerts::AlertPrinter;
@@ -247,7 +246,7 @@ fn main() -> ExitCode {
         }
     };
     let stop = Arc::new(AtomicBool::new(false));
-    if let Err(error) = signals::stop_on_signals(stop.clone()) {
+    if let Err(error) = examples::shutdown::stop_on_signals(&stop) {
         eprintln!("fraud-detection failed to install signal handlers: {error}");
         return ExitCode::FAILURE;
     }
