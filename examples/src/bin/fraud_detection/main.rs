@@ -154,6 +154,7 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
     let outcome = loop {
         alerts.poll(Duration::from_millis(100))?;
         if stop.load(Ordering::SeqCst) {
+            println!("signal received: closing");
             break "interrupted";
         }
         if matches!(
