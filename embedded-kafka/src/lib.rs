@@ -17,6 +17,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 pub mod batch;
 pub mod broker;

@@ -2,6 +2,8 @@
 //! deterministic generators of synthetic card transactions and order events,
 //! the topologies, and their clean shutdown on signals.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod fraud;
 pub mod read_model;
 pub mod shutdown;
