@@ -1,9 +1,10 @@
 //! Shared pieces of the rstreams example applications: their record types,
 //! deterministic generators of synthetic card transactions and order events,
-//! the topologies, and their clean shutdown on signals.
+//! the topologies, the cluster they run on, and their clean shutdown on signals.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cluster;
 pub mod fraud;
 pub mod read_model;
 pub mod shutdown;

@@ -11,17 +11,14 @@
 //! With `--keep-running` it then serves `GET /orders` and `GET /orders/{id}`
 //! until SIGINT or SIGTERM, and closes cleanly.
 
-use embedded_kafka::{BrokerConfig, EmbeddedKafka};
+use examples::cluster::ExampleCluster;
 use examples::read_model::{
     EventBatch, HttpServer, INVENTORY_TOPIC, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, OrderStatus,
     OrderView, PAYMENTS_TOPIC, generate_events, read_model_topology,
 };
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -73,26 +70,6 @@ fn parse_options() -> Result<Options, String> {
         return Err("--orders must be at least 1".into());
     }
     Ok(options)
-}
-
-fn create_topics(bootstrap_servers: &str) -> Result<(), Box<dyn Error>> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap_servers)
-        .create()?;
-    let topics = [
-        ORDERS_TOPIC,
-        INVENTORY_TOPIC,
-        PAYMENTS_TOPIC,
-        ORDER_VIEWS_TOPIC,
-    ]
-    .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(-1)));
-    for result in futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))? {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}").into()),
-        }
-    }
-    Ok(())
 }
 
 /// Writes a round's events, keyed by order id, and waits until all are acknowledged.
@@ -199,17 +176,18 @@ fn print_view(view: &OrderView) {
 }
 
 fn run(options: Options) -> Result<bool, Box<dyn Error>> {
-    let embedded = match &options.bootstrap_servers {
-        Some(_) => None,
-        None => Some(EmbeddedKafka::start_blocking(BrokerConfig::default())?),
-    };
-    let bootstrap_servers = match (&options.bootstrap_servers, &embedded) {
-        (Some(servers), _) => servers.clone(),
-        (None, Some(broker)) => broker.bootstrap_servers(),
-        (None, None) => return Err("no broker".into()),
-    };
+    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?;
+    let bootstrap_servers = cluster.bootstrap_servers().to_string();
     println!("read-model on {bootstrap_servers}");
-    create_topics(&bootstrap_servers)?;
+    cluster.create_topics(
+        &[
+            ORDERS_TOPIC,
+            INVENTORY_TOPIC,
+            PAYMENTS_TOPIC,
+            ORDER_VIEWS_TOPIC,
+        ],
+        PARTITIONS,
+    )?;
     let state_dir = std::env::temp_dir().join("rstreams-read-model");
     let config = StreamsConfig::builder()
         .set("application.id", "rstreams-read-model")
@@ -255,10 +233,10 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
         "closed cleanly: {closed}; {} records processed",
         metrics.tasks.processed_records
     );
-    if let Some(broker) = embedded {
+    if cluster.is_embedded() {
         streams.cleanup()?;
-        broker.shutdown_blocking();
     }
+    cluster.shutdown();
     Ok(all_as_expected)
 }
 

@@ -10,13 +10,10 @@
 //! `--keep-running` it then goes on writing about 1000 lines/s until Ctrl-C
 //! (SIGINT) or SIGTERM, which close the application cleanly.
 
-use embedded_kafka::{BrokerConfig, EmbeddedKafka};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use examples::cluster::ExampleCluster;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -89,20 +86,6 @@ fn topology() -> Result<Topology, TopologyError> {
         .count(Materialized::named("word-counts"))
         .to(OUTPUT, Produced::default());
     builder.build()
-}
-
-fn create_topics(bootstrap_servers: &str) -> Result<(), Box<dyn Error>> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap_servers)
-        .create()?;
-    let topics = [INPUT, OUTPUT].map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(-1)));
-    for result in futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))? {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}").into()),
-        }
-    }
-    Ok(())
 }
 
 fn line_producer(
@@ -204,17 +187,10 @@ fn keep_producing(
 }
 
 fn run(options: Options) -> Result<(), Box<dyn Error>> {
-    let embedded = match &options.bootstrap_servers {
-        Some(_) => None,
-        None => Some(EmbeddedKafka::start_blocking(BrokerConfig::default())?),
-    };
-    let bootstrap_servers = match (&options.bootstrap_servers, &embedded) {
-        (Some(servers), _) => servers.clone(),
-        (None, Some(broker)) => broker.bootstrap_servers(),
-        (None, None) => return Err("no broker".into()),
-    };
+    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?;
+    let bootstrap_servers = cluster.bootstrap_servers().to_string();
     println!("word-count on {bootstrap_servers}");
-    create_topics(&bootstrap_servers)?;
+    cluster.create_topics(&[INPUT, OUTPUT], PARTITIONS)?;
     let state_dir = std::env::temp_dir().join("rstreams-word-count");
     let config = StreamsConfig::builder()
         .set("application.id", "rstreams-word-count")
@@ -260,10 +236,10 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
         elapsed.as_secs_f64(),
         options.lines as f64 / elapsed.as_secs_f64().max(0.001),
     );
-    if let Some(broker) = embedded {
+    if cluster.is_embedded() {
         streams.cleanup()?;
-        broker.shutdown_blocking();
     }
+    cluster.shutdown();
     Ok(())
 }
 

@@ -19,14 +19,11 @@ mod offsets;
 mod traffic;
 
 use alerts::AlertPrinter;
-use embedded_kafka::{BrokerConfig, EmbeddedKafka};
+use examples::cluster::ExampleCluster;
 use examples::fraud::{ALERTS_TOPIC, Injection, Rule, TRANSACTIONS_TOPIC, fraud_topology};
 use offsets::Offsets;
 use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::BaseConsumer;
-use rdkafka::types::RDKafkaErrorCode;
 use std::error::Error;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -91,33 +88,11 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-fn create_topics(bootstrap_servers: &str) -> Result<(), BoxError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap_servers)
-        .create()?;
-    let topics = [TRANSACTIONS_TOPIC, ALERTS_TOPIC]
-        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(-1)));
-    for result in futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))? {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => return Err(format!("creating topic {topic}: {code}").into()),
-        }
-    }
-    Ok(())
-}
-
 fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
-    let embedded = match &options.bootstrap_servers {
-        Some(_) => None,
-        None => Some(EmbeddedKafka::start_blocking(BrokerConfig::default())?),
-    };
-    let bootstrap_servers = match (&options.bootstrap_servers, &embedded) {
-        (Some(servers), _) => servers.clone(),
-        (None, Some(broker)) => broker.bootstrap_servers(),
-        (None, None) => return Err("no broker".into()),
-    };
+    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?;
+    let bootstrap_servers = cluster.bootstrap_servers().to_string();
     println!("fraud-detection on {bootstrap_servers}");
-    create_topics(&bootstrap_servers)?;
+    cluster.create_topics(&[TRANSACTIONS_TOPIC, ALERTS_TOPIC], PARTITIONS)?;
     let topology = fraud_topology(TRANSACTIONS_TOPIC, ALERTS_TOPIC)?;
     println!("{}", topology.describe());
     // One state directory per process, so instances on one host do not collide.
@@ -223,9 +198,7 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
     drop(alerts);
     drop(group);
     streams.cleanup()?;
-    if let Some(broker) = embedded {
-        broker.shutdown_blocking();
-    }
+    cluster.shutdown();
     if closed {
         Ok(())
     } else {

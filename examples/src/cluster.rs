@@ -1,0 +1,95 @@
+//! Where an example application's Kafka is: the cluster named by
+//! `--bootstrap-servers`, or else an in-process embedded-kafka broker started
+//! for the run.
+
+use embedded_kafka::{BrokerConfig, BrokerError, EmbeddedKafka};
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+
+/// Why the example's cluster could not be reached or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The embedded broker did not start.
+    #[error("starting the embedded broker: {0}")]
+    Broker(#[from] BrokerError),
+    /// A Kafka client could not be created or its request failed.
+    #[error(transparent)]
+    Kafka(#[from] KafkaError),
+    /// The cluster refused to create a topic.
+    #[error("creating topic {topic}: {code}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// Why the cluster refused.
+        code: RDKafkaErrorCode,
+    },
+}
+
+/// The cluster an example runs on.
+pub struct ExampleCluster {
+    embedded: Option<EmbeddedKafka>,
+    bootstrap_servers: String,
+}
+
+impl ExampleCluster {
+    /// The cluster at `bootstrap_servers`, or a new in-process embedded broker
+    /// when there is none.
+    pub fn connect(bootstrap_servers: Option<String>) -> Result<Self, ClusterError> {
+        Ok(match bootstrap_servers {
+            Some(bootstrap_servers) => Self {
+                embedded: None,
+                bootstrap_servers,
+            },
+            None => {
+                let broker = EmbeddedKafka::start_blocking(BrokerConfig::default())?;
+                Self {
+                    bootstrap_servers: broker.bootstrap_servers(),
+                    embedded: Some(broker),
+                }
+            }
+        })
+    }
+
+    /// Its bootstrap servers, `host:port[,host:port...]`.
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap_servers
+    }
+
+    /// Whether it is the embedded broker started for this run (whose state the
+    /// example may delete when it ends).
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Creates `topics` with `partitions` partitions and the cluster's default
+    /// replication factor; topics that exist already are kept as they are.
+    pub fn create_topics(&self, topics: &[&str], partitions: i32) -> Result<(), ClusterError> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .create()?;
+        let topics: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|topic| NewTopic::new(topic, partitions, TopicReplication::Fixed(-1)))
+            .collect();
+        for result in
+            futures::executor::block_on(admin.create_topics(&topics, &AdminOptions::new()))?
+        {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => return Err(ClusterError::CreateTopic { topic, code }),
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts the embedded broker down, if this run started one. Clients should
+    /// be gone first.
+    pub fn shutdown(self) {
+        if let Some(broker) = self.embedded {
+            broker.shutdown_blocking();
+        }
+    }
+}
