@@ -226,9 +226,15 @@ impl Storage {
         };
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |end| end + 1);
+        let complete = bytes
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |end| end + 1);
         if complete < bytes.len() {
-            tracing::warn!(bytes = bytes.len() - complete, "dropping a torn line at the end of the transaction journal");
+            tracing::warn!(
+                bytes = bytes.len() - complete,
+                "dropping a torn line at the end of the transaction journal"
+            );
         }
         Ok(String::from_utf8_lossy(&bytes[..complete])
             .lines()

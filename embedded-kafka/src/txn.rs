@@ -193,11 +193,21 @@ impl TransactionCoordinator {
         } else {
             JournaledState::Idle
         };
-        self.write_journal(&journal_line(id, state, journaled, &state.partitions, &state.groups))
+        self.write_journal(&journal_line(
+            id,
+            state,
+            journaled,
+            &state.partitions,
+            &state.groups,
+        ))
     }
 
     /// Journals `ended` as prepared: its markers are about to be written.
-    fn journal_prepared(&self, state: &TransactionalId, ended: &EndedTransaction) -> Result<(), ResponseError> {
+    fn journal_prepared(
+        &self,
+        state: &TransactionalId,
+        ended: &EndedTransaction,
+    ) -> Result<(), ResponseError> {
         let partitions = ended.partitions.iter().cloned().collect();
         let groups = ended.groups.iter().cloned().collect();
         self.write_journal(&journal_line(
@@ -228,7 +238,11 @@ impl TransactionCoordinator {
         };
         drop(ids);
         if let Err(error) = self.journal(&ended.transactional_id, &state) {
-            tracing::error!(?error, transactional_id = ended.transactional_id, "cannot journal a completed transaction");
+            tracing::error!(
+                ?error,
+                transactional_id = ended.transactional_id,
+                "cannot journal a completed transaction"
+            );
         }
     }
 
@@ -346,10 +360,11 @@ impl TransactionCoordinator {
         group: &str,
     ) -> Result<(), ResponseError> {
         let mut ids = lock(&self.ids);
-        let state = Self::verified(&mut ids, id, producer_id, epoch).map_err(|error| match error {
-            ResponseError::ProducerFenced => ResponseError::InvalidProducerEpoch,
-            other => other,
-        })?;
+        let state =
+            Self::verified(&mut ids, id, producer_id, epoch).map_err(|error| match error {
+                ResponseError::ProducerFenced => ResponseError::InvalidProducerEpoch,
+                other => other,
+            })?;
         if state.ongoing_since.is_none() || !state.groups.contains(group) {
             return Err(ResponseError::InvalidTxnState);
         }
@@ -590,9 +605,7 @@ mod tests {
             .expect("an ending transaction");
         // The broker stops before the markers are written; the journal's last line
         // is torn.
-        storage
-            .append_transaction_record("74\t5")
-            .expect("journal");
+        storage.append_transaction_record("74\t5").expect("journal");
         let journal = dir.path().join("transactions.log");
         let torn = std::fs::read(&journal).expect("journal");
         std::fs::write(&journal, &torn[..torn.len() - 1]).expect("tear");

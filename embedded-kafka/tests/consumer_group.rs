@@ -316,7 +316,10 @@ fn transactional_offsets_of_a_zombie_member_are_refused_as_kip_447_says() {
     let topic = unique("zombie-offsets");
     kafka.create_topic(&topic, 2, &[]).expect("topic");
     let group = unique("zombie-offsets-group");
-    let producer = producer(&bootstrap, &[("transactional.id", &unique("zombie-offsets-txn"))]);
+    let producer = producer(
+        &bootstrap,
+        &[("transactional.id", &unique("zombie-offsets-txn"))],
+    );
     producer
         .init_transactions(Duration::from_secs(10))
         .expect("init");

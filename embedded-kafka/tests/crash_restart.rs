@@ -259,7 +259,9 @@ fn producers_carry_on_without_duplicates_or_gaps_across_broker_kills() {
     }
     progress.wait_for(IDEMPOTENT_RECORDS, TRANSACTIONS, "after the last restart");
     idempotent.join().expect("the idempotent producer thread");
-    transactional.join().expect("the transactional producer thread");
+    transactional
+        .join()
+        .expect("the transactional producer thread");
 
     let values = read_committed_values(&bootstrap, &idempotent_topic, IDEMPOTENT_RECORDS);
     assert_eq!(

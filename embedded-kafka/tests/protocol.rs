@@ -396,7 +396,10 @@ fn a_fenced_producer_cannot_stage_offsets_in_the_transaction_of_its_successor() 
         "offsets need AddOffsetsToTxn first"
     );
     test.add_offsets(&successor);
-    assert_eq!(test.commit_offset(&successor, successor.producer_epoch, 7), 0);
+    assert_eq!(
+        test.commit_offset(&successor, successor.producer_epoch, 7),
+        0
+    );
     let ended: EndTxnResponse = test.client.call(
         ApiKey::EndTxn,
         3,

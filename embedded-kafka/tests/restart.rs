@@ -7,12 +7,12 @@ mod common;
 use common::*;
 use embedded_kafka::BrokerConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
-use rdkafka::message::Message;
-use rdkafka::producer::{FutureRecord, Producer};
 use std::time::Duration;
 
 fn payloads(messages: &[rdkafka::message::OwnedMessage]) -> Vec<String> {
@@ -158,22 +158,41 @@ fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Offset {
 }
 
 /// Commits one transaction of `value` with the group's offset `offset`.
-fn commit_transaction(bootstrap: &str, transactional_id: &str, topic: &str, group: &str, value: &str, offset: i64) {
+fn commit_transaction(
+    bootstrap: &str,
+    transactional_id: &str,
+    topic: &str,
+    group: &str,
+    value: &str,
+    offset: i64,
+) {
     let consumer: BaseConsumer = client_config(bootstrap, &[("group.id", group)])
         .create()
         .expect("consumer");
     let producer = producer(bootstrap, &[("transactional.id", transactional_id)]);
-    producer.init_transactions(Duration::from_secs(30)).expect("init");
+    producer
+        .init_transactions(Duration::from_secs(30))
+        .expect("init");
     producer.begin_transaction().expect("begin");
-    send(&producer, FutureRecord::<str, str>::to(topic).payload(value)).expect("delivered");
+    send(
+        &producer,
+        FutureRecord::<str, str>::to(topic).payload(value),
+    )
+    .expect("delivered");
     let mut offsets = TopicPartitionList::new();
     offsets
         .add_partition_offset(topic, 0, Offset::Offset(offset))
         .expect("offset");
     producer
-        .send_offsets_to_transaction(&offsets, &consumer.group_metadata().expect("metadata"), Duration::from_secs(30))
+        .send_offsets_to_transaction(
+            &offsets,
+            &consumer.group_metadata().expect("metadata"),
+            Duration::from_secs(30),
+        )
         .expect("send offsets");
-    producer.commit_transaction(Duration::from_secs(30)).expect("commit");
+    producer
+        .commit_transaction(Duration::from_secs(30))
+        .expect("commit");
 }
 
 #[test]
@@ -187,7 +206,11 @@ fn torn_tails_of_every_file_are_cut_off_and_later_writes_survive_the_next_restar
     kafka.create_topic(&topic, 1, &[]).expect("topic");
     let bootstrap = kafka.bootstrap_servers();
     let plain = producer(&bootstrap, &[]);
-    send(&plain, FutureRecord::<str, str>::to(&topic).payload("first")).expect("delivered");
+    send(
+        &plain,
+        FutureRecord::<str, str>::to(&topic).payload("first"),
+    )
+    .expect("delivered");
     commit_transaction(&bootstrap, &transactional_id, &topic, &group, "second", 1);
     let consumer: BaseConsumer = client_config(&bootstrap, &[("group.id", &group)])
         .create()
@@ -200,16 +223,29 @@ fn torn_tails_of_every_file_are_cut_off_and_later_writes_survive_the_next_restar
     drop((plain, consumer));
     kafka.shutdown_blocking();
 
-    tear(&data_dir.path().join("topics").join(&topic).join("0.log"), &[0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 1]);
-    tear(&data_dir.path().join("consumer-offsets.log"), &[0, 0, 0, 60, 0, 1, 2]);
+    tear(
+        &data_dir.path().join("topics").join(&topic).join("0.log"),
+        &[0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 1],
+    );
+    tear(
+        &data_dir.path().join("consumer-offsets.log"),
+        &[0, 0, 0, 60, 0, 1, 2],
+    );
     tear(&data_dir.path().join("transactions.log"), b"7472616e73\t4");
 
     let restarted = start_with(config.clone());
     let bootstrap = restarted.bootstrap_servers();
-    assert_eq!(committed_offset(&bootstrap, &group, &topic), Offset::Offset(2));
+    assert_eq!(
+        committed_offset(&bootstrap, &group, &topic),
+        Offset::Offset(2)
+    );
     commit_transaction(&bootstrap, &transactional_id, &topic, &group, "third", 3);
     let plain = producer(&bootstrap, &[]);
-    send(&plain, FutureRecord::<str, str>::to(&topic).payload("fourth")).expect("delivered");
+    send(
+        &plain,
+        FutureRecord::<str, str>::to(&topic).payload("fourth"),
+    )
+    .expect("delivered");
     drop(plain);
     restarted.shutdown_blocking();
 
@@ -221,6 +257,9 @@ fn torn_tails_of_every_file_are_cut_off_and_later_writes_survive_the_next_restar
         .map(|m| String::from_utf8(m.payload().unwrap_or_default().to_vec()).expect("utf8"))
         .collect();
     assert_eq!(values, ["first", "second", "third", "fourth"]);
-    assert_eq!(committed_offset(&bootstrap, &group, &topic), Offset::Offset(3));
+    assert_eq!(
+        committed_offset(&bootstrap, &group, &topic),
+        Offset::Offset(3)
+    );
     commit_transaction(&bootstrap, &transactional_id, &topic, &group, "fifth", 5);
 }

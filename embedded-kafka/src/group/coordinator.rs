@@ -164,7 +164,11 @@ fn resume_groups(shared: &Arc<Shared>, rebalancing: &[String]) {
     }
     for group_id in rebalancing {
         if let Some(group) = groups.get_mut(group_id) {
-            rebalance::maybe_prepare_rebalance(shared, group, "a rebalance was under way when the broker stopped");
+            rebalance::maybe_prepare_rebalance(
+                shared,
+                group,
+                "a rebalance was under way when the broker stopped",
+            );
         }
     }
 }

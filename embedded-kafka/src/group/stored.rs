@@ -278,7 +278,10 @@ mod tests {
         emptied.leader_id = None;
         emptied.restore_into(&mut group);
         assert_eq!(group.state, GroupState::Empty);
-        assert_eq!(group.generation_id, 7, "an empty group keeps its generation");
+        assert_eq!(
+            group.generation_id, 7,
+            "an empty group keeps its generation"
+        );
         assert!(group.members.is_empty() && group.static_members.is_empty());
     }
 }
