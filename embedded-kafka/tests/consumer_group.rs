@@ -192,17 +192,6 @@ fn the_next_owner_of_a_partition_resumes_from_the_committed_offset() {
 }
 
 /// The committed offset of partition 0 as a read_uncommitted consumer of the group sees it.
-fn committed_offset(consumer: &BaseConsumer, topic: &str) -> Offset {
-    let mut query = TopicPartitionList::new();
-    query.add_partition(topic, 0);
-    consumer
-        .committed_offsets(query, Duration::from_secs(10))
-        .expect("committed offsets")
-        .find_partition(topic, 0)
-        .expect("partition")
-        .offset()
-}
-
 #[test]
 fn transactional_offsets_become_visible_only_when_the_transaction_commits() {
     let kafka = start_broker();

@@ -12,9 +12,6 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,39 +62,6 @@ impl Drop for Done {
     fn drop(&mut self) {
         self.0.update(|counts| counts.2 += 1);
     }
-}
-
-/// The broker process; killed when dropped, pass or fail.
-struct BrokerProcess(Child);
-
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the binary on `listen` with `data_dir`; returns it and its address.
-fn spawn_broker(listen: &str, data_dir: &Path) -> (BrokerProcess, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_embedded-kafka"))
-        .args(["--listen", listen, "--data-dir"])
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("broker process starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let process = BrokerProcess(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the broker prints its address");
-    let bootstrap = line
-        .trim()
-        .strip_prefix("bootstrap.servers=")
-        .unwrap_or_else(|| panic!("the broker did not start listening on {listen}: {line:?}"))
-        .to_owned();
-    (process, bootstrap)
 }
 
 fn create_topics(bootstrap: &str, topics: &[&str]) {

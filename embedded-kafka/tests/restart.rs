@@ -143,18 +143,12 @@ fn tear(path: &Path, bytes: &[u8]) {
         .expect("torn write");
 }
 
-fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Offset {
+/// The offset `group` committed for partition 0 of `topic`.
+fn group_offset(bootstrap: &str, group: &str, topic: &str) -> Offset {
     let consumer: BaseConsumer = client_config(bootstrap, &[("group.id", group)])
         .create()
         .expect("consumer");
-    let mut query = TopicPartitionList::new();
-    query.add_partition(topic, 0);
-    consumer
-        .committed_offsets(query, Duration::from_secs(10))
-        .expect("committed offsets")
-        .find_partition(topic, 0)
-        .map(|p| p.offset())
-        .expect("partition")
+    committed_offset(&consumer, topic)
 }
 
 /// Commits one transaction of `value` with the group's offset `offset`.
@@ -235,10 +229,7 @@ fn torn_tails_of_every_file_are_cut_off_and_later_writes_survive_the_next_restar
 
     let restarted = start_with(config.clone());
     let bootstrap = restarted.bootstrap_servers();
-    assert_eq!(
-        committed_offset(&bootstrap, &group, &topic),
-        Offset::Offset(2)
-    );
+    assert_eq!(group_offset(&bootstrap, &group, &topic), Offset::Offset(2));
     commit_transaction(&bootstrap, &transactional_id, &topic, &group, "third", 3);
     let plain = producer(&bootstrap, &[]);
     send(
@@ -257,9 +248,6 @@ fn torn_tails_of_every_file_are_cut_off_and_later_writes_survive_the_next_restar
         .map(|m| String::from_utf8(m.payload().unwrap_or_default().to_vec()).expect("utf8"))
         .collect();
     assert_eq!(values, ["first", "second", "third", "fourth"]);
-    assert_eq!(
-        committed_offset(&bootstrap, &group, &topic),
-        Offset::Offset(3)
-    );
+    assert_eq!(group_offset(&bootstrap, &group, &topic), Offset::Offset(3));
     commit_transaction(&bootstrap, &transactional_id, &topic, &group, "fifth", 5);
 }
