@@ -1,7 +1,9 @@
-//! A processor instantiated in a task, with its typed children.
+//! A processor instantiated in a task, with its typed children. Its user code
+//! runs under the processing guard, and at DEBUG level its per-record latency is
+//! recorded.
 
 use super::graph::connect_child;
-use super::{Child, NodeInput, TaskContext, TaskNode};
+use super::{Child, NodeInput, NodeSensors, TaskContext, TaskNode, guarded};
 use crate::error::ProcessError;
 use crate::processor::{Processor, ProcessorContext, PunctuatorId};
 use crate::record::Record;
@@ -15,6 +17,7 @@ pub(crate) struct ProcessorNode<P, KIn, VIn, KOut, VOut> {
     index: usize,
     processor: P,
     children: Vec<Child<KOut, VOut>>,
+    sensors: NodeSensors,
     input: PhantomData<fn(KIn, VIn)>,
 }
 
@@ -25,6 +28,7 @@ impl<P, KIn, VIn, KOut, VOut> ProcessorNode<P, KIn, VIn, KOut, VOut> {
             index,
             processor,
             children: Vec::new(),
+            sensors: NodeSensors::disabled(),
             input: PhantomData,
         }
     }
@@ -40,14 +44,24 @@ where
         record: Record<KIn, VIn>,
         task: &mut TaskContext,
     ) -> Result<(), ProcessError> {
-        let mut ctx = ProcessorContext {
-            task,
-            children: &self.children,
-            node: self.index,
-        };
-        self.processor
-            .process(record, &mut ctx)
-            .map_err(|e| e.at_node(&self.name))
+        let start = self.sensors.start();
+        let Self {
+            name,
+            index,
+            processor,
+            children,
+            ..
+        } = self;
+        let result = guarded(name, task, |task| {
+            let mut ctx = ProcessorContext {
+                task,
+                children,
+                node: *index,
+            };
+            processor.process(record, &mut ctx)
+        });
+        self.sensors.record(start);
+        result
     }
 }
 
@@ -56,6 +70,7 @@ where
     P: Processor<KIn, VIn, KOut, VOut>,
 {
     fn init(&mut self, task: &mut TaskContext) -> Result<(), ProcessError> {
+        self.sensors = task.sensors.node(&self.name);
         let mut ctx = ProcessorContext {
             task,
             children: &self.children,
@@ -72,14 +87,21 @@ where
         timestamp: i64,
         task: &mut TaskContext,
     ) -> Result<(), ProcessError> {
-        let mut ctx = ProcessorContext {
-            task,
-            children: &self.children,
-            node: self.index,
-        };
-        self.processor
-            .punctuate(punctuator, timestamp, &mut ctx)
-            .map_err(|e| e.at_node(&self.name))
+        let Self {
+            name,
+            index,
+            processor,
+            children,
+            ..
+        } = self;
+        guarded(name, task, |task| {
+            let mut ctx = ProcessorContext {
+                task,
+                children,
+                node: *index,
+            };
+            processor.punctuate(punctuator, timestamp, &mut ctx)
+        })
     }
 
     fn flush(&mut self, task: &mut TaskContext) -> Result<(), ProcessError> {
