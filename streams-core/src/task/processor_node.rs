@@ -22,6 +22,30 @@ pub(crate) struct ProcessorNode<P, KIn, VIn, KOut, VOut> {
 }
 
 impl<P, KIn, VIn, KOut, VOut> ProcessorNode<P, KIn, VIn, KOut, VOut> {
+    /// Runs one step of the processor's user code under the processing guard.
+    #[inline]
+    fn run_guarded(
+        &mut self,
+        task: &mut TaskContext,
+        step: impl FnOnce(&mut P, &mut ProcessorContext<'_, KOut, VOut>) -> Result<(), ProcessError>,
+    ) -> Result<(), ProcessError> {
+        let Self {
+            name,
+            index,
+            processor,
+            children,
+            ..
+        } = self;
+        guarded(name, task, |task| {
+            let mut ctx = ProcessorContext {
+                task,
+                children,
+                node: *index,
+            };
+            step(processor, &mut ctx)
+        })
+    }
+
     pub(crate) fn new(name: Arc<str>, index: usize, processor: P) -> Self {
         Self {
             name,
@@ -45,21 +69,7 @@ where
         task: &mut TaskContext,
     ) -> Result<(), ProcessError> {
         let start = self.sensors.start();
-        let Self {
-            name,
-            index,
-            processor,
-            children,
-            ..
-        } = self;
-        let result = guarded(name, task, |task| {
-            let mut ctx = ProcessorContext {
-                task,
-                children,
-                node: *index,
-            };
-            processor.process(record, &mut ctx)
-        });
+        let result = self.run_guarded(task, |processor, ctx| processor.process(record, ctx));
         self.sensors.record(start);
         result
     }
@@ -87,20 +97,8 @@ where
         timestamp: i64,
         task: &mut TaskContext,
     ) -> Result<(), ProcessError> {
-        let Self {
-            name,
-            index,
-            processor,
-            children,
-            ..
-        } = self;
-        guarded(name, task, |task| {
-            let mut ctx = ProcessorContext {
-                task,
-                children,
-                node: *index,
-            };
-            processor.punctuate(punctuator, timestamp, &mut ctx)
+        self.run_guarded(task, |processor, ctx| {
+            processor.punctuate(punctuator, timestamp, ctx)
         })
     }
 
