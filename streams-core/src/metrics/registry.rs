@@ -205,9 +205,17 @@ struct Inner {
 /// Cheap to clone; every clone shows the same metrics.
 ///
 /// ```
-/// use streams_core::metrics::{MetricsRegistry, RecordingLevel};
+/// use std::time::Duration;
+/// use streams_core::metrics::{MetricsRegistry, RecordingLevel, ThreadSensors};
 /// let metrics = MetricsRegistry::new(RecordingLevel::Info, "word-count");
-/// assert!(metrics.encode().contains("# TYPE rstreams_task_processed_records counter"));
+/// let thread = ThreadSensors::new(&metrics, "StreamThread-1");
+/// thread.record_process(Duration::from_millis(2), 10);
+/// let processed = metrics.value(
+///     "rstreams_thread_processed_records_total",
+///     &[("thread", "StreamThread-1"), ("application_id", "word-count")],
+/// );
+/// assert_eq!(processed, Some(10.0));
+/// assert!(metrics.encode().contains("rstreams_thread_processed_records_total{"));
 /// ```
 #[derive(Clone)]
 pub struct MetricsRegistry {
