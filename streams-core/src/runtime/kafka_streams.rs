@@ -11,6 +11,7 @@ use super::{
     RuntimeError, StateListener, StateMachine, StreamsConfig, StreamsMetrics, StreamsState,
 };
 use crate::error::StreamsError;
+use crate::metrics::MetricsRegistry;
 use crate::topology::Topology;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,11 +55,13 @@ impl KafkaStreams {
         if topology.subtopologies().is_empty() {
             return Err(StreamsError::from(crate::topology::TopologyError::NoSource).into());
         }
+        let registry =
+            MetricsRegistry::new(config.metrics_recording_level(), config.application_id());
         Ok(Self {
             topology: Arc::new(topology),
             config,
             state: StateMachine::new(),
-            metrics: Arc::default(),
+            metrics: Arc::new(SharedMetrics::new(registry)),
             shared: None,
             threads: Vec::new(),
         })
@@ -205,6 +208,17 @@ impl KafkaStreams {
     /// Restoration progress and the tasks' counters (updated at every commit).
     pub fn metrics(&self) -> StreamsMetrics {
         self.metrics.snapshot()
+    }
+
+    /// The instance's live metrics (thread, task, node, consumer lag), readable
+    /// in code and exported in the Prometheus text format.
+    pub fn metrics_registry(&self) -> MetricsRegistry {
+        self.metrics.registry.clone()
+    }
+
+    /// The topology this instance runs.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
     }
 
     /// Stops the threads: each finishes the record in hand, commits (tasks

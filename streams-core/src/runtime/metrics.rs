@@ -1,6 +1,7 @@
 //! Instance-level metrics of the runtime: restoration progress and the summed
 //! counters of the tasks, shared by the stream threads with the application.
 
+use crate::metrics::MetricsRegistry;
 use crate::task::TaskMetrics;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,8 +50,10 @@ pub struct StreamsMetrics {
 }
 
 /// Metrics shared by an instance's threads.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SharedMetrics {
+    /// The exported metrics of the instance.
+    pub(crate) registry: MetricsRegistry,
     pub(crate) restore: RestoreMetrics,
     /// Task counters of each thread, by thread index.
     tasks: Mutex<Vec<TaskMetrics>>,
@@ -59,6 +62,16 @@ pub(crate) struct SharedMetrics {
 }
 
 impl SharedMetrics {
+    pub(crate) fn new(registry: MetricsRegistry) -> Self {
+        Self {
+            registry,
+            restore: RestoreMetrics::default(),
+            tasks: Mutex::default(),
+            commits: AtomicU64::default(),
+            pauses: AtomicU64::default(),
+        }
+    }
+
     /// Replaces a thread's task counters (its closed and live tasks, summed).
     pub(crate) fn set_thread_tasks(&self, thread: usize, total: TaskMetrics) {
         let mut tasks = self

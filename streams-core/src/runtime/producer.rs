@@ -97,10 +97,7 @@ impl ThreadProducer {
     /// Sends one record, waiting for queue space when the local queue is full.
     fn send(&self, record: &ProducedRecord) -> Result<(), StreamsError> {
         if let Some(reason) = self.producer.context().failure() {
-            return Err(StreamsError::Produce {
-                topic: record.topic.to_string(),
-                reason,
-            });
+            return Err(StreamsError::ProducerFailed { reason });
         }
         let headers = (!record.headers.is_empty()).then(|| {
             record

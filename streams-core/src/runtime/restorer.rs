@@ -271,7 +271,8 @@ mod tests {
             TaskConfig {
                 application_id: Arc::from("app"),
                 wall_clock_ms: 0,
-                deserialization_handler: Default::default(),
+                handlers: Default::default(),
+                metrics: crate::metrics::MetricsRegistry::new(Default::default(), "app"),
                 state_dir: state_dir.to_path_buf(),
                 cache: ThreadCache::new(0),
             },

@@ -12,6 +12,7 @@ use super::restore_consumer::RestoreConsumer;
 use super::restorer::restore_task;
 use super::task_checkpoint::{StoreChangelog, TaskCheckpoint};
 use super::{RuntimeError, StateMachine, StreamsConfig, StreamsState, TopicPlan};
+use crate::metrics::ThreadSensors;
 use crate::record::{ConsumedRecord, Headers, RecordMetadata};
 use crate::task::{StreamTask, TaskConfig, TaskId, TaskMetrics};
 use crate::topology::Topology;
@@ -157,15 +158,18 @@ struct StreamThread {
     state_dir: PathBuf,
     /// Interactive queries for this thread's tasks.
     queries: Option<Receiver<QueryCommand>>,
+    /// The thread's metrics (also fed by its consumer's statistics).
+    sensors: Arc<ThreadSensors>,
 }
 
 impl StreamThread {
     fn new(shared: Arc<ThreadShared>, index: usize) -> Result<Self, RuntimeError> {
         let config = &shared.config;
         let name = format!("StreamThread-{}", index + 1);
+        let sensors = Arc::new(ThreadSensors::new(&shared.metrics.registry, &name));
         let consumer: BaseConsumer<RebalanceRecorder> = config
             .consumer_config(&name)
-            .create_with_context(RebalanceRecorder::default())
+            .create_with_context(RebalanceRecorder::with_statistics(sensors.clone()))
             .map_err(|e| RuntimeError::kafka("creating the consumer", e))?;
         let restore: BaseConsumer = config
             .restore_consumer_config(&name)
@@ -204,6 +208,7 @@ impl StreamThread {
             closed_metrics: TaskMetrics::default(),
             committed_progress: 0,
             queries: shared.queries.take_receiver(index),
+            sensors,
         })
     }
 
@@ -225,17 +230,31 @@ impl StreamThread {
         commit_interval: Duration,
     ) -> Result<(), RuntimeError> {
         self.handle_rebalance_events()?;
-        let busy = self.tasks.values().any(|t| t.task.buffered() > 0);
+        let busy = self.tasks.values().any(|t| t.task.ready_to_process());
+        // --- thread metrics (operability): each step timed around its call ---
+        let buffered =
+            |thread: &Self| -> usize { thread.tasks.values().map(|t| t.task.buffered()).sum() };
+        let (started, before) = (Instant::now(), buffered(self));
         self.poll(if busy { Duration::ZERO } else { poll_interval });
+        let polled = buffered(self).saturating_sub(before) as u64;
+        self.sensors.record_poll(started.elapsed(), polled);
         self.handle_rebalance_events()?;
+        self.sensors.set_tasks(self.tasks.len(), 0);
+        let (started, before) = (Instant::now(), self.progress());
         self.process()?;
+        self.sensors
+            .record_process(started.elapsed(), self.progress().saturating_sub(before));
         self.serve_queries();
+        let started = Instant::now();
         self.punctuate()?;
+        self.sensors.record_punctuate(started.elapsed());
         self.producer.poll();
         if self.last_commit.elapsed() >= commit_interval {
             // As Kafka Streams, only commit when something was processed.
             if self.progress() != self.committed_progress {
+                let started = Instant::now();
                 self.commit()?;
+                self.sensors.record_commit(started.elapsed());
             } else {
                 self.last_commit = Instant::now();
             }
@@ -616,7 +635,8 @@ impl StreamThread {
             TaskConfig {
                 application_id: Arc::from(config.application_id()),
                 wall_clock_ms: 0,
-                deserialization_handler: config.deserialization_handler().clone(),
+                handlers: config.error_handlers(),
+                metrics: self.shared.metrics.registry.clone(),
                 state_dir: self.state_dir.clone(),
                 cache: self.cache.clone(),
             },
