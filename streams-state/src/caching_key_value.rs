@@ -186,7 +186,7 @@ impl CachingKeyValueStore {
             cached.reverse();
         }
         Box::new(MergeIter::new(
-            cached,
+            Box::new(cached.into_iter()),
             store,
             |(key, _): &KeyValue| key.clone(),
             reverse,
@@ -206,6 +206,29 @@ impl StateStore for CachingKeyValueStore {
     fn flush(&mut self) -> Result<()> {
         self.flush_cache()?;
         self.inner.flush()
+    }
+
+    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<()> {
+        self.inner.commit(changelog_offset)
+    }
+
+    /// Drops every cache entry (dirty ones were never written down; clean ones
+    /// may show writes the wrapped store is about to drop), then aborts the
+    /// wrapped store.
+    fn abort(&mut self) -> Result<()> {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        self.inner.abort()
+    }
+
+    fn committed_offset(&self) -> Result<Option<i64>> {
+        self.inner.committed_offset()
+    }
+
+    /// The wrapped store's: cached writes are bounded by the thread cache.
+    fn uncommitted_bytes(&self) -> usize {
+        self.inner.uncommitted_bytes()
     }
 
     fn close(&mut self) -> Result<()> {
