@@ -619,6 +619,7 @@ impl StreamThread {
                 deserialization_handler: config.deserialization_handler().clone(),
                 state_dir: self.state_dir.clone(),
                 cache: self.cache.clone(),
+                rocksdb: config.state_stores().rocksdb().clone(),
             },
             Box::new(KafkaRecordCollector::new(self.producer.clone())),
         )?;

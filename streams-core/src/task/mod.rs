@@ -6,6 +6,7 @@
 //! runtime drive the very same code.
 
 mod collector;
+mod committed_offset;
 mod context;
 mod graph;
 mod id;
@@ -17,6 +18,7 @@ mod source_node;
 mod stream_task;
 
 pub use collector::RecordCollector;
+pub use committed_offset::CommittedChangelogOffset;
 pub use id::TaskId;
 pub use metrics::TaskMetrics;
 pub use stream_task::{NodeHandle, StreamTask, TaskConfig};
