@@ -540,4 +540,27 @@ mod tests {
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].value.as_deref(), Some(&b"2"[..]));
     }
+
+    #[test]
+    fn abort_drops_cached_and_written_down_writes() {
+        let mut store = cached(1024 * 1024);
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.flush().unwrap();
+        store.commit(Some(0)).unwrap();
+        store.put(b"a", b"2").unwrap();
+        store.put(b"b", b"2").unwrap();
+        store.flush().unwrap();
+        store.put(b"a", b"3").unwrap();
+        store.abort().unwrap();
+        assert_eq!(store.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.get(b"b").unwrap(), None);
+        assert_eq!(store.committed_offset().unwrap(), Some(0));
+        store.flush().unwrap();
+        assert_eq!(
+            seen.borrow().len(),
+            3,
+            "nothing left to write down after abort"
+        );
+    }
 }

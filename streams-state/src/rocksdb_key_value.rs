@@ -184,6 +184,14 @@ impl RocksDbKeyValues {
             .transpose()
     }
 
+    /// An integer property of the RocksDB instance (`rocksdb.block-cache-usage`,
+    /// `rocksdb.estimate-num-keys`, ...), `None` if RocksDB does not know it.
+    pub fn property_int(&self, name: &str) -> Result<Option<u64>> {
+        self.db()?
+            .property_int_value(name)
+            .map_err(self.error("read property"))
+    }
+
     fn error(&self, operation: &'static str) -> impl Fn(rocksdb::Error) -> StateStoreError {
         let store = self.name.clone();
         let path = self.path.clone();
@@ -248,11 +256,7 @@ impl CommittedKeyValues for RocksDbKeyValues {
     }
 
     fn approximate_num_entries(&self) -> Result<u64> {
-        Ok(self
-            .db()?
-            .property_int_value("rocksdb.estimate-num-keys")
-            .map_err(self.error("read property"))?
-            .unwrap_or(0))
+        Ok(self.property_int("rocksdb.estimate-num-keys")?.unwrap_or(0))
     }
 
     fn apply(

@@ -208,3 +208,107 @@ impl RocksDbShared {
             .map(|memory| memory.write_buffers.get_usage())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::{
+        KeyValueStore, RocksDbKeyValueStore, SegmentedWindowStore, StateStore, WindowStore,
+    };
+
+    #[test]
+    fn the_setter_is_called_once_per_store_with_its_name() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let shared = RocksDbShared::bounded(8 << 20, 4 << 20).with_config_setter(
+            move |store: &str, options: &mut Options| {
+                record.lock().unwrap().push(store.to_owned());
+                options.set_max_write_buffer_number(2);
+            },
+        );
+        let options = RocksDbOptions {
+            shared,
+            ..RocksDbOptions::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let _counts = RocksDbKeyValueStore::open("counts", dir.path(), &options).unwrap();
+        let _totals = RocksDbKeyValueStore::open("totals", dir.path(), &options).unwrap();
+        let mut windows =
+            SegmentedWindowStore::rocksdb("windows", dir.path(), 600_000, false, &options).unwrap();
+        windows.put(b"k", Some(b"v"), 0).unwrap();
+        windows.put(b"k", Some(b"v"), 300_000).unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![
+                "counts".to_owned(),
+                "totals".to_owned(),
+                "windows".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn stores_share_one_block_cache_and_write_buffer_manager() {
+        let shared = RocksDbShared::bounded(64 << 20, 16 << 20);
+        let options = RocksDbOptions {
+            shared: shared.clone(),
+            ..RocksDbOptions::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = RocksDbKeyValueStore::open("first", dir.path(), &options).unwrap();
+        let mut second = RocksDbKeyValueStore::open("second", dir.path(), &options).unwrap();
+        let memtables = shared.write_buffer_usage().unwrap();
+        let value = vec![7u8; 1024];
+        for i in 0..2_000u32 {
+            first.put(&i.to_be_bytes(), &value).unwrap();
+        }
+        first.commit(None).unwrap();
+        let after_first = shared.write_buffer_usage().unwrap();
+        for i in 0..2_000u32 {
+            second.put(&i.to_be_bytes(), &value).unwrap();
+        }
+        second.commit(None).unwrap();
+        let after_second = shared.write_buffer_usage().unwrap();
+        assert!(
+            after_first > memtables && after_second > after_first,
+            "both stores' memtables count in the one manager: {memtables} {after_first} {after_second}"
+        );
+        // Memtables are charged to the block cache.
+        assert!(shared.block_cache_usage().unwrap() >= after_second / 2);
+        let capacity = |store: &RocksDbKeyValueStore| {
+            store
+                .committed()
+                .property_int("rocksdb.block-cache-capacity")
+                .unwrap()
+        };
+        assert_eq!(capacity(&first), Some(64 << 20));
+        assert_eq!(capacity(&second), Some(64 << 20));
+        let usage = |store: &RocksDbKeyValueStore| {
+            store
+                .committed()
+                .property_int("rocksdb.block-cache-usage")
+                .unwrap()
+        };
+        assert_eq!(usage(&first), usage(&second), "one cache seen from both");
+    }
+
+    #[test]
+    fn without_shared_memory_each_store_has_its_own_cache() {
+        let options = RocksDbOptions {
+            block_cache_size: 3 << 20,
+            ..RocksDbOptions::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksDbKeyValueStore::open("own", dir.path(), &options).unwrap();
+        assert_eq!(
+            store
+                .committed()
+                .property_int("rocksdb.block-cache-capacity")
+                .unwrap(),
+            Some(3 << 20)
+        );
+        assert_eq!(RocksDbShared::default().block_cache_usage(), None);
+    }
+}

@@ -483,4 +483,39 @@ mod tests {
         ));
         buffer.close().unwrap();
     }
+
+    #[test]
+    fn abort_puts_back_the_committed_entries() {
+        let (mut buffer, changelog) = logged_buffer();
+        buffer.put(10, b"a", b"a1".to_vec()).unwrap();
+        buffer.put(20, b"b", b"b1".to_vec()).unwrap();
+        buffer.flush().unwrap();
+        buffer.commit(Some(1)).unwrap();
+        changelog.take();
+        assert_eq!(buffer.uncommitted_bytes(), 0);
+
+        buffer.put(30, b"a", b"a2".to_vec()).unwrap();
+        buffer.put(5, b"c", b"c1".to_vec()).unwrap();
+        assert_eq!(buffer.pop_oldest().unwrap().unwrap().key, b"c".to_vec());
+        assert_eq!(buffer.pop_oldest().unwrap().unwrap().key, b"a".to_vec());
+        assert!(buffer.uncommitted_bytes() > 0);
+        let size_before = buffer.size_bytes();
+        buffer.abort().unwrap();
+        assert_ne!(buffer.size_bytes(), size_before);
+        assert_eq!(
+            drain(&mut buffer),
+            vec![
+                (10, b"a".to_vec(), b"a1".to_vec()),
+                (20, b"b".to_vec(), b"b1".to_vec())
+            ]
+        );
+        assert_eq!(buffer.committed_offset().unwrap(), Some(1));
+        buffer.abort().unwrap();
+        assert_eq!(buffer.len(), 2, "the drain was undone too");
+        buffer.flush().unwrap();
+        assert!(
+            changelog.take().is_empty(),
+            "nothing changed since the commit"
+        );
+    }
 }
