@@ -208,9 +208,7 @@ impl StateStore for CachingKeyValueStore {
         self.inner.flush()
     }
 
-    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<()> {
-        self.inner.commit(changelog_offset)
-    }
+    crate::store::forward_transactions!(inner);
 
     /// Drops every cache entry (dirty ones were never written down; clean ones
     /// may show writes the wrapped store is about to drop), then aborts the
@@ -220,15 +218,6 @@ impl StateStore for CachingKeyValueStore {
             cache.clear();
         }
         self.inner.abort()
-    }
-
-    fn committed_offset(&self) -> Result<Option<i64>> {
-        self.inner.committed_offset()
-    }
-
-    /// The wrapped store's: cached writes are bounded by the thread cache.
-    fn uncommitted_bytes(&self) -> usize {
-        self.inner.uncommitted_bytes()
     }
 
     fn close(&mut self) -> Result<()> {

@@ -45,20 +45,10 @@ impl StateStore for ChangeLoggingWindowStore {
         self.inner.flush()
     }
 
-    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<()> {
-        self.inner.commit(changelog_offset)
-    }
+    crate::store::forward_transactions!(inner);
 
     fn abort(&mut self) -> Result<()> {
         self.inner.abort()
-    }
-
-    fn committed_offset(&self) -> Result<Option<i64>> {
-        self.inner.committed_offset()
-    }
-
-    fn uncommitted_bytes(&self) -> usize {
-        self.inner.uncommitted_bytes()
     }
 
     fn close(&mut self) -> Result<()> {

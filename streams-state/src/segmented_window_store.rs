@@ -213,20 +213,10 @@ impl StateStore for SegmentedWindowStore {
         self.segments.flush()
     }
 
-    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<()> {
-        self.segments.commit(changelog_offset)
-    }
+    crate::store::forward_transactions!(segments);
 
     fn abort(&mut self) -> Result<()> {
         self.segments.abort()
-    }
-
-    fn committed_offset(&self) -> Result<Option<i64>> {
-        self.segments.committed_offset()
-    }
-
-    fn uncommitted_bytes(&self) -> usize {
-        self.segments.uncommitted_bytes()
     }
 
     fn close(&mut self) -> Result<()> {

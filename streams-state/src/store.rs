@@ -57,3 +57,23 @@ pub trait StateStore {
     /// [`abort`](Self::abort) first.
     fn close(&mut self) -> Result<()>;
 }
+
+/// Implements [`StateStore::commit`], [`StateStore::committed_offset`] and
+/// [`StateStore::uncommitted_bytes`] by forwarding to the field `$inner`, for
+/// layers whose transactions are those of what they wrap.
+macro_rules! forward_transactions {
+    ($inner:ident) => {
+        fn commit(&mut self, changelog_offset: Option<i64>) -> $crate::Result<()> {
+            self.$inner.commit(changelog_offset)
+        }
+
+        fn committed_offset(&self) -> $crate::Result<Option<i64>> {
+            self.$inner.committed_offset()
+        }
+
+        fn uncommitted_bytes(&self) -> usize {
+            self.$inner.uncommitted_bytes()
+        }
+    };
+}
+pub(crate) use forward_transactions;

@@ -962,4 +962,78 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn state_store_settings_default_validate_and_size_one_shared_cache() {
+        let config = base().build().unwrap();
+        let stores = config.state_stores();
+        assert_eq!(
+            stores.uncommitted_max_bytes(),
+            DEFAULT_UNCOMMITTED_MAX_BYTES
+        );
+        assert_eq!(
+            stores.block_cache_bytes(),
+            DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES
+        );
+        assert_eq!(
+            stores.write_buffer_bytes(),
+            DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES
+        );
+        assert!(stores.rocksdb().block_cache_usage().is_some());
+
+        let config = base()
+            .set("num.stream.threads", "4")
+            .set(STATESTORE_UNCOMMITTED_MAX_BYTES, "4000")
+            .set(ROCKSDB_BLOCK_CACHE_BYTES, "1000000")
+            .set(ROCKSDB_WRITE_BUFFER_BYTES, "500000")
+            .build()
+            .unwrap();
+        assert_eq!(config.uncommitted_max_bytes_per_thread(), 1000);
+        assert_eq!(config.state_stores().write_buffer_bytes(), 500_000);
+        // A small cache lowers the default memtable share with it.
+        let config = base()
+            .set(ROCKSDB_BLOCK_CACHE_BYTES, "1000")
+            .build()
+            .unwrap();
+        assert_eq!(config.state_stores().write_buffer_bytes(), 1000);
+
+        for (setting, value) in [
+            (STATESTORE_UNCOMMITTED_MAX_BYTES, "0"),
+            (ROCKSDB_BLOCK_CACHE_BYTES, "lots"),
+            (ROCKSDB_WRITE_BUFFER_BYTES, "-1"),
+        ] {
+            let message = base().set(setting, value).build().unwrap_err().to_string();
+            assert!(message.contains(setting), "{message}");
+        }
+        let message = base()
+            .set(ROCKSDB_BLOCK_CACHE_BYTES, "1000")
+            .set(ROCKSDB_WRITE_BUFFER_BYTES, "2000")
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(ROCKSDB_WRITE_BUFFER_BYTES)
+                && message.contains(ROCKSDB_BLOCK_CACHE_BYTES),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_rocksdb_config_setter_reaches_the_shared_resources() {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = calls.clone();
+        let config = base()
+            .rocksdb_config_setter(move |_: &str, _: &mut streams_state::rocksdb::Options| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+            .build()
+            .unwrap();
+        let options = streams_state::RocksDbOptions {
+            shared: config.state_stores().rocksdb().clone(),
+            ..Default::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        streams_state::RocksDbKeyValueStore::open("s", dir.path(), &options).unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 }
