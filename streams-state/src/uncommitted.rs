@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+use crate::KeyValue;
+use crate::merge_iter::Overlay;
+
 /// Bytes charged for each uncommitted entry on top of its key and value (the
 /// map node and the two allocations).
 pub(crate) const UNCOMMITTED_ENTRY_OVERHEAD_BYTES: usize = 48;
@@ -69,7 +72,7 @@ impl UncommittedWrites {
         &'a self,
         range: (Bound<&[u8]>, Bound<&[u8]>),
         reverse: bool,
-    ) -> Box<dyn Iterator<Item = (Vec<u8>, Option<(Vec<u8>, Vec<u8>)>)> + 'a> {
+    ) -> Overlay<'a, Vec<u8>, KeyValue> {
         let entries = self.writes.range::<[u8], _>(range);
         let owned = |(key, value): (&Vec<u8>, &Option<Vec<u8>>)| {
             (key.clone(), value.clone().map(|value| (key.clone(), value)))
