@@ -28,6 +28,11 @@ pub use config::{
     MAX_TASK_IDLE_MS, NUM_STREAM_THREADS, POLL_MS, PROCESSING_GUARANTEE, ProcessingGuarantee,
     REPLICATION_FACTOR, STATE_DIR, StreamsConfig, StreamsConfigBuilder,
 };
+pub use config::{
+    DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES, DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES,
+    DEFAULT_UNCOMMITTED_MAX_BYTES, ROCKSDB_BLOCK_CACHE_BYTES, ROCKSDB_WRITE_BUFFER_BYTES,
+    STATESTORE_UNCOMMITTED_MAX_BYTES, StateStoreConfig,
+};
 pub use config_error::ConfigError;
 pub use error::RuntimeError;
 pub use kafka_streams::KafkaStreams;

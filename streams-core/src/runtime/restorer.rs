@@ -138,7 +138,7 @@ pub(crate) fn restore_task(
             let Some(last) = *last else { continue };
             let batch = std::mem::take(&mut batches[index]);
             let target = &mut pending[index];
-            task.restore_batch(&target.store, &batch)?;
+            task.restore_batch(&target.store, &batch, last)?;
             let count = batch.len() as u64;
             restored += count;
             metrics.restored(count);
@@ -275,6 +275,7 @@ mod tests {
                 metrics: crate::metrics::MetricsRegistry::new(Default::default(), "app"),
                 state_dir: state_dir.to_path_buf(),
                 cache: ThreadCache::new(0),
+                rocksdb: Default::default(),
             },
             Box::new(collector),
         )

@@ -639,6 +639,7 @@ impl StreamThread {
                 metrics: self.shared.metrics.registry.clone(),
                 state_dir: self.state_dir.clone(),
                 cache: self.cache.clone(),
+                rocksdb: config.state_stores().rocksdb().clone(),
             },
             Box::new(KafkaRecordCollector::new(self.producer.clone())),
         )?;

@@ -11,7 +11,7 @@ use crate::topology::TopologyError;
 use std::sync::Arc;
 use streams_state::{
     CachingKeyValueStore, ChangeLoggingKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
-    RocksDbKeyValueStore, RocksDbOptions,
+    RocksDbKeyValueStore, RocksDbOptions, RocksDbShared,
 };
 
 /// A key-value store of `K` to `V` (with timestamps) for the Processor API or the
@@ -124,10 +124,20 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
         SessionStoreBuilder::new(self, retention)
     }
 
-    /// RocksDB tuning for a persistent store.
+    /// RocksDB tuning for a persistent store. The instance's shared block
+    /// cache, write buffer manager and options setter replace
+    /// [`RocksDbOptions::shared`] when a task opens the store.
     pub fn with_rocksdb_options(mut self, options: RocksDbOptions) -> Self {
         self.rocksdb = options;
         self
+    }
+
+    /// This store's RocksDB tuning with the instance's shared resources.
+    pub(crate) fn rocksdb_options(&self, shared: &RocksDbShared) -> RocksDbOptions {
+        RocksDbOptions {
+            shared: shared.clone(),
+            ..self.rocksdb.clone()
+        }
     }
 }
 
@@ -204,7 +214,7 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
             Box::new(RocksDbKeyValueStore::open(
                 &self.name,
                 init.task_dir,
-                &self.rocksdb,
+                &self.rocksdb_options(init.rocksdb),
             )?)
         } else {
             Box::new(InMemoryKeyValueStore::new(self.name.clone()))

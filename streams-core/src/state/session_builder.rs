@@ -59,7 +59,7 @@ impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
                 &settings.name,
                 init.task_dir,
                 self.retention_ms,
-                &settings.rocksdb,
+                &settings.rocksdb_options(init.rocksdb),
             )?)
         } else {
             Box::new(SegmentedSessionStore::in_memory(

@@ -89,7 +89,7 @@ impl<K: 'static, V: 'static> StoreBuilder for WindowStoreBuilder<K, V> {
                 init.task_dir,
                 self.retention_ms,
                 self.retain_duplicates,
-                &settings.rocksdb,
+                &settings.rocksdb_options(init.rocksdb),
             )?)
         } else {
             Box::new(SegmentedWindowStore::in_memory(
