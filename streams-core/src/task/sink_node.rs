@@ -4,7 +4,7 @@ use super::{NodeInput, TaskContext, TaskNode};
 use crate::error::{ProcessError, RecordPart, StreamsError};
 use crate::processor::PunctuatorId;
 use crate::record::{ProducedRecord, Record};
-use crate::serde::SerdeRef;
+use crate::serde::{SerdeContext, SerdeRef};
 use crate::topology::TopicChooser;
 use std::any::Any;
 use std::sync::Arc;
@@ -68,13 +68,16 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
         };
         let key = self
             .key_serde
-            .serialize_nullable(&record.key)
+            .serialize_with_context(&SerdeContext::key(&topic, &record.headers), &record.key)
             .map_err(|e| {
                 self.serialization_error(&topic, RecordPart::Key, self.key_serde.name(), e)
             })?;
         let value = self
             .value_serde
-            .serialize_nullable(&record.value)
+            .serialize_with_context(
+                &SerdeContext::value(&topic, &record.headers),
+                &record.value,
+            )
             .map_err(|e| {
                 self.serialization_error(&topic, RecordPart::Value, self.value_serde.name(), e)
             })?;
