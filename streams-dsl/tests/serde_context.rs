@@ -82,18 +82,30 @@ fn serdes_see_source_sink_repartition_and_changelog_topics_with_headers() {
         seen.iter()
             .any(|(t, p, trace)| t == topic && *p == part && trace.as_deref() == Some("t-7"))
     };
-    assert!(has("clicks", RecordPart::Key), "the test input and the source: {seen:?}");
+    assert!(
+        has("clicks", RecordPart::Key),
+        "the test input and the source: {seen:?}"
+    );
     assert!(has("clicks", RecordPart::Value), "{seen:?}");
     let repartition = seen
         .iter()
         .find(|(t, _, _)| t.starts_with("site-") && t.ends_with("-repartition"))
         .map(|(t, _, _)| t.clone())
         .unwrap_or_else(|| panic!("a repartition topic context: {seen:?}"));
-    assert!(has(&repartition, RecordPart::Key) && has(&repartition, RecordPart::Value), "{seen:?}");
     assert!(
-        seen.iter().any(|(t, p, trace)| t == "site-page-counts-changelog" && *p == RecordPart::Key && trace.is_none()),
+        has(&repartition, RecordPart::Key) && has(&repartition, RecordPart::Value),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(t, p, trace)| t == "site-page-counts-changelog"
+                && *p == RecordPart::Key
+                && trace.is_none()),
         "the store's key serde sees its changelog topic, without headers: {seen:?}"
     );
-    assert!(has("page-counts-out", RecordPart::Key), "the sink: {seen:?}");
+    assert!(
+        has("page-counts-out", RecordPart::Key),
+        "the sink: {seen:?}"
+    );
     assert!(has("page-counts-out", RecordPart::Value), "{seen:?}");
 }
