@@ -4,6 +4,7 @@
 //! id in the bytes, then cached) against that schema, Avro's schema evolution:
 //! fields added with defaults are filled in, fields removed are skipped.
 
+use crate::registry_serde::registry_serde;
 use crate::schema_ids::{SchemaIds, serde_error};
 use crate::{
     RegistryError, RegistrySerdeConfig, Schema, SchemaIdMode, SchemaRegistryClient, SchemaType,
@@ -13,7 +14,7 @@ use apache_avro::types::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, PoisonError, RwLock};
-use streams_core::serde::{Serde, SerdeContext, SerdeError};
+use streams_core::serde::{SerdeContext, SerdeError};
 
 /// What both Avro serdes share: the schema, its registered ids, and the
 /// writer schemas of ids read back.
@@ -143,35 +144,28 @@ impl<T> AvroSerde<T> {
 }
 
 impl<T: serde::Serialize + serde::de::DeserializeOwned> AvroSerde<T> {
+    fn schema_ids(&self) -> &SchemaIds {
+        &self.core.ids
+    }
+
     fn encode(&self, context: &SerdeContext<'_>, value: &T) -> Result<Vec<u8>, SerdeError> {
         let value =
             apache_avro::to_value(value).map_err(|e| avro_error("converting a value", e))?;
         self.core.encode(context, value)
     }
-}
 
-impl<T: serde::Serialize + serde::de::DeserializeOwned> Serde<T> for AvroSerde<T> {
-    fn name(&self) -> &str {
-        "AvroSerde"
-    }
-
-    fn serialize(&self, value: &T) -> Result<Vec<u8>, SerdeError> {
-        self.encode(&self.core.ids.context_free(self.name())?, value)
-    }
-
-    fn deserialize(&self, bytes: &[u8]) -> Result<T, SerdeError> {
+    fn decode(&self, bytes: &[u8]) -> Result<T, SerdeError> {
         let value = self.core.decode(bytes)?;
         apache_avro::from_value(&value).map_err(|e| avro_error("converting a decoded value", e))
     }
-
-    fn serialize_with_context(
-        &self,
-        context: &SerdeContext<'_>,
-        value: &T,
-    ) -> Result<Option<Vec<u8>>, SerdeError> {
-        self.encode(context, value).map(Some)
-    }
 }
+
+registry_serde!(
+    "AvroSerde",
+    [T: serde::Serialize + serde::de::DeserializeOwned],
+    AvroSerde<T>,
+    T
+);
 
 /// Avro for generic values ([`apache_avro::types::Value`]): what a topology
 /// that does not know the record types at compile time reads and writes.
@@ -198,25 +192,18 @@ impl GenericAvroSerde {
     }
 }
 
-impl Serde<Value> for GenericAvroSerde {
-    fn name(&self) -> &str {
-        "GenericAvroSerde"
+impl GenericAvroSerde {
+    fn schema_ids(&self) -> &SchemaIds {
+        &self.core.ids
     }
 
-    fn serialize(&self, value: &Value) -> Result<Vec<u8>, SerdeError> {
-        self.core
-            .encode(&self.core.ids.context_free(self.name())?, value.clone())
+    fn encode(&self, context: &SerdeContext<'_>, value: &Value) -> Result<Vec<u8>, SerdeError> {
+        self.core.encode(context, value.clone())
     }
 
-    fn deserialize(&self, bytes: &[u8]) -> Result<Value, SerdeError> {
+    fn decode(&self, bytes: &[u8]) -> Result<Value, SerdeError> {
         self.core.decode(bytes)
     }
-
-    fn serialize_with_context(
-        &self,
-        context: &SerdeContext<'_>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, SerdeError> {
-        self.core.encode(context, value.clone()).map(Some)
-    }
 }
+
+registry_serde!("GenericAvroSerde", [], GenericAvroSerde, Value);

@@ -3,11 +3,12 @@
 //! they are written, as Confluent's serializer does; reading parses the JSON
 //! into the type (without fetching the writer's schema).
 
+use crate::registry_serde::registry_serde;
 use crate::schema_ids::{SchemaIds, serde_error};
 use crate::{RegistryError, RegistrySerdeConfig, Schema, SchemaRegistryClient, SchemaType, wire};
 use std::marker::PhantomData;
 use std::sync::Arc;
-use streams_core::serde::{Serde, SerdeContext, SerdeError};
+use streams_core::serde::{SerdeContext, SerdeError};
 
 /// `T` as JSON checked against a JSON Schema. The schema's `title` is its record
 /// name for the record subject name strategies.
@@ -63,6 +64,16 @@ impl<T> JsonSchemaSerde<T> {
 }
 
 impl<T: serde::Serialize + serde::de::DeserializeOwned> JsonSchemaSerde<T> {
+    fn schema_ids(&self) -> &SchemaIds {
+        &self.ids
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<T, SerdeError> {
+        let (_, payload) = wire::split(bytes).map_err(serde_error)?;
+        serde_json::from_slice(payload)
+            .map_err(|e| SerdeError::with_source(format!("JSON decoding failed: {e}"), e))
+    }
+
     fn encode(&self, context: &SerdeContext<'_>, value: &T) -> Result<Vec<u8>, SerdeError> {
         let json = serde_json::to_value(value)
             .map_err(|e| SerdeError::with_source("the value does not convert to JSON", e))?;
@@ -87,26 +98,9 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> JsonSchemaSerde<T> {
     }
 }
 
-impl<T: serde::Serialize + serde::de::DeserializeOwned> Serde<T> for JsonSchemaSerde<T> {
-    fn name(&self) -> &str {
-        "JsonSchemaSerde"
-    }
-
-    fn serialize(&self, value: &T) -> Result<Vec<u8>, SerdeError> {
-        self.encode(&self.ids.context_free(self.name())?, value)
-    }
-
-    fn deserialize(&self, bytes: &[u8]) -> Result<T, SerdeError> {
-        let (_, payload) = wire::split(bytes).map_err(serde_error)?;
-        serde_json::from_slice(payload)
-            .map_err(|e| SerdeError::with_source(format!("JSON decoding failed: {e}"), e))
-    }
-
-    fn serialize_with_context(
-        &self,
-        context: &SerdeContext<'_>,
-        value: &T,
-    ) -> Result<Option<Vec<u8>>, SerdeError> {
-        self.encode(context, value).map(Some)
-    }
-}
+registry_serde!(
+    "JsonSchemaSerde",
+    [T: serde::Serialize + serde::de::DeserializeOwned],
+    JsonSchemaSerde<T>,
+    T
+);

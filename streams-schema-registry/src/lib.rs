@@ -34,6 +34,7 @@ mod http_client;
 mod json_schema;
 mod mock_client;
 mod protobuf;
+mod registry_serde;
 mod schema;
 mod schema_ids;
 mod subject;

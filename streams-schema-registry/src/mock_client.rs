@@ -58,7 +58,7 @@ impl MockState {
     fn version(&self, subject: &str, schema: &Schema) -> Option<(u32, i32)> {
         let versions = self.subjects.get(subject)?;
         versions.iter().enumerate().find_map(|(index, &id)| {
-            (self.schemas[id as usize - 1] == *schema).then(|| (id, index as i32 + 1))
+            (self.schemas[id as usize - 1] == *schema).then_some((id, index as i32 + 1))
         })
     }
 

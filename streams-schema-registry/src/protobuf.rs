@@ -6,6 +6,7 @@
 //! imports are registered under their import paths and referenced, as
 //! Confluent's serializers do.
 
+use crate::registry_serde::registry_serde;
 use crate::schema_ids::{SchemaIds, serde_error};
 use crate::{
     RegistryError, RegistrySerdeConfig, Schema, SchemaIdMode, SchemaReference,
@@ -15,7 +16,7 @@ use base64::Engine;
 use prost_reflect::{FileDescriptor, MessageDescriptor};
 use std::marker::PhantomData;
 use std::sync::Arc;
-use streams_core::serde::{Serde, SerdeContext, SerdeError};
+use streams_core::serde::{SerdeContext, SerdeError};
 
 /// A prost message type `M` with its descriptor.
 ///
@@ -151,6 +152,19 @@ impl<M> ProtobufSchemaSerde<M> {
 }
 
 impl<M: prost::Message + Default> ProtobufSchemaSerde<M> {
+    fn schema_ids(&self) -> &SchemaIds {
+        &self.ids
+    }
+
+    /// Reads the message after the header and the message indexes; the
+    /// writer's schema is not fetched (a prost type decodes the fields it knows
+    /// and keeps the rest as unknown fields, protobuf's own evolution rule).
+    fn decode(&self, bytes: &[u8]) -> Result<M, SerdeError> {
+        let (_, rest) = wire::split(bytes).map_err(serde_error)?;
+        let (_, payload) = wire::read_message_indexes(rest).map_err(serde_error)?;
+        M::decode(payload).map_err(|e| SerdeError::with_source("protobuf decoding failed", e))
+    }
+
     fn encode(&self, context: &SerdeContext<'_>, message: &M) -> Result<Vec<u8>, SerdeError> {
         let id = self.ids.id_for(context).map_err(serde_error)?;
         let mut bytes = wire::header(id, message.encoded_len() + 2);
@@ -162,29 +176,9 @@ impl<M: prost::Message + Default> ProtobufSchemaSerde<M> {
     }
 }
 
-impl<M: prost::Message + Default> Serde<M> for ProtobufSchemaSerde<M> {
-    fn name(&self) -> &str {
-        "ProtobufSchemaSerde"
-    }
-
-    fn serialize(&self, message: &M) -> Result<Vec<u8>, SerdeError> {
-        self.encode(&self.ids.context_free(self.name())?, message)
-    }
-
-    /// Reads the message after the header and the message indexes; the writer's
-    /// schema is not fetched (a prost type decodes what its fields know and
-    /// keeps the rest as unknown fields, protobuf's own evolution rule).
-    fn deserialize(&self, bytes: &[u8]) -> Result<M, SerdeError> {
-        let (_, rest) = wire::split(bytes).map_err(serde_error)?;
-        let (_, payload) = wire::read_message_indexes(rest).map_err(serde_error)?;
-        M::decode(payload).map_err(|e| SerdeError::with_source("protobuf decoding failed", e))
-    }
-
-    fn serialize_with_context(
-        &self,
-        context: &SerdeContext<'_>,
-        message: &M,
-    ) -> Result<Option<Vec<u8>>, SerdeError> {
-        self.encode(context, message).map(Some)
-    }
-}
+registry_serde!(
+    "ProtobufSchemaSerde",
+    [M: prost::Message + Default],
+    ProtobufSchemaSerde<M>,
+    M
+);
