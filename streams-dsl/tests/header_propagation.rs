@@ -20,11 +20,28 @@ fn trace_id(record: &Record<impl Sized, impl Sized>) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
-fn manual_commits() -> TestDriverConfig {
-    TestDriverConfig {
+/// A driver that commits only when told (so caches hold their updates).
+fn manual_driver(builder: StreamsBuilder) -> TopologyTestDriver {
+    let config = TestDriverConfig {
         commit_after_each_record: false,
         ..TestDriverConfig::default()
-    }
+    };
+    TopologyTestDriver::with_config(builder.build().unwrap(), config).unwrap()
+}
+
+/// Window start, end, value and trace id of every windowed update on `topic`.
+fn windowed_traces(
+    driver: &TopologyTestDriver,
+    topic: &str,
+) -> Vec<(i64, i64, Option<i64>, Option<String>)> {
+    driver
+        .output_topic::<Windowed<String>, Option<i64>>(topic)
+        .unwrap()
+        .read_all()
+        .unwrap()
+        .iter()
+        .map(|r| (r.key.window.start, r.key.window.end, r.value, trace_id(r)))
+        .collect()
 }
 
 fn materialized<K, V>(name: &str, caching: bool) -> Materialized<K, V> {
@@ -45,8 +62,7 @@ fn counts_forward_the_headers_of_the_record_behind_each_update() {
             .group_by_key()
             .count(materialized("order-counts", caching))
             .to("order-counts-out", Produced::default());
-        let driver =
-            TopologyTestDriver::with_config(builder.build().unwrap(), manual_commits()).unwrap();
+        let driver = manual_driver(builder);
         let orders = driver.input_topic::<String, String>("orders").unwrap();
         orders
             .pipe_with_headers("alice", "o1", 1, trace("t-1"))
@@ -90,8 +106,7 @@ fn a_key_rewritten_without_headers_loses_the_earlier_headers_in_the_cache() {
         .group_by_key()
         .count(materialized("order-counts", true))
         .to("order-counts-out", Produced::default());
-    let driver =
-        TopologyTestDriver::with_config(builder.build().unwrap(), manual_commits()).unwrap();
+    let driver = manual_driver(builder);
     let orders = driver.input_topic::<String, String>("orders").unwrap();
     orders
         .pipe_with_headers("alice", "o1", 1, trace("t-1"))
@@ -118,8 +133,7 @@ fn windowed_counts_forward_the_causing_headers_with_and_without_caching() {
             .count(materialized("click-windows", caching))
             .to_stream()
             .to("click-windows-out", Produced::default());
-        let driver =
-            TopologyTestDriver::with_config(builder.build().unwrap(), manual_commits()).unwrap();
+        let driver = manual_driver(builder);
         let clicks = driver.input_topic::<String, String>("clicks").unwrap();
         clicks
             .pipe_with_headers("u", "c", 10, trace("w-1"))
@@ -128,14 +142,9 @@ fn windowed_counts_forward_the_causing_headers_with_and_without_caching() {
             .pipe_with_headers("u", "c", 150, trace("w-2"))
             .unwrap();
         driver.commit().unwrap();
-        let out = driver
-            .output_topic::<Windowed<String>, Option<i64>>("click-windows-out")
-            .unwrap();
-        let mut emitted: Vec<(i64, Option<String>)> = out
-            .read_all()
-            .unwrap()
-            .iter()
-            .map(|r| (r.key.window.start, trace_id(r)))
+        let mut emitted: Vec<(i64, Option<String>)> = windowed_traces(&driver, "click-windows-out")
+            .into_iter()
+            .map(|(start, _, _, trace)| (start, trace))
             .collect();
         emitted.sort();
         assert_eq!(
@@ -160,8 +169,7 @@ fn session_merges_forward_the_merging_records_headers() {
             .count(materialized("visit-sessions", caching))
             .to_stream()
             .to("visit-sessions-out", Produced::default());
-        let driver =
-            TopologyTestDriver::with_config(builder.build().unwrap(), manual_commits()).unwrap();
+        let driver = manual_driver(builder);
         let visits = driver.input_topic::<String, String>("visits").unwrap();
         visits.pipe_with_headers("u", "v", 0, trace("s-1")).unwrap();
         if caching {
@@ -174,15 +182,7 @@ fn session_merges_forward_the_merging_records_headers() {
             .pipe_with_headers("u", "v", 10, trace("s-3"))
             .unwrap(); // merges [0,0] and [20,20]
         driver.commit().unwrap();
-        let out = driver
-            .output_topic::<Windowed<String>, Option<i64>>("visit-sessions-out")
-            .unwrap();
-        let emitted: Vec<(i64, i64, Option<i64>, Option<String>)> = out
-            .read_all()
-            .unwrap()
-            .iter()
-            .map(|r| (r.key.window.start, r.key.window.end, r.value, trace_id(r)))
-            .collect();
+        let emitted = windowed_traces(&driver, "visit-sessions-out");
         let last = emitted.last().cloned();
         assert_eq!(
             last,
@@ -211,8 +211,7 @@ fn sliding_windows_forward_the_causing_headers() {
             .count(materialized("reading-windows", caching))
             .to_stream()
             .to("reading-windows-out", Produced::default());
-        let driver =
-            TopologyTestDriver::with_config(builder.build().unwrap(), manual_commits()).unwrap();
+        let driver = manual_driver(builder);
         let readings = driver.input_topic::<String, String>("readings").unwrap();
         readings
             .pipe_with_headers("s", "r", 100, trace("r-1"))
@@ -222,14 +221,9 @@ fn sliding_windows_forward_the_causing_headers() {
             .pipe_with_headers("s", "r", 120, trace("r-2"))
             .unwrap();
         driver.commit().unwrap();
-        let out = driver
-            .output_topic::<Windowed<String>, Option<i64>>("reading-windows-out")
-            .unwrap();
-        let emitted: Vec<(i64, Option<String>)> = out
-            .read_all()
-            .unwrap()
-            .iter()
-            .map(|r| (r.key.window.start, trace_id(r)))
+        let emitted: Vec<(i64, Option<String>)> = windowed_traces(&driver, "reading-windows-out")
+            .into_iter()
+            .map(|(start, _, _, trace)| (start, trace))
             .collect();
         assert_eq!(
             emitted.first(),
