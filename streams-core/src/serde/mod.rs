@@ -150,14 +150,16 @@ pub(crate) fn serialize_present<T>(
     context: &SerdeContext<'_>,
     value: &T,
 ) -> Result<Vec<u8>, SerdeError> {
-    serde.serialize_with_context(context, value)?.ok_or_else(|| {
-        SerdeError::new(format!(
-            "{} serialized a {} of topic '{}' to null, which has no place here",
-            serde.name(),
-            context.part(),
-            context.topic()
-        ))
-    })
+    serde
+        .serialize_with_context(context, value)?
+        .ok_or_else(|| {
+            SerdeError::new(format!(
+                "{} serialized a {} of topic '{}' to null, which has no place here",
+                serde.name(),
+                context.part(),
+                context.topic()
+            ))
+        })
 }
 
 /// A shareable serde for `T`.

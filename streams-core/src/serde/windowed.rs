@@ -35,7 +35,10 @@ impl<K> Serde<Windowed<K>> for WindowedSerde<K> {
     }
 
     fn serialize(&self, value: &Windowed<K>) -> Result<Vec<u8>, SerdeError> {
-        Ok(append_window(self.inner.serialize(&value.key)?, value.window))
+        Ok(append_window(
+            self.inner.serialize(&value.key)?,
+            value.window,
+        ))
     }
 
     fn deserialize(&self, bytes: &[u8]) -> Result<Windowed<K>, SerdeError> {

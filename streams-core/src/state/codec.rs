@@ -35,12 +35,14 @@ impl<K, V> StoreCodec<K, V> {
     /// The key's bytes, or `None` when the key serializes to null.
     pub(crate) fn key_bytes(&self, key: &K) -> Result<Option<Vec<u8>>, StreamsError> {
         let context = self.context(RecordPart::Key);
-        self.key_serde.serialize_with_context(&context, key).map_err(|e| {
-            self.corrupt(format!(
-                "key does not serialize with {}: {e}",
-                self.key_serde.name()
-            ))
-        })
+        self.key_serde
+            .serialize_with_context(&context, key)
+            .map_err(|e| {
+                self.corrupt(format!(
+                    "key does not serialize with {}: {e}",
+                    self.key_serde.name()
+                ))
+            })
     }
 
     /// The key's bytes; a null key is an error.
@@ -51,7 +53,9 @@ impl<K, V> StoreCodec<K, V> {
 
     pub(crate) fn decode_key(&self, bytes: &[u8]) -> Result<K, StreamsError> {
         let context = self.context(RecordPart::Key);
-        let key = self.key_serde.deserialize_with_context(&context, Some(bytes));
+        let key = self
+            .key_serde
+            .deserialize_with_context(&context, Some(bytes));
         key.map_err(|e| {
             self.corrupt(format!(
                 "a stored key does not deserialize with {}: {e}",
@@ -70,7 +74,9 @@ impl<K, V> StoreCodec<K, V> {
     /// A value stored without a timestamp (the session-store layout).
     pub(crate) fn decode_value(&self, bytes: &[u8]) -> Result<V, StreamsError> {
         let context = self.context(RecordPart::Value);
-        let value = self.value_serde.deserialize_with_context(&context, Some(bytes));
+        let value = self
+            .value_serde
+            .deserialize_with_context(&context, Some(bytes));
         value.map_err(|e| {
             self.corrupt(format!(
                 "a stored value does not deserialize with {}: {e}",

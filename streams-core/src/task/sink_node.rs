@@ -74,10 +74,7 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
             })?;
         let value = self
             .value_serde
-            .serialize_with_context(
-                &SerdeContext::value(&topic, &record.headers),
-                &record.value,
-            )
+            .serialize_with_context(&SerdeContext::value(&topic, &record.headers), &record.value)
             .map_err(|e| {
                 self.serialization_error(&topic, RecordPart::Value, self.value_serde.name(), e)
             })?;

@@ -45,10 +45,7 @@ impl<K: Clone, V: Clone> RawInput for SourceNode<K, V> {
         let topic = &raw.metadata.topic;
         let key = self
             .key_serde
-            .deserialize_with_context(
-                &SerdeContext::key(topic, &raw.headers),
-                raw.key.as_deref(),
-            )
+            .deserialize_with_context(&SerdeContext::key(topic, &raw.headers), raw.key.as_deref())
             .map_err(|e| failure(RecordPart::Key, self.key_serde.name(), e))?;
         let value = self
             .value_serde
