@@ -7,7 +7,7 @@ use super::{
 };
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
-use crate::topology::TopologyError;
+use crate::topology::{TopologyError, changelog_topic};
 use std::sync::Arc;
 use streams_state::{
     CachingKeyValueStore, ChangeLoggingKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
@@ -172,11 +172,13 @@ impl<K: 'static, V: 'static> KeyValueStoreBuilder<K, V> {
         resolve(&mut self.value_serde, serdes, &self.name, RecordPart::Value)
     }
 
-    /// The resolved serdes as a codec.
-    pub(crate) fn codec(&self) -> Result<StoreCodec<K, V>, StreamsError> {
+    /// The resolved serdes as a codec (its serdes see the changelog topic of
+    /// `application_id`).
+    pub(crate) fn codec(&self, application_id: &str) -> Result<StoreCodec<K, V>, StreamsError> {
         match (self.key_serde.clone(), self.value_serde.clone()) {
             (Some(key_serde), Some(value_serde)) => Ok(StoreCodec {
                 store: self.name.clone(),
+                changelog_topic: changelog_topic(application_id, &self.name),
                 key_serde,
                 value_serde,
             }),
@@ -209,7 +211,7 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
     }
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
-        let codec = self.codec()?;
+        let codec = self.codec(init.application_id)?;
         let mut store: Box<dyn KeyValueStore> = if self.persistent {
             Box::new(RocksDbKeyValueStore::open(
                 &self.name,

@@ -53,7 +53,7 @@ impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let settings = &self.settings;
-        let codec = settings.codec()?;
+        let codec = settings.codec(init.application_id)?;
         let mut store: Box<dyn SessionStore> = if settings.persistent {
             Box::new(SegmentedSessionStore::rocksdb(
                 &settings.name,

@@ -38,27 +38,13 @@ impl<K: 'static, V: 'static> SuppressionBuffer<K, V> {
 
     fn serialize(&self, value: Option<&V>) -> Result<Option<Vec<u8>>, StreamsError> {
         value
-            .map(|value| {
-                self.codec.value_serde.serialize(value).map_err(|e| {
-                    self.codec.corrupt(format!(
-                        "value does not serialize with {}: {e}",
-                        self.codec.value_serde.name()
-                    ))
-                })
-            })
+            .map(|value| self.codec.encode_value(value))
             .transpose()
     }
 
     fn deserialize(&self, bytes: Option<Vec<u8>>) -> Result<Option<V>, StreamsError> {
         bytes
-            .map(|bytes| {
-                self.codec.value_serde.deserialize(&bytes).map_err(|e| {
-                    self.codec.corrupt(format!(
-                        "a buffered value does not deserialize with {}: {e}",
-                        self.codec.value_serde.name()
-                    ))
-                })
-            })
+            .map(|bytes| self.codec.decode_value(&bytes))
             .transpose()
     }
 

@@ -82,7 +82,7 @@ impl<K: 'static, V: 'static> StoreBuilder for WindowStoreBuilder<K, V> {
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let settings = &self.settings;
-        let codec = settings.codec()?;
+        let codec = settings.codec(init.application_id)?;
         let mut store: Box<dyn WindowStore> = if settings.persistent {
             Box::new(SegmentedWindowStore::rocksdb(
                 &settings.name,
