@@ -1,10 +1,13 @@
 //! Shared pieces of the rstreams example applications: their record types,
 //! deterministic generators of synthetic card transactions and order events,
-//! the topologies, the cluster they run on, and their clean shutdown on signals.
+//! the topologies, the cluster they run on, how they watch their application,
+//! and their clean shutdown on signals.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cluster;
+pub mod engine;
+pub mod eos_smoke;
 pub mod fraud;
 pub mod read_model;
 pub mod shutdown;
