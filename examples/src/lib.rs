@@ -11,6 +11,7 @@ pub mod eos_smoke;
 pub mod fraud;
 pub mod read_model;
 pub mod shutdown;
+pub mod xorshift;
 
 /// The README's code, compiled and run as a doctest so it stays true.
 #[doc = include_str!("../../README.md")]
