@@ -1,7 +1,7 @@
 //! Shared pieces of the rstreams example applications: their record types,
 //! deterministic generators of synthetic card transactions and order events,
-//! the topologies, the cluster they run on, how they watch their application,
-//! and their clean shutdown on signals.
+//! the topologies, the cluster they run on, their state directories, how they
+//! watch their application, and their clean shutdown on signals.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,6 +11,7 @@ pub mod eos_smoke;
 pub mod fraud;
 pub mod read_model;
 pub mod shutdown;
+pub mod state_dir;
 pub mod xorshift;
 
 /// The README's code, compiled and run as a doctest so it stays true.
