@@ -1,10 +1,11 @@
 //! Shared pieces of the rstreams example applications: their record types,
 //! deterministic generators of synthetic card transactions and order events,
 //! the topologies, the cluster they run on, their state directories, how they
-//! watch their application, and their clean shutdown on signals.
+//! start, watch their application and shut down cleanly on signals.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod app_main;
 pub mod cluster;
 pub mod engine;
 pub mod eos_smoke;

@@ -231,6 +231,10 @@ fn two_instances_on_one_host_keep_their_state_apart_and_remove_it_on_exit() {
             .unwrap();
         assert!(Path::new(&state_directory(instance)).is_dir());
     }
+    // Both work side by side: neither failed on the other's state.
+    for instance in &mut instances {
+        instance.check_running().unwrap();
+    }
     for (instance, dir) in instances.iter_mut().zip(&dirs) {
         let status = instance.terminate(WAIT).unwrap();
         let output = instance.tail(200);

@@ -134,31 +134,7 @@ fn watch(streams: &KafkaStreams, stop: &AtomicBool) -> Result<(), EngineError> {
 }
 
 fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .try_init();
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    let stop = match examples::shutdown::stop_flag() {
-        Ok(stop) => stop,
-        Err(error) => {
-            eprintln!("eos-smoke failed to install signal handlers: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(options, &stop) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("eos-smoke failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    examples::app_main::app_main("eos-smoke", parse_options, |options, stop| {
+        run(options, &stop).map(|()| ExitCode::SUCCESS)
+    })
 }

@@ -368,32 +368,13 @@ fn demo(
 }
 
 fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .try_init();
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    // Installed first, so a signal during start-up closes cleanly too.
-    let stop = match examples::shutdown::stop_flag() {
-        Ok(stop) => stop,
-        Err(error) => {
-            eprintln!("read-model failed to install signal handlers: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(options, &stop) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("read-model failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    examples::app_main::app_main("read-model", parse_options, |options, stop| {
+        run(options, &stop).map(|all_as_expected| {
+            if all_as_expected {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        })
+    })
 }

@@ -288,31 +288,7 @@ fn count_words(
 }
 
 fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .try_init();
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    // Installed first, so a signal during start-up closes cleanly too.
-    let stop = match examples::shutdown::stop_flag() {
-        Ok(stop) => stop,
-        Err(error) => {
-            eprintln!("word-count failed to install signal handlers: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(options, &stop) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("word-count failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    examples::app_main::app_main("word-count", parse_options, |options, stop| {
+        run(options, &stop).map(|()| ExitCode::SUCCESS)
+    })
 }

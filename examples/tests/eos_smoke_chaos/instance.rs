@@ -110,16 +110,7 @@ impl Instance {
     /// Fails if the process exited by itself (instances only end when the
     /// harness kills or stops them).
     pub fn check_alive(&mut self) -> Result<(), String> {
-        if let Some(process) = &mut self.process
-            && let Some(status) = process.exited()
-        {
-            return Err(format!(
-                "{} exited by itself ({status}); its last lines:\n{}",
-                self.name,
-                process.tail(40)
-            ));
-        }
-        Ok(())
+        self.process.as_mut().map_or(Ok(()), Process::check_running)
     }
 
     /// Waits until the running process first reports Running and returns

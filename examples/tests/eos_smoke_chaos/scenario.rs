@@ -145,7 +145,7 @@ impl Run {
     }
 
     /// Fails the test (with the seed) when the broker or an instance exited
-    /// by itself.
+    /// by itself (not when the run killed it).
     fn check_alive(&mut self) {
         let problem = self.broker.check_alive().err().or_else(|| {
             self.instances
@@ -242,28 +242,9 @@ impl Run {
                 self.say("SIGKILL the broker");
                 self.broker.kill();
                 let down = Duration::from_millis(200 + self.random.below(1_800));
-                self.pause_without_broker(down);
+                self.pause(down);
                 self.broker.restart();
             }
-        }
-    }
-
-    /// Like [`pause`](Self::pause) while the broker is down on purpose.
-    fn pause_without_broker(&mut self, duration: Duration) {
-        let deadline = Instant::now() + duration;
-        while Instant::now() < deadline {
-            if let Some(problem) = self
-                .instances
-                .iter_mut()
-                .find_map(|i| i.check_alive().err())
-            {
-                panic!("{problem}\n(seed {})", self.config.seed);
-            }
-            std::thread::sleep(
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .min(CHECK_EVERY),
-            );
         }
     }
 

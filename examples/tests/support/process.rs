@@ -151,6 +151,18 @@ impl Process {
         }
     }
 
+    /// Fails, with its last lines, if it has exited.
+    pub fn check_running(&mut self) -> Result<(), String> {
+        match self.exited() {
+            Some(status) => Err(format!(
+                "{} exited by itself ({status}); its last lines:\n{}",
+                self.name,
+                self.tail(40)
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Its exit status if it has exited.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

@@ -227,28 +227,7 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
 }
 
 fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .try_init();
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    if let Err(error) = examples::shutdown::stop_on_signals(&stop) {
-        eprintln!("fraud-detection failed to install signal handlers: {error}");
-        return ExitCode::FAILURE;
-    }
-    match run(options, stop) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("fraud-detection failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    examples::app_main::app_main("fraud-detection", parse_options, |options, stop| {
+        run(options, stop).map(|()| ExitCode::SUCCESS)
+    })
 }
