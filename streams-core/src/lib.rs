@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod handler;
+pub mod partitioner;
 pub mod processor;
 pub mod record;
 pub mod runtime;

@@ -9,6 +9,7 @@ pub use crate::{
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::DeserializationHandler;
+pub use streams_core::partitioner::StreamPartitioner;
 pub use streams_core::processor::{
     FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
     PunctuationType, PunctuatorId,

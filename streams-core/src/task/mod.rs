@@ -27,5 +27,5 @@ pub(crate) use graph::{
     TaskNode,
 };
 pub(crate) use processor_node::ProcessorNode;
-pub(crate) use sink_node::{SinkNode, SinkTarget};
+pub(crate) use sink_node::{SinkNode, SinkPartitioning, SinkTarget};
 pub(crate) use source_node::SourceNode;

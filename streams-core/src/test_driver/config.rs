@@ -1,6 +1,7 @@
 //! Settings of a `TopologyTestDriver`.
 
 use crate::handler::DeserializationHandler;
+use std::collections::HashMap;
 
 /// How a [`TopologyTestDriver`](super::TopologyTestDriver) runs a topology.
 #[derive(Debug, Clone)]
@@ -17,6 +18,24 @@ pub struct TestDriverConfig {
     pub commit_after_each_record: bool,
     /// Bytes of the write cache shared by all caching stores. Default 10 MiB.
     pub cache_max_bytes: usize,
+    /// Partition counts of the topics the topology writes (full names), which
+    /// its sinks' partitioners partition by; a topic not listed has one
+    /// partition. The driver still runs one task per sub-topology.
+    pub topic_partitions: HashMap<String, i32>,
+}
+
+impl TestDriverConfig {
+    /// Gives `topic` `partitions` partitions for the sinks writing it.
+    ///
+    /// ```
+    /// use streams_core::test_driver::TestDriverConfig;
+    /// let config = TestDriverConfig::default().with_partitions("orders", 4);
+    /// assert_eq!(config.topic_partitions["orders"], 4);
+    /// ```
+    pub fn with_partitions(mut self, topic: impl Into<String>, partitions: i32) -> Self {
+        self.topic_partitions.insert(topic.into(), partitions);
+        self
+    }
 }
 
 impl Default for TestDriverConfig {
@@ -27,6 +46,7 @@ impl Default for TestDriverConfig {
             deserialization_handler: DeserializationHandler::default(),
             commit_after_each_record: true,
             cache_max_bytes: 10 * 1024 * 1024,
+            topic_partitions: HashMap::new(),
         }
     }
 }
