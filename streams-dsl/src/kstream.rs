@@ -401,11 +401,12 @@ impl<K: Data, V: Data> KStream<K, V> {
         let name = produced
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-SINK"));
-        topology.add_sink(
+        topology.add_partitioned_sink(
             name,
             topic,
             produced.key_serde.or_else(|| self.key_serde.clone()),
             produced.value_serde.or_else(|| self.value_serde.clone()),
+            produced.partitioner,
             &[self.node],
         );
     }
@@ -423,11 +424,12 @@ impl<K: Data, V: Data> KStream<K, V> {
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-REPARTITION"));
         let topic = TopicRef::Internal(format!("{name}-repartition"));
-        topology.add_sink(
+        topology.add_partitioned_sink(
             format!("{name}-repartition-sink"),
             SinkTopic::Topic(topic.clone()),
             key_serde.clone(),
             value_serde.clone(),
+            repartitioned.partitioner,
             &[self.node],
         );
         let source = topology.add_source(

@@ -119,6 +119,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             key_serde,
             value_serde,
             name,
+            partitioner: None,
         })
     }
 

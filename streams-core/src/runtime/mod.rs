@@ -10,7 +10,6 @@ mod interactive_queries;
 mod internal_topics;
 mod kafka_streams;
 mod metrics;
-mod partitioner;
 mod producer;
 mod query_error;
 mod query_router;

@@ -1,7 +1,7 @@
 //! A stream thread's producer: the [`RecordCollector`] its tasks send output,
 //! repartition and changelog records to, the delivery tracking that feeds
-//! checkpoints (acknowledged changelog offsets) and surfaces send failures, and
-//! the flush step of a commit.
+//! checkpoints (acknowledged changelog offsets) and surfaces send failures, the
+//! partition counts sinks partition with, and the flush step of a commit.
 
 use super::RuntimeError;
 use crate::error::StreamsError;
@@ -11,6 +11,7 @@ use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Mutex;
@@ -79,14 +80,53 @@ impl ProducerContext for DeliveryTracker {
     }
 }
 
+/// Longest a topic's metadata (its partition count) may take to arrive.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The producer of one stream thread, shared by its tasks' collectors.
 pub(crate) struct ThreadProducer {
     producer: BaseProducer<DeliveryTracker>,
+    /// Partition counts of the topics written so far, from the cluster's metadata.
+    partitions: RefCell<HashMap<String, i32>>,
 }
 
 impl ThreadProducer {
     pub(crate) fn new(producer: BaseProducer<DeliveryTracker>) -> Self {
-        Self { producer }
+        Self {
+            producer,
+            partitions: RefCell::default(),
+        }
+    }
+
+    /// How many partitions `topic` has: asked of the cluster the first time,
+    /// then remembered (partitions added later are not seen until restart).
+    fn partitions(&self, topic: &str) -> Result<i32, StreamsError> {
+        if let Some(&partitions) = self.partitions.borrow().get(topic) {
+            return Ok(partitions);
+        }
+        let failure = |reason: String| StreamsError::Produce {
+            topic: topic.to_string(),
+            reason,
+        };
+        let metadata = self
+            .producer
+            .client()
+            .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+            .map_err(|e| failure(format!("reading its partition count failed: {e}")))?;
+        let partitions = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map_or(0, |t| t.partitions().len() as i32);
+        if partitions == 0 {
+            return Err(failure(
+                "the topic does not exist: create it before the application writes to it".into(),
+            ));
+        }
+        self.partitions
+            .borrow_mut()
+            .insert(topic.to_string(), partitions);
+        Ok(partitions)
     }
 
     /// Serves delivery reports without blocking.
@@ -183,5 +223,9 @@ impl KafkaRecordCollector {
 impl RecordCollector for KafkaRecordCollector {
     fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError> {
         self.producer.send(&record)
+    }
+
+    fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError> {
+        self.producer.partitions(topic)
     }
 }

@@ -257,6 +257,10 @@ mod tests {
             self.0.borrow_mut().push(record);
             Ok(())
         }
+
+        fn partitions(&mut self, _topic: &str) -> Result<i32, StreamsError> {
+            Ok(1)
+        }
     }
 
     const TASK: TaskId = TaskId {

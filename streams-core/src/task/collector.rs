@@ -8,4 +8,8 @@ use crate::record::ProducedRecord;
 pub trait RecordCollector {
     /// Accepts one serialized record.
     fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError>;
+
+    /// How many partitions `topic` has: sinks partition their records with
+    /// it. Fails for a topic that does not exist.
+    fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError>;
 }
