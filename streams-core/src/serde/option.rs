@@ -12,6 +12,7 @@ use super::{Serde, SerdeError, SerdeRef};
 /// assert_eq!(serde.serialize_nullable(&None).unwrap(), None);
 /// assert_eq!(serde.deserialize_nullable(None).unwrap(), None);
 /// assert_eq!(serde.deserialize_nullable(Some(b"x")).unwrap(), Some("x".to_string()));
+/// assert!(serde.is_null(&None) && !serde.is_null(&Some(String::new())));
 /// ```
 pub struct OptionSerde<T> {
     inner: SerdeRef<T>,
@@ -52,5 +53,8 @@ impl<T> Serde<Option<T>> for OptionSerde<T> {
             Some(bytes) => self.inner.deserialize(bytes).map(Some),
             None => Ok(None),
         }
+    }
+    fn is_null(&self, value: &Option<T>) -> bool {
+        value.as_ref().is_none_or(|value| self.inner.is_null(value))
     }
 }
