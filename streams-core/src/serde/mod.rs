@@ -87,6 +87,16 @@ pub trait Serde<T>: Send + Sync {
         None
     }
 
+    /// Whether `value` is Kafka's null (what [`serialize_nullable`](Serde::serialize_nullable)
+    /// writes as null), without serializing it: operators that drop null values,
+    /// such as stream-table joins, ask this. The default says no value is; a
+    /// serde that overrides `serialize_nullable` to write some values as null
+    /// overrides this too.
+    fn is_null(&self, value: &T) -> bool {
+        let _ = value;
+        false
+    }
+
     /// Deserializes possibly-null bytes; the default rejects null, because a plain
     /// `T` cannot represent it (use `Option<T>` for nullable keys and values).
     fn deserialize_nullable(&self, bytes: Option<&[u8]>) -> Result<T, SerdeError> {

@@ -5,6 +5,7 @@ mod aggregations;
 mod branching;
 mod error_handlers;
 mod header_propagation;
+mod join_semantics;
 mod partitioning;
 mod processor_api;
 mod serde_context;
