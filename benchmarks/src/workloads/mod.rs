@@ -1,6 +1,7 @@
 //! The registry of benchmark workloads: one module per family, one entry per name.
 
 mod broker;
+mod copy_loop;
 mod e2e;
 mod graph;
 mod groups;
@@ -89,17 +90,27 @@ pub fn all() -> Vec<Workload> {
         },
         Workload {
             name: "e2e-copy-ceiling",
-            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): plain rdkafka consume -> produce copy loop with the runtime's client settings (the ceiling)",
-            run: e2e::copy_ceiling_workload,
+            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): the fastest plain rdkafka consume -> produce copy loop found (tuned prefetch and batching; the ceiling of the e2e ratios)",
+            run: copy_loop::ceiling,
+        },
+        Workload {
+            name: "e2e-copy-runtime-settings",
+            about: "as e2e-copy-ceiling with the runtime's own consumer and producer settings (the second reference)",
+            run: copy_loop::runtime_settings,
+        },
+        Workload {
+            name: "e2e-copy-variants",
+            about: "as e2e-copy-ceiling, once per client setting tried on the way to the ceiling (one line each)",
+            run: copy_loop::variants,
         },
         Workload {
             name: "e2e-stateless",
-            about: "as e2e-copy-ceiling through KafkaStreams: filter -> map_values -> to, until the output holds every record (plus ratio to a ceiling run)",
+            about: "as e2e-copy-ceiling through KafkaStreams: filter -> map_values -> to, until the output holds every record (plus ratio to an e2e-copy-ceiling run)",
             run: e2e::stateless,
         },
         Workload {
             name: "e2e-count",
-            about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to a ceiling run)",
+            about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to an e2e-copy-ceiling run)",
             run: e2e::count,
         },
     ]
