@@ -5,7 +5,9 @@
 //! see `scale`) and prints one JSON line per result:
 //! `{"workload": ..., "records": ..., "seconds": ..., "records_per_sec": ...}` plus
 //! workload-specific fields. Logs (the runtime's, librdkafka's) go to stderr,
-//! filtered by `RUST_LOG` (default `warn`).
+//! filtered by `RUST_LOG` (default `warn`). `benchmarks --instance TOPOLOGY
+//! KEY=VALUE...` is the child-process application instance some workloads
+//! start (see `workloads::instance`).
 
 mod cpu;
 mod report;
@@ -22,6 +24,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--instance") {
+        return workloads::run_instance(&args[1..]);
+    }
     if let Some(position) = args.iter().position(|a| a == "--quick") {
         args.remove(position);
         scale::set_quick(true);

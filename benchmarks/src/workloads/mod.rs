@@ -5,8 +5,13 @@ mod copy_loop;
 mod e2e;
 mod graph;
 mod groups;
+mod instance;
+mod instance_run;
+mod latency;
 mod serdes;
 mod stateful;
+
+pub use instance::run_instance;
 
 use crate::report::BenchResult;
 
@@ -112,6 +117,16 @@ pub fn all() -> Vec<Workload> {
             name: "e2e-count",
             about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to an e2e-copy-ceiling run)",
             run: e2e::count,
+        },
+        Workload {
+            name: "latency-stateless",
+            about: "end-to-end latency (input due time -> output arrival; p50/p99/p99.9/max) of the stateless pipeline at 1k, 10k, 100k records/s: defaults, and producer linger 5 ms",
+            run: latency::stateless,
+        },
+        Workload {
+            name: "latency-count",
+            about: "as latency-stateless for the count: defaults (record cache, 30 s commits), and cache off with producer linger 5 ms",
+            run: latency::count,
         },
     ]
 }
