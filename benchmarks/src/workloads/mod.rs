@@ -8,6 +8,7 @@ mod groups;
 mod instance;
 mod instance_run;
 mod latency;
+mod scaling;
 mod serdes;
 mod stateful;
 
@@ -47,6 +48,11 @@ pub fn all() -> Vec<Workload> {
             name: "count-cached",
             about: "10M records, 100k keys: group_by_key().count() on RocksDB with the write cache, via the TopologyTestDriver",
             run: stateful::count_cached,
+        },
+        Workload {
+            name: "count-cached-keys",
+            about: "as count-cached over 1k, 100k, 1M and 10M keys (10M records each): the cost of a growing store",
+            run: stateful::count_cached_keys,
         },
         Workload {
             name: "count-uncached",
@@ -117,6 +123,16 @@ pub fn all() -> Vec<Workload> {
             name: "e2e-count",
             about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to an e2e-copy-ceiling run)",
             run: e2e::count,
+        },
+        Workload {
+            name: "scaling-stateless",
+            about: "e2e-stateless with 1, 2 and 4 stream threads and with 2 instances (each instance its own process; ratios to e2e-copy-ceiling)",
+            run: scaling::stateless,
+        },
+        Workload {
+            name: "scaling-count",
+            about: "e2e-count with 1, 2 and 4 stream threads and with 2 instances (each instance its own process; ratios to e2e-copy-ceiling)",
+            run: scaling::count,
         },
         Workload {
             name: "latency-stateless",
