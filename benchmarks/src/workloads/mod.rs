@@ -8,6 +8,7 @@ mod groups;
 mod instance;
 mod instance_run;
 mod latency;
+mod memory;
 mod scaling;
 mod serdes;
 mod stateful;
@@ -143,6 +144,11 @@ pub fn all() -> Vec<Workload> {
             name: "latency-count",
             about: "as latency-stateless for the count: defaults (record cache, 30 s commits), and cache off with producer linger 5 ms",
             run: latency::count,
+        },
+        Workload {
+            name: "memory-count",
+            about: "resident memory (peak, median, at completion) of an instance (own process) counting 1M records over 100k keys and 10M records over 10M keys",
+            run: memory::count,
         },
     ]
 }
