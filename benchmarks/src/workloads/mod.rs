@@ -9,6 +9,7 @@ mod instance;
 mod instance_run;
 mod latency;
 mod memory;
+mod peers;
 mod scaling;
 mod serdes;
 mod stateful;
@@ -149,6 +150,11 @@ pub fn all() -> Vec<Workload> {
             name: "memory-count",
             about: "resident memory (peak, median, at completion) of an instance (own process) counting 1M records over 100k keys and 10M records over 10M keys",
             run: memory::count,
+        },
+        Workload {
+            name: "peers",
+            about: "rstreams and Quix Streams side by side on the e2e stateless and count workloads (each its own process; needs QUIX_PYTHON: run benchmarks/peers/run.sh)",
+            run: peers::quix,
         },
     ]
 }
