@@ -9,7 +9,11 @@
 //!   settings (`StreamsConfig::consumer_config` / `producer_config`), the
 //!   reference that shows what the defaults cost.
 //! - `e2e-copy-variants`: every setting tried on the way to the ceiling, one
-//!   line each, so the choice can be checked again on another machine.
+//!   line each, so the choice can be checked again on another machine. What
+//!   decides is the consumer's prefetch: librdkafka's 1 s
+//!   `fetch.queue.backoff.ms` once a partition's queue is full starves a loop
+//!   that drains faster; producer settings move the result less than the
+//!   run-to-run noise of a loaded 2-core machine (README, Benchmarks).
 //!
 //! rdkafka 0.39 has no batch-consume call (`rd_kafka_consume_batch_queue` is
 //! only reachable through `rdkafka-sys`, i.e. `unsafe`, which the workspace
@@ -189,7 +193,17 @@ pub(super) struct CopyRun {
 
 impl CopyVariant {
     fn clients(&self, fixture: &Fixture) -> Result<(ClientConfig, ClientConfig), Box<dyn Error>> {
-        let (group, state_dir) = e2e::application(&format!("e2e-copy-{}", self.name));
+        // Variant names hold '+' and '=', which application ids (and group
+        // ids derived from them) may not.
+        let id_safe: String = self
+            .name
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+                _ => '-',
+            })
+            .collect();
+        let (group, state_dir) = e2e::application(&format!("e2e-copy-{id_safe}"));
         let (mut consumer, mut producer) = match self.base {
             Base::Runtime => {
                 let config = e2e::streams_config(&group, &fixture.bootstrap, &state_dir)?;
@@ -277,7 +291,7 @@ impl CopyVariant {
             commit.add_partition_offset(INPUT, partition, Offset::Offset(next))?;
         }
         consumer.commit(&commit, CommitMode::Sync)?;
-        let monitor = fixture.monitor(&format!("e2e-copy-monitor-{}", self.name))?;
+        let monitor = fixture.monitor("e2e-copy-monitor")?;
         e2e::wait_until("the copy reaching the output", || {
             Ok(e2e::topic_records(&monitor, OUTPUT)? >= records)
         })?;
