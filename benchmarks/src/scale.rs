@@ -1,7 +1,9 @@
 //! How big a run is: the sizes each workload documents, or a tenth of them
 //! with `benchmarks --quick NAME...`, to check on a busy machine that a
 //! workload works (its numbers are then not comparable with full runs; every
-//! line of a quick run says `"quick": true`).
+//! line of a quick run says `"quick": true`). The broker-backed workloads
+//! (`e2e-*`, `latency-*`, `memory-count`, `scaling-*`, `peers`) and
+//! `count-cached-keys` scale; the others run at full size either way.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

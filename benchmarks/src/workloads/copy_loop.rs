@@ -20,11 +20,11 @@
 //! forbids); the loops poll one message at a time, as the runtime does.
 
 use super::e2e::{self, Fixture, INPUT, OUTPUT, PHASE_LIMIT};
+use super::send::{Sender, send_when_room};
 use crate::cpu::{CpuSnapshot, CpuUsage};
 use crate::report::BenchResult;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -245,13 +245,20 @@ impl CopyVariant {
         let mut copied = 0u64;
         let mut first_record = None;
         let mut next_offsets: HashMap<i32, i64> = HashMap::new();
-        while copied < records {
-            if started.elapsed() > PHASE_LIMIT {
+        let deadline = started + PHASE_LIMIT;
+        // Checked when a poll comes back empty and every 1024 records, not per
+        // record: the clock read would be part of what the loop measures.
+        let overdue = |copied: u64| -> Result<(), Box<dyn Error>> {
+            if Instant::now() > deadline {
                 return Err(
                     format!("{}: copied only {copied} of {records} records", self.name).into(),
                 );
             }
+            Ok(())
+        };
+        while copied < records {
             let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+                overdue(copied)?;
                 continue;
             };
             let message = message?;
@@ -269,20 +276,17 @@ impl CopyVariant {
             if self.keep_partition {
                 record = record.partition(message.partition());
             }
-            loop {
-                match producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), unsent)) => {
-                        record = unsent;
-                        producer.poll(Duration::from_millis(10));
-                    }
-                    Err((error, _)) => return Err(error.into()),
-                }
-            }
+            send_when_room(
+                Sender::Base(&producer),
+                record,
+                Duration::from_millis(10),
+                deadline,
+            )?;
             next_offsets.insert(message.partition(), message.offset() + 1);
             copied += 1;
             if copied.is_multiple_of(1024) {
                 producer.poll(Duration::ZERO);
+                overdue(copied)?;
             }
         }
         producer.flush(PHASE_LIMIT)?;

@@ -8,12 +8,12 @@
 //! fresh broker. The fixture and helpers here serve the other broker-backed
 //! workloads too.
 
+use super::send::{Sender, send_when_room};
 use crate::cpu::{CpuSnapshot, CpuUsage};
 use crate::report::BenchResult;
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::error::Error;
@@ -103,20 +103,13 @@ fn produce_input(bootstrap: &str, records: u64, keys: u64) -> Result<(), Box<dyn
     let started = Instant::now();
     for i in 0..records {
         let key = (i % keys).to_be_bytes();
-        let mut record = BaseRecord::to(INPUT).key(&key[..]).payload(&value[..]);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), unsent)) => {
-                    record = unsent;
-                    if started.elapsed() > PHASE_LIMIT {
-                        return Err("the input producer's queue stayed full".into());
-                    }
-                    producer.poll(Duration::from_millis(1));
-                }
-                Err((error, _)) => return Err(error.into()),
-            }
-        }
+        let record = BaseRecord::to(INPUT).key(&key[..]).payload(&value[..]);
+        send_when_room(
+            Sender::Threaded(&producer),
+            record,
+            Duration::from_millis(1),
+            started + PHASE_LIMIT,
+        )?;
     }
     producer.flush(PHASE_LIMIT)?;
     Ok(())

@@ -23,11 +23,11 @@
 use super::e2e::{self, FILTER_MODULUS, Fixture, INPUT, OUTPUT, PARTITIONS, PHASE_LIMIT};
 use super::instance::ChildInstance;
 use super::instance_run;
+use super::send::{Sender, send_when_room};
 use crate::report::{BenchResult, properties_json};
 use hdrhistogram::Histogram;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -178,6 +178,7 @@ fn produce_on_schedule(
 ) -> Result<Instant, Box<dyn Error>> {
     let mut value = [b'x'; VALUE_BYTES];
     let mut sequence = 0u64;
+    let deadline = schedule.due(schedule.total) + PHASE_LIMIT;
     while sequence < schedule.total {
         let due = schedule.due_by(Instant::now());
         while sequence < due {
@@ -185,20 +186,16 @@ fn produce_on_schedule(
             value[..digits.len()].copy_from_slice(digits.as_bytes());
             let key = (sequence % KEYS).to_be_bytes();
             let timestamp = schedule.t0_unix_ms + schedule.due_offset(sequence).as_millis() as i64;
-            let mut record = BaseRecord::to(INPUT)
+            let record = BaseRecord::to(INPUT)
                 .key(&key[..])
                 .payload(&value[..])
                 .timestamp(timestamp);
-            loop {
-                match producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), unsent)) => {
-                        record = unsent;
-                        producer.poll(Duration::from_millis(1));
-                    }
-                    Err((error, _)) => return Err(error.into()),
-                }
-            }
+            send_when_room(
+                Sender::Base(producer),
+                record,
+                Duration::from_millis(1),
+                deadline,
+            )?;
             sequence += 1;
         }
         producer.poll(Duration::ZERO);

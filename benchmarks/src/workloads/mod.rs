@@ -11,6 +11,7 @@ mod latency;
 mod memory;
 mod peers;
 mod scaling;
+mod send;
 mod serdes;
 mod stateful;
 
