@@ -104,7 +104,7 @@ pub fn all() -> Vec<Workload> {
         },
         Workload {
             name: "e2e-copy-ceiling",
-            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): the fastest plain rdkafka consume -> produce copy loop found (tuned prefetch and batching; the ceiling of the e2e ratios)",
+            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): the fastest plain rdkafka consume -> produce copy loop found (deep prefetch, short fetch back-off, producer batching; the ceiling of the e2e ratios)",
             run: copy_loop::ceiling,
         },
         Workload {
