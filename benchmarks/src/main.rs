@@ -1,12 +1,17 @@
 //! The rstreams benchmark binary.
 //!
-//! `benchmarks --list` names the workloads; `benchmarks NAME...` runs them (all of
-//! them when no name is given) and prints one JSON line per result:
+//! `benchmarks --list` names the workloads; `benchmarks [--quick] NAME...` runs
+//! them (all of them when no name is given; `--quick` at a tenth of their size,
+//! see `scale`) and prints one JSON line per result:
 //! `{"workload": ..., "records": ..., "seconds": ..., "records_per_sec": ...}` plus
 //! workload-specific fields. Logs (the runtime's, librdkafka's) go to stderr,
-//! filtered by `RUST_LOG` (default `warn`).
+//! filtered by `RUST_LOG` (default `warn`). `benchmarks --instance TOPOLOGY
+//! KEY=VALUE...` is the child-process application instance some workloads
+//! start (see `workloads::instance`).
 
+mod cpu;
 mod report;
+mod scale;
 mod workloads;
 
 use std::process::ExitCode;
@@ -18,7 +23,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--instance") {
+        return workloads::run_instance(&args[1..]);
+    }
+    if let Some(position) = args.iter().position(|a| a == "--quick") {
+        args.remove(position);
+        scale::set_quick(true);
+    }
     let registry = workloads::all();
     if args.iter().any(|a| a == "--list") {
         for workload in &registry {
@@ -45,6 +57,11 @@ fn main() -> ExitCode {
         match (workload.run)() {
             Ok(results) => {
                 for result in results {
+                    let result = if scale::is_quick() {
+                        result.with("quick", true)
+                    } else {
+                        result
+                    };
                     println!("{}", result.to_json_line());
                 }
             }

@@ -53,3 +53,12 @@ impl BenchResult {
         Value::Object(line).to_string()
     }
 }
+
+/// Client or instance properties as one JSON object, for a result's fields.
+pub fn properties_json(properties: &[(&str, &str)]) -> Value {
+    properties
+        .iter()
+        .map(|(key, value)| (key.to_string(), Value::from(*value)))
+        .collect::<Map<_, _>>()
+        .into()
+}

@@ -1,11 +1,11 @@
 //! Embedded broker throughput with real librdkafka clients: produce and consume of
 //! 100-byte values over 4 partitions, each against a fresh in-memory broker.
 
+use super::send::{Sender, send_when_room};
 use crate::report::BenchResult;
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::error::Error;
@@ -38,23 +38,16 @@ fn produce_all(bootstrap: &str) -> Result<Duration, Box<dyn Error>> {
     let started = Instant::now();
     for i in 0..RECORDS {
         let key = (i % 10_000).to_be_bytes();
-        let mut record = BaseRecord::to(TOPIC)
+        let record = BaseRecord::to(TOPIC)
             .key(&key[..])
             .payload(&value[..])
             .partition((i % PARTITIONS as u64) as i32);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), unsent)) => {
-                    record = unsent;
-                    if started.elapsed() > PHASE_LIMIT {
-                        return Err("producer queue stayed full".into());
-                    }
-                    producer.poll(Duration::from_millis(1));
-                }
-                Err((error, _)) => return Err(error.into()),
-            }
-        }
+        send_when_room(
+            Sender::Threaded(&producer),
+            record,
+            Duration::from_millis(1),
+            started + PHASE_LIMIT,
+        )?;
     }
     producer.flush(PHASE_LIMIT)?;
     Ok(started.elapsed())

@@ -1,62 +1,80 @@
 //! End-to-end runtime throughput on the embedded broker: the same pre-produced
-//! input (1M records, 100-byte values, 100k keys, 4 partitions) copied by a plain
-//! rdkafka consume-and-produce loop (the ceiling), run through a stateless
-//! `KafkaStreams` pipeline, and counted per key by a `KafkaStreams` pipeline with
-//! a cached RocksDB store and its changelog. Broker startup and input production
-//! are not timed; each run starts from a fresh broker.
+//! input (1M records, 100-byte values, 100k keys, 4 partitions; a tenth of the
+//! records with `--quick`) run through a
+//! stateless `KafkaStreams` pipeline, and counted per key by a `KafkaStreams`
+//! pipeline with a cached RocksDB store and its changelog, each reported with
+//! its ratio to the fastest plain copy loop on the same input (`copy_loop`).
+//! Broker startup and input production are not timed; each run starts from a
+//! fresh broker. The fixture and helpers here serve the other broker-backed
+//! workloads too.
 
+use super::send::{Sender, send_when_room};
+use crate::cpu::{CpuSnapshot, CpuUsage};
 use crate::report::BenchResult;
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
-use rdkafka::producer::{
-    BaseProducer, BaseRecord, DefaultProducerContext, Producer, ThreadedProducer,
-};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use std::collections::HashMap;
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use streams_dsl::prelude::*;
 
-const RECORDS: u64 = 1_000_000;
-const VALUE_BYTES: usize = 100;
-const DISTINCT_KEYS: u64 = 100_000;
-const PARTITIONS: i32 = 4;
-const INPUT: &str = "e2e-input";
-const OUTPUT: &str = "e2e-output";
+/// Input records of a full run.
+const FULL_RECORDS: u64 = 1_000_000;
+pub(super) const VALUE_BYTES: usize = 100;
+pub(super) const DISTINCT_KEYS: u64 = 100_000;
+pub(super) const PARTITIONS: i32 = 4;
+pub(super) const INPUT: &str = "e2e-input";
+pub(super) const OUTPUT: &str = "e2e-output";
+/// Input records of this run: [`FULL_RECORDS`], scaled by `--quick`.
+pub(super) fn records() -> u64 {
+    crate::scale::scaled(FULL_RECORDS)
+}
+
 /// Commit interval of the runtime pipelines: short enough that "processed and
 /// committed" is not dominated by Kafka Streams' 30 s default.
-const COMMIT_INTERVAL_MS: u64 = 1000;
+pub(super) const COMMIT_INTERVAL_MS: u64 = 1000;
 /// The stateless pipeline drops keys `k % FILTER_MODULUS == 0`.
-const FILTER_MODULUS: u64 = 100;
+pub(super) const FILTER_MODULUS: u64 = 100;
 /// Longest any phase may take before the workload fails instead of hanging.
-const PHASE_LIMIT: Duration = Duration::from_secs(300);
+pub(super) const PHASE_LIMIT: Duration = Duration::from_secs(300);
 /// How often completion (watermarks, committed offsets) is checked.
 const CHECK_EVERY: Duration = Duration::from_millis(20);
 
-/// A fresh broker holding the input topic, filled and acknowledged, and an
-/// empty output topic.
-struct Fixture {
+/// A fresh broker holding the input topic (filled and acknowledged, unless
+/// made [`empty`](Self::empty)) and an empty output topic.
+pub(super) struct Fixture {
     kafka: EmbeddedKafka,
-    bootstrap: String,
+    pub(super) bootstrap: String,
 }
 
 impl Fixture {
-    fn start() -> Result<Self, Box<dyn Error>> {
+    /// The e2e input: [`records()`] records over [`DISTINCT_KEYS`] keys.
+    pub(super) fn start() -> Result<Self, Box<dyn Error>> {
+        Self::with_input(records(), DISTINCT_KEYS)
+    }
+
+    /// `records` input records with keys cycling over `keys`.
+    pub(super) fn with_input(records: u64, keys: u64) -> Result<Self, Box<dyn Error>> {
+        let fixture = Self::empty()?;
+        produce_input(&fixture.bootstrap, records, keys)?;
+        Ok(fixture)
+    }
+
+    /// Both topics, empty.
+    pub(super) fn empty() -> Result<Self, Box<dyn Error>> {
         let kafka = EmbeddedKafka::start_blocking(BrokerConfig::default())?;
         kafka.create_topic(INPUT, PARTITIONS, &[])?;
         kafka.create_topic(OUTPUT, PARTITIONS, &[])?;
         let bootstrap = kafka.bootstrap_servers();
-        produce_input(&bootstrap)?;
         Ok(Self { kafka, bootstrap })
     }
 
     /// A consumer outside any group's membership, for watermarks and for the
     /// committed offsets of `group`.
-    fn monitor(&self, group: &str) -> Result<BaseConsumer, Box<dyn Error>> {
+    pub(super) fn monitor(&self, group: &str) -> Result<BaseConsumer, Box<dyn Error>> {
         Ok(ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("group.id", group)
@@ -64,14 +82,14 @@ impl Fixture {
             .create()?)
     }
 
-    fn shutdown(self) {
+    pub(super) fn shutdown(self) {
         self.kafka.shutdown_blocking();
     }
 }
 
-/// Writes the input: keys `i % DISTINCT_KEYS` (8 bytes big-endian, partitioned
-/// by key like Kafka's default partitioner), 100-byte values.
-fn produce_input(bootstrap: &str) -> Result<(), Box<dyn Error>> {
+/// Writes the input: keys `i % keys` (8 bytes big-endian, partitioned by key
+/// like Kafka's default partitioner), 100-byte values.
+fn produce_input(bootstrap: &str, records: u64, keys: u64) -> Result<(), Box<dyn Error>> {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
@@ -83,29 +101,22 @@ fn produce_input(bootstrap: &str) -> Result<(), Box<dyn Error>> {
         .create()?;
     let value = [b'x'; VALUE_BYTES];
     let started = Instant::now();
-    for i in 0..RECORDS {
-        let key = (i % DISTINCT_KEYS).to_be_bytes();
-        let mut record = BaseRecord::to(INPUT).key(&key[..]).payload(&value[..]);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), unsent)) => {
-                    record = unsent;
-                    if started.elapsed() > PHASE_LIMIT {
-                        return Err("the input producer's queue stayed full".into());
-                    }
-                    producer.poll(Duration::from_millis(1));
-                }
-                Err((error, _)) => return Err(error.into()),
-            }
-        }
+    for i in 0..records {
+        let key = (i % keys).to_be_bytes();
+        let record = BaseRecord::to(INPUT).key(&key[..]).payload(&value[..]);
+        send_when_room(
+            Sender::Threaded(&producer),
+            record,
+            Duration::from_millis(1),
+            started + PHASE_LIMIT,
+        )?;
     }
     producer.flush(PHASE_LIMIT)?;
     Ok(())
 }
 
 /// Records in `topic`: the sum of its partitions' high watermarks.
-fn topic_records(monitor: &BaseConsumer, topic: &str) -> Result<u64, Box<dyn Error>> {
+pub(super) fn topic_records(monitor: &BaseConsumer, topic: &str) -> Result<u64, Box<dyn Error>> {
     let mut total = 0;
     for partition in 0..PARTITIONS {
         let (_, high) = monitor.fetch_watermarks(topic, partition, Duration::from_secs(10))?;
@@ -115,7 +126,7 @@ fn topic_records(monitor: &BaseConsumer, topic: &str) -> Result<u64, Box<dyn Err
 }
 
 /// Input records covered by the monitor's group's committed offsets.
-fn committed_records(monitor: &BaseConsumer) -> Result<u64, Box<dyn Error>> {
+pub(super) fn committed_records(monitor: &BaseConsumer) -> Result<u64, Box<dyn Error>> {
     let mut partitions = TopicPartitionList::new();
     for partition in 0..PARTITIONS {
         partitions.add_partition(INPUT, partition);
@@ -133,7 +144,7 @@ fn committed_records(monitor: &BaseConsumer) -> Result<u64, Box<dyn Error>> {
 
 /// Checks `done` every [`CHECK_EVERY`] until it holds; fails naming `what` after
 /// [`PHASE_LIMIT`].
-fn wait_until(
+pub(super) fn wait_until(
     what: &str,
     mut done: impl FnMut() -> Result<bool, Box<dyn Error>>,
 ) -> Result<(), Box<dyn Error>> {
@@ -148,7 +159,7 @@ fn wait_until(
 }
 
 /// A unique application id and a fresh state directory for it.
-fn application(name: &str) -> (String, PathBuf) {
+pub(super) fn application(name: &str) -> (String, PathBuf) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -157,7 +168,7 @@ fn application(name: &str) -> (String, PathBuf) {
     (unique, state_dir)
 }
 
-fn streams_config(
+pub(super) fn streams_config(
     application_id: &str,
     bootstrap: &str,
     state_dir: &std::path::Path,
@@ -171,85 +182,27 @@ fn streams_config(
         .build()?)
 }
 
-fn result(name: &str, elapsed: Duration) -> BenchResult {
-    BenchResult::new(name, RECORDS, elapsed)
+pub(super) fn result(name: &str, elapsed: Duration) -> BenchResult {
+    BenchResult::new(name, records(), elapsed)
         .with("value_bytes", VALUE_BYTES as u64)
         .with("partitions", PARTITIONS as u64)
         .with("distinct_keys", DISTINCT_KEYS)
 }
 
-/// The ceiling: one consumer and one producer with the runtime's client
-/// settings (`StreamsConfig::consumer_config` / `producer_config`), the consumer
-/// joining a group, every input record produced to the output unchanged;
-/// timed from client creation until the output holds every record.
-fn copy_ceiling(fixture: &Fixture) -> Result<Duration, Box<dyn Error>> {
-    let (group, state_dir) = application("e2e-copy-ceiling");
-    let config = streams_config(&group, &fixture.bootstrap, &state_dir)?;
-    let monitor = fixture.monitor(&group)?;
-    let started = Instant::now();
-    let consumer: BaseConsumer = config.consumer_config("ceiling").create()?;
-    let producer: BaseProducer = config.producer_config("ceiling").create()?;
-    consumer.subscribe(&[INPUT])?;
-    let mut copied = 0u64;
-    let mut next_offsets: HashMap<i32, i64> = HashMap::new();
-    while copied < RECORDS {
-        if started.elapsed() > PHASE_LIMIT {
-            return Err(format!("copied only {copied} of {RECORDS} records").into());
-        }
-        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
-            continue;
-        };
-        let message = message?;
-        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(OUTPUT);
-        if let Some(key) = message.key() {
-            record = record.key(key);
-        }
-        if let Some(payload) = message.payload() {
-            record = record.payload(payload);
-        }
-        if let Some(timestamp) = message.timestamp().to_millis() {
-            record = record.timestamp(timestamp);
-        }
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), unsent)) => {
-                    record = unsent;
-                    producer.poll(Duration::from_millis(10));
-                }
-                Err((error, _)) => return Err(error.into()),
-            }
-        }
-        next_offsets.insert(message.partition(), message.offset() + 1);
-        copied += 1;
-        if copied.is_multiple_of(1024) {
-            producer.poll(Duration::ZERO);
-        }
-    }
-    producer.flush(PHASE_LIMIT)?;
-    let mut commit = TopicPartitionList::new();
-    for (partition, next) in next_offsets {
-        commit.add_partition_offset(INPUT, partition, Offset::Offset(next))?;
-    }
-    consumer.commit(&commit, CommitMode::Sync)?;
-    wait_until("the copy reaching the output", || {
-        Ok(topic_records(&monitor, OUTPUT)? >= RECORDS)
-    })?;
-    Ok(started.elapsed())
-}
-
 /// Starts `topology`, waits until `done` holds, closes the instance; returns
-/// the time from `start()` until `done` held.
+/// the time from `start()` until `done` held and the CPU this process used
+/// meanwhile.
 fn run_streams(
     fixture: &Fixture,
     name: &str,
     topology: Topology,
     mut done: impl FnMut(&BaseConsumer) -> Result<bool, Box<dyn Error>>,
-) -> Result<Duration, Box<dyn Error>> {
+) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
     let (application_id, state_dir) = application(name);
     let config = streams_config(&application_id, &fixture.bootstrap, &state_dir)?;
     let monitor = fixture.monitor(&application_id)?;
     let mut streams = KafkaStreams::new(topology, config)?;
+    let cpu_before = CpuSnapshot::of_self();
     let started = Instant::now();
     streams.start()?;
     let outcome = wait_until(name, || {
@@ -259,6 +212,7 @@ fn run_streams(
         done(&monitor)
     });
     let elapsed = started.elapsed();
+    let cpu = CpuSnapshot::of_self().since(&cpu_before);
     let outcome = outcome.map_err(|error| {
         format!(
             "{error}; instance state {:?}, metrics {:?}",
@@ -271,60 +225,40 @@ fn run_streams(
     let _ = std::fs::remove_dir_all(&state_dir);
     outcome?;
     cleaned?;
-    Ok(elapsed)
+    Ok((elapsed, cpu))
 }
 
-/// Ceiling copy loop.
-pub fn copy_ceiling_workload() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+/// The ceiling (the fastest copy loop) measured on its own fixture, for the
+/// ratios of the runtime workloads.
+pub(super) fn ceiling_records_per_sec() -> Result<f64, Box<dyn Error>> {
     let fixture = Fixture::start()?;
-    let elapsed = copy_ceiling(&fixture)?;
+    let run = super::copy_loop::CEILING.run(&fixture)?;
     fixture.shutdown();
-    Ok(vec![result("e2e-copy-ceiling", elapsed)])
+    Ok(records() as f64 / run.elapsed.as_secs_f64())
 }
 
-/// The ceiling measured on its own fixture, for the ratios of the runtime workloads.
-fn ceiling_records_per_sec() -> Result<f64, Box<dyn Error>> {
-    let fixture = Fixture::start()?;
-    let elapsed = copy_ceiling(&fixture)?;
-    fixture.shutdown();
-    Ok(RECORDS as f64 / elapsed.as_secs_f64())
-}
-
-fn with_ratio(result: BenchResult, ceiling: f64) -> BenchResult {
+pub(super) fn with_ratio(result: BenchResult, ceiling: f64) -> BenchResult {
     let ratio = (result.records_per_sec() / ceiling * 1000.0).round() / 1000.0;
     result
         .with("ceiling_records_per_sec", ceiling.round())
         .with("ratio_to_ceiling", ratio)
 }
 
-/// filter -> map_values -> to, timed until the output holds every kept record.
-pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    let ceiling = ceiling_records_per_sec()?;
-    let fixture = Fixture::start()?;
+/// The stateless topology: drops keys `k % FILTER_MODULUS == 0`, upper-cases
+/// the values, writes them to the output.
+pub(super) fn stateless_topology() -> Result<Topology, Box<dyn Error>> {
     let builder = StreamsBuilder::new();
     builder
         .stream::<u64, Vec<u8>>(INPUT, Consumed::default())
         .filter(|key, _| key % FILTER_MODULUS != 0)
         .map_values(|value: Vec<u8>| value.to_ascii_uppercase())
         .to(OUTPUT, Produced::default());
-    let expected = RECORDS - RECORDS / FILTER_MODULUS;
-    let elapsed = run_streams(&fixture, "e2e-stateless", builder.build()?, |monitor| {
-        Ok(topic_records(monitor, OUTPUT)? >= expected)
-    })?;
-    fixture.shutdown();
-    Ok(vec![with_ratio(
-        result("e2e-stateless", elapsed)
-            .with("records_out", expected)
-            .with("commit_interval_ms", COMMIT_INTERVAL_MS),
-        ceiling,
-    )])
+    Ok(builder.build()?)
 }
 
-/// group_by_key().count() on a cached RocksDB store with its changelog, timed
-/// until the committed offsets cover every input record.
-pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    let ceiling = ceiling_records_per_sec()?;
-    let fixture = Fixture::start()?;
+/// The count topology: group_by_key().count() on a cached RocksDB store with
+/// its changelog, counts to the output.
+pub(super) fn count_topology() -> Result<Topology, Box<dyn Error>> {
     let builder = StreamsBuilder::new();
     builder
         .stream::<u64, Vec<u8>>(INPUT, Consumed::default())
@@ -332,14 +266,46 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         .count(Materialized::named("e2e-counts"))
         .to_stream()
         .to(OUTPUT, Produced::default());
-    let elapsed = run_streams(&fixture, "e2e-count", builder.build()?, |monitor| {
-        Ok(committed_records(monitor)? >= RECORDS)
+    Ok(builder.build()?)
+}
+
+/// filter -> map_values -> to, timed until the output holds every kept record.
+pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    let ceiling = ceiling_records_per_sec()?;
+    let fixture = Fixture::start()?;
+    let expected = records() - records() / FILTER_MODULUS;
+    let (elapsed, cpu) = run_streams(
+        &fixture,
+        "e2e-stateless",
+        stateless_topology()?,
+        |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
+    )?;
+    fixture.shutdown();
+    Ok(vec![
+        cpu.annotate(with_ratio(
+            result("e2e-stateless", elapsed)
+                .with("records_out", expected)
+                .with("commit_interval_ms", COMMIT_INTERVAL_MS),
+            ceiling,
+        )),
+    ])
+}
+
+/// group_by_key().count() on a cached RocksDB store with its changelog, timed
+/// until the committed offsets cover every input record.
+pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    let ceiling = ceiling_records_per_sec()?;
+    let fixture = Fixture::start()?;
+    let (elapsed, cpu) = run_streams(&fixture, "e2e-count", count_topology()?, |monitor| {
+        Ok(committed_records(monitor)? >= records())
     })?;
     fixture.shutdown();
-    Ok(vec![with_ratio(
-        result("e2e-count", elapsed)
-            .with("store", "rocksdb")
-            .with("commit_interval_ms", COMMIT_INTERVAL_MS),
-        ceiling,
-    )])
+    Ok(vec![
+        cpu.annotate(with_ratio(
+            result("e2e-count", elapsed)
+                .with("store", "rocksdb")
+                .with("commit_interval_ms", COMMIT_INTERVAL_MS),
+            ceiling,
+        )),
+    ])
 }

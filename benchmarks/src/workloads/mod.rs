@@ -1,11 +1,21 @@
 //! The registry of benchmark workloads: one module per family, one entry per name.
 
 mod broker;
+mod copy_loop;
 mod e2e;
 mod graph;
 mod groups;
+mod instance;
+mod instance_run;
+mod latency;
+mod memory;
+mod peers;
+mod scaling;
+mod send;
 mod serdes;
 mod stateful;
+
+pub use instance::run_instance;
 
 use crate::report::BenchResult;
 
@@ -41,6 +51,11 @@ pub fn all() -> Vec<Workload> {
             name: "count-cached",
             about: "10M records, 100k keys: group_by_key().count() on RocksDB with the write cache, via the TopologyTestDriver",
             run: stateful::count_cached,
+        },
+        Workload {
+            name: "count-cached-keys",
+            about: "as count-cached over 1k, 100k, 1M and 10M keys (10M records each): the cost of a growing store",
+            run: stateful::count_cached_keys,
         },
         Workload {
             name: "count-uncached",
@@ -89,18 +104,58 @@ pub fn all() -> Vec<Workload> {
         },
         Workload {
             name: "e2e-copy-ceiling",
-            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): plain rdkafka consume -> produce copy loop with the runtime's client settings (the ceiling)",
-            run: e2e::copy_ceiling_workload,
+            about: "embedded-kafka, 1M records (100-byte values, 100k keys, 4 partitions): the fastest plain rdkafka consume -> produce copy loop found (deep prefetch, short fetch back-off, producer batching; the ceiling of the e2e ratios)",
+            run: copy_loop::ceiling,
+        },
+        Workload {
+            name: "e2e-copy-runtime-settings",
+            about: "as e2e-copy-ceiling with the runtime's own consumer and producer settings (the second reference)",
+            run: copy_loop::runtime_settings,
+        },
+        Workload {
+            name: "e2e-copy-variants",
+            about: "as e2e-copy-ceiling, once per client setting tried on the way to the ceiling (one line each)",
+            run: copy_loop::variants,
         },
         Workload {
             name: "e2e-stateless",
-            about: "as e2e-copy-ceiling through KafkaStreams: filter -> map_values -> to, until the output holds every record (plus ratio to a ceiling run)",
+            about: "as e2e-copy-ceiling through KafkaStreams: filter -> map_values -> to, until the output holds every record (plus ratio to an e2e-copy-ceiling run)",
             run: e2e::stateless,
         },
         Workload {
             name: "e2e-count",
-            about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to a ceiling run)",
+            about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to an e2e-copy-ceiling run)",
             run: e2e::count,
+        },
+        Workload {
+            name: "scaling-stateless",
+            about: "e2e-stateless with 1, 2 and 4 stream threads and with 2 instances (each instance its own process; ratios to e2e-copy-ceiling)",
+            run: scaling::stateless,
+        },
+        Workload {
+            name: "scaling-count",
+            about: "e2e-count with 1, 2 and 4 stream threads and with 2 instances (each instance its own process; ratios to e2e-copy-ceiling)",
+            run: scaling::count,
+        },
+        Workload {
+            name: "latency-stateless",
+            about: "end-to-end latency (input due time -> output arrival; p50/p99/p99.9/max) of the stateless pipeline at 1k, 10k, 100k records/s: defaults, and producer linger 5 ms",
+            run: latency::stateless,
+        },
+        Workload {
+            name: "latency-count",
+            about: "as latency-stateless for the count: defaults (record cache, 30 s commits), and cache off with producer linger 5 ms",
+            run: latency::count,
+        },
+        Workload {
+            name: "memory-count",
+            about: "resident memory (peak, median, at completion) of an instance (own process) counting 1M records over 100k keys and 10M records over 10M keys",
+            run: memory::count,
+        },
+        Workload {
+            name: "peers",
+            about: "rstreams and Quix Streams side by side on the e2e stateless and count workloads (each its own process; needs QUIX_PYTHON: run benchmarks/peers/run.sh)",
+            run: peers::quix,
         },
     ]
 }

@@ -1,6 +1,6 @@
 //! Stateful DSL workloads through the TopologyTestDriver (serdes, RocksDB stores,
 //! caches and changelog capture included; no broker): count over many keys with
-//! caching on and off, a tumbling-window count (all updates, or suppressed to
+//! caching on and off (and cached over 1k to 10M keys), a tumbling-window count (all updates, or suppressed to
 //! final results), session and sliding-window counts, a stream-table join and
 //! windowed stream-stream joins.
 
@@ -46,7 +46,12 @@ fn pipe_keyed(
     Ok((started.elapsed(), produced))
 }
 
-fn count(caching: bool) -> Result<BenchResult, Box<dyn Error>> {
+fn count(
+    name: &str,
+    caching: bool,
+    records: u64,
+    keys: u64,
+) -> Result<BenchResult, Box<dyn Error>> {
     let builder = StreamsBuilder::new();
     let materialized = Materialized::named("counts");
     let materialized = if caching {
@@ -61,14 +66,9 @@ fn count(caching: bool) -> Result<BenchResult, Box<dyn Error>> {
         .to_stream()
         .to("counts", Produced::default());
     let driver = manual_commit_driver(builder)?;
-    let (elapsed, produced) = pipe_keyed(&driver, "input", COUNT_RECORDS, DISTINCT_KEYS, 1)?;
-    let name = if caching {
-        "count-cached"
-    } else {
-        "count-uncached"
-    };
-    Ok(BenchResult::new(name, COUNT_RECORDS, elapsed)
-        .with("distinct_keys", DISTINCT_KEYS)
+    let (elapsed, produced) = pipe_keyed(&driver, "input", records, keys, 1)?;
+    Ok(BenchResult::new(name, records, elapsed)
+        .with("distinct_keys", keys)
         .with("store", "rocksdb")
         .with("commit_every_records", COMMIT_EVERY)
         .with("records_out_incl_changelog", produced as u64))
@@ -76,12 +76,34 @@ fn count(caching: bool) -> Result<BenchResult, Box<dyn Error>> {
 
 /// Count with the write cache on.
 pub fn count_cached() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    Ok(vec![count(true)?])
+    Ok(vec![count(
+        "count-cached",
+        true,
+        COUNT_RECORDS,
+        DISTINCT_KEYS,
+    )?])
 }
 
 /// Count with the write cache off.
 pub fn count_uncached() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    Ok(vec![count(false)?])
+    Ok(vec![count(
+        "count-uncached",
+        false,
+        COUNT_RECORDS,
+        DISTINCT_KEYS,
+    )?])
+}
+
+/// Count with the write cache on over 1k, 100k, 1M and 10M keys (10M records
+/// each), so the cost of a growing store shows; `--quick` runs 1M records over
+/// the key counts up to 1M.
+pub fn count_cached_keys() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    let records = crate::scale::scaled(COUNT_RECORDS);
+    [1_000, 100_000, 1_000_000, 10_000_000]
+        .into_iter()
+        .filter(|&keys| keys <= records)
+        .map(|keys| count("count-cached-keys", true, records, keys))
+        .collect()
 }
 
 /// Tumbling one-minute window count over 10k keys, records 1 ms apart.
