@@ -151,6 +151,6 @@ fn the_order_views_are_served_over_http_while_the_application_runs() {
         stop.store(true, Ordering::SeqCst);
         server.wake();
     });
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     broker.shutdown_blocking();
 }

@@ -1,24 +1,29 @@
 //! The broker-backed runtime end to end: word count on one and on two
-//! instances, restoration from checkpoints and from scratch, and startup
-//! failures, against the harness's cluster.
+//! instances, restoration from checkpoints and from scratch, startup
+//! failures, the state directory lock, leaving the group, and what the
+//! uncaught-exception handler does with a panic in user code, against the
+//! harness's cluster.
 
 use integration_tests::{RawRecord, TestCluster, unique};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use streams_core::runtime::{LOCK_FILE, StreamThreadExceptionResponse};
 use streams_core::serde::{I64Serde, Serde};
 use streams_dsl::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(90);
 
 /// Lines -> words -> counts per word (repartitioned by word, uncached so every
-/// update reaches the changelog and the output).
+/// update reaches the changelog and the output). The line `panic` panics in
+/// user code.
 fn word_count(input: &str, output: &str) -> Topology {
     let builder = StreamsBuilder::new();
     builder
         .stream::<String, String>(input, Consumed::default())
         .flat_map_values(|line: String| {
+            assert_ne!(line, "panic", "poison record");
             line.split_whitespace()
                 .map(str::to_lowercase)
                 .collect::<Vec<String>>()
@@ -148,6 +153,23 @@ impl App {
         .unwrap()
     }
 
+    /// Two one-thread instances in `dirs`, started one after the other and
+    /// both running once the group settled.
+    fn running_pair(
+        &self,
+        cluster: &TestCluster,
+        dirs: &[tempfile::TempDir; 2],
+    ) -> (KafkaStreams, KafkaStreams) {
+        let mut first = self.instance(cluster, dirs[0].path(), 1);
+        let mut second = self.instance(cluster, dirs[1].path(), 1);
+        first.start().unwrap();
+        first.wait_until_running(WAIT).unwrap();
+        second.start().unwrap();
+        second.wait_until_running(WAIT).unwrap();
+        first.wait_until_running(WAIT).unwrap();
+        (first, second)
+    }
+
     fn wait_for_counts(&self, cluster: &TestCluster, expected: &BTreeMap<String, i64>) {
         let mut reader = cluster.reader(&self.output, self.partitions);
         reader.read_until(WAIT, "the final word counts", |records| {
@@ -174,7 +196,7 @@ fn word_count_end_to_end_with_state_listener() {
     let expected = expected_counts(&as_refs(&input));
     app.wait_for_counts(&cluster, &expected);
 
-    assert!(streams.close(WAIT), "closed in time");
+    streams.close(WAIT).unwrap();
     assert_eq!(streams.state(), StreamsState::NotRunning);
     let metrics = streams.metrics();
     // 200 lines, then 600 words after the repartition topic.
@@ -208,19 +230,14 @@ fn two_instances_share_the_work_with_exact_counts() {
     let cluster = TestCluster::start();
     let app = App::new(&cluster, 4);
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let mut first = app.instance(&cluster, dirs[0].path(), 1);
-    let mut second = app.instance(&cluster, dirs[1].path(), 1);
-    first.start().unwrap();
-    first.wait_until_running(WAIT).unwrap();
-    second.start().unwrap();
-    second.wait_until_running(WAIT).unwrap();
-    first.wait_until_running(WAIT).unwrap();
+    let (mut first, mut second) = app.running_pair(&cluster, &dirs);
 
     let input = lines(0, 400);
     cluster.produce(&app.input, &as_refs(&input));
     app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
 
-    assert!(first.close(WAIT) && second.close(WAIT));
+    first.close(WAIT).unwrap();
+    second.close(WAIT).unwrap();
     let (a, b) = (first.metrics().tasks, second.metrics().tasks);
     assert!(
         a.processed_records > 0 && b.processed_records > 0,
@@ -251,7 +268,7 @@ fn three_instances_share_the_work_with_exact_counts() {
     app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
 
     for instance in &mut instances {
-        assert!(instance.close(WAIT));
+        instance.close(WAIT).unwrap();
     }
     let processed: Vec<u64> = instances
         .iter()
@@ -282,7 +299,7 @@ fn an_instance_stopped_mid_stream_and_another_started_keep_counts_exact() {
     app.wait_for_counts(&cluster, &expected_counts(&all));
 
     // The second instance leaves; its tasks move to the first.
-    assert!(second.close(WAIT));
+    second.close(WAIT).unwrap();
     let batch1 = lines(1, 150);
     cluster.produce(&app.input, &as_refs(&batch1));
     all.extend(as_refs(&batch1));
@@ -297,7 +314,8 @@ fn an_instance_stopped_mid_stream_and_another_started_keep_counts_exact() {
     cluster.produce(&app.input, &as_refs(&batch2));
     all.extend(as_refs(&batch2));
     app.wait_for_counts(&cluster, &expected_counts(&all));
-    assert!(first.close(WAIT) && third.close(WAIT));
+    first.close(WAIT).unwrap();
+    third.close(WAIT).unwrap();
     assert!(
         third.metrics().restored_records > 0,
         "{:?}",
@@ -327,7 +345,7 @@ fn full_buffers_that_drain_are_not_paused_and_no_record_is_lost() {
     );
     streams.start().unwrap();
     app.wait_for_counts(&cluster, &expected_counts(&as_refs(&input)));
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     let metrics = streams.metrics();
     // Polling stops at a full buffer and the task drains it in the same round:
     // pausing would only make librdkafka drop and refetch the partition.
@@ -373,7 +391,7 @@ fn a_full_partition_whose_task_waits_for_another_input_is_paused() {
         .read_until(WAIT, "every merged record", |records| {
             records.len() >= input.len()
         });
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     let metrics = streams.metrics();
     assert!(metrics.partition_pauses > 0, "{metrics:?}");
     assert_eq!(metrics.tasks.processed_records, 200);
@@ -393,7 +411,7 @@ fn a_restart_with_a_checkpoint_restores_only_the_tail() {
     cluster.produce(&app.input, &as_refs(&batch0));
     let mut all = as_refs(&batch0);
     app.wait_for_counts(&cluster, &expected_counts(&all));
-    assert!(a.close(WAIT));
+    a.close(WAIT).unwrap();
     assert_eq!(a.metrics().restored_records, 0);
 
     // Instance B, with its own empty state, restores everything A logged and
@@ -410,7 +428,7 @@ fn a_restart_with_a_checkpoint_restores_only_the_tail() {
     cluster.produce(&app.input, &as_refs(&batch1));
     all.extend(as_refs(&batch1));
     app.wait_for_counts(&cluster, &expected_counts(&all));
-    assert!(b.close(WAIT));
+    b.close(WAIT).unwrap();
 
     // A again: its checkpoint covers batch 0, so only B's 60 updates are read.
     let mut a = app.instance(&cluster, dir_a.path(), 1);
@@ -425,7 +443,7 @@ fn a_restart_with_a_checkpoint_restores_only_the_tail() {
     cluster.produce(&app.input, &as_refs(&batch2));
     all.extend(as_refs(&batch2));
     app.wait_for_counts(&cluster, &expected_counts(&all));
-    assert!(a.close(WAIT));
+    a.close(WAIT).unwrap();
 }
 
 #[test]
@@ -441,7 +459,7 @@ fn deleting_the_state_directory_restores_everything_from_the_changelog() {
     let mut all = as_refs(&batch0);
     app.wait_for_counts(&cluster, &expected_counts(&all));
     assert!(streams.cleanup().is_err(), "no cleanup while running");
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     streams.cleanup().unwrap();
     assert!(!dir.path().join(&app.application_id).exists());
 
@@ -458,7 +476,7 @@ fn deleting_the_state_directory_restores_everything_from_the_changelog() {
     all.extend(as_refs(&batch1));
     // Counts continue from the restored state, so they end exactly right.
     app.wait_for_counts(&cluster, &expected_counts(&all));
-    assert!(restarted.close(WAIT));
+    restarted.close(WAIT).unwrap();
 }
 
 #[test]
@@ -513,7 +531,11 @@ fn a_record_that_does_not_deserialize_stops_the_instance_naming_where_it_was() {
             && failure.contains(&format!("topic '{}' partition 0 offset 1", app.input)),
         "{failure}"
     );
-    assert!(streams.close(WAIT));
+    let closed = streams.close(WAIT).unwrap_err().to_string();
+    assert!(
+        closed.contains("Error") && closed.contains("failed to deserialize the value"),
+        "close reports how the instance ended: {closed}"
+    );
     assert_eq!(streams.state(), StreamsState::Error);
 }
 
@@ -533,7 +555,7 @@ fn log_and_continue_skips_a_record_that_does_not_deserialize() {
     cluster.produce(&app.input, &[(b"line-0".to_vec(), vec![0xff, 0xfe])]);
     cluster.produce(&app.input, &[("line-1", "still counted")]);
     app.wait_for_counts(&cluster, &expected_counts(&[("line-1", "still counted")]));
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     assert_eq!(streams.metrics().tasks.skipped_records, 1);
 }
 
@@ -561,7 +583,7 @@ fn startup_creates_internal_topics_with_their_partitions_and_configs() {
         Some("delete")
     );
     streams.wait_until_running(WAIT).unwrap();
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
 }
 
 #[test]
@@ -590,4 +612,150 @@ fn an_internal_topic_with_the_wrong_partition_count_fails_at_startup() {
         "{message}"
     );
     assert_eq!(streams.state(), StreamsState::Error);
+}
+
+#[test]
+fn a_second_instance_on_the_same_state_directory_fails_at_startup_naming_it() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = app.instance(&cluster, dir.path(), 1);
+    first.start().unwrap();
+    first.wait_until_running(WAIT).unwrap();
+    assert!(
+        dir.path()
+            .join(&app.application_id)
+            .join(LOCK_FILE)
+            .exists()
+    );
+
+    let mut second = app.instance(&cluster, dir.path(), 1);
+    let error = second.start().unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, RuntimeError::StateDirectoryLocked { .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains(&app.application_id) && message.contains("state.dir"),
+        "{message}"
+    );
+    assert_eq!(second.state(), StreamsState::Error);
+    assert_eq!(
+        first.state(),
+        StreamsState::Running,
+        "the first one is untouched"
+    );
+
+    first.close(WAIT).unwrap();
+    let mut third = app.instance(&cluster, dir.path(), 1);
+    third.start().unwrap();
+    third.wait_until_running(WAIT).unwrap();
+    third.close(WAIT).unwrap();
+}
+
+#[test]
+fn an_instance_without_partitions_leaves_the_group_without_waiting_for_the_leave_timeout() {
+    let cluster = TestCluster::start();
+    // One partition for two instances: one of them has nothing assigned.
+    let app = App::new(&cluster, 1);
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let (mut first, mut second) = app.running_pair(&cluster, &dirs);
+    cluster.produce(&app.input, &[("line-0", "fine words")]);
+    cluster
+        .reader(&app.output, 1)
+        .read_until(WAIT, "the count", |records| !records.is_empty());
+    let deadline = std::time::Instant::now() + WAIT;
+    while first.metrics().tasks.processed_records + second.metrics().tasks.processed_records == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no instance reported its commit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (idle, busy) = if first.metrics().tasks.processed_records == 0 {
+        (&mut first, &mut second)
+    } else {
+        (&mut second, &mut first)
+    };
+    // A stream thread waits up to 10 s for the group to take its partitions
+    // back; with none assigned it must not wait at all, so closes bounded well
+    // below that succeed.
+    let bound = Duration::from_secs(8);
+    idle.close(bound).unwrap();
+    busy.close(bound).unwrap();
+}
+
+#[test]
+fn by_default_a_panicking_record_shuts_the_instance_down_naming_task_record_and_message() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance(&cluster, dir.path(), 1);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    cluster.produce(&app.input, &[("line-0", "fine words"), ("line-1", "panic")]);
+    let (state, reached) = streams.wait_for_state(WAIT, |s| s == StreamsState::Error);
+    assert!(reached, "the instance failed (state {state:?})");
+    let failure = streams.failure().expect("the failure is kept").to_string();
+    assert!(
+        failure.contains("task 0_0 panicked")
+            && failure.contains(&format!("topic '{}' partition 0 offset 1", app.input))
+            && failure.contains("poison record"),
+        "{failure}"
+    );
+    let closed = streams.close(WAIT).unwrap_err().to_string();
+    assert!(closed.contains("poison record"), "{closed}");
+}
+
+#[test]
+fn shutdown_application_stops_every_instance_of_the_application() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 2);
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut instances: Vec<KafkaStreams> = dirs
+        .iter()
+        .map(|dir| app.instance(&cluster, dir.path(), 1))
+        .collect();
+    for instance in &mut instances {
+        instance
+            .set_uncaught_exception_handler(|error| match error {
+                RuntimeError::TaskPanicked { .. } => {
+                    StreamThreadExceptionResponse::ShutdownApplication
+                }
+                _ => StreamThreadExceptionResponse::ShutdownClient,
+            })
+            .unwrap();
+        instance.start().unwrap();
+    }
+    for instance in &instances {
+        instance.wait_until_running(WAIT).unwrap();
+    }
+    // Keys on both partitions, one of them poisoned.
+    let records: Vec<(String, String)> = (0..20)
+        .map(|n| (format!("key-{n}"), "fine".to_string()))
+        .collect();
+    cluster.produce(&app.input, &records);
+    cluster.produce(&app.input, &[("key-3", "panic")]);
+    for instance in &instances {
+        let (state, reached) = instance.wait_for_state(WAIT, |s| s == StreamsState::Error);
+        assert!(reached, "every instance shut down (one is {state:?})");
+    }
+    let failures: Vec<String> = instances
+        .iter()
+        .map(|i| i.failure().expect("a failure").to_string())
+        .collect();
+    assert!(
+        failures.iter().all(|f| f.contains("poison record")),
+        "each names the panic: {failures:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("shut the whole application down")),
+        "the other instance was shut down by the request: {failures:?}"
+    );
+    for instance in &mut instances {
+        assert!(instance.close(WAIT).is_err(), "close reports the failure");
+    }
 }

@@ -157,17 +157,32 @@ fn application(name: &str) -> (String, PathBuf) {
     (unique, state_dir)
 }
 
+/// How a runtime pipeline commits.
+#[derive(Clone, Copy)]
+struct Commits {
+    guarantee: &'static str,
+    interval_ms: u64,
+}
+
+/// At-least-once every [`COMMIT_INTERVAL_MS`]: the e2e workloads' default.
+const AT_LEAST_ONCE: Commits = Commits {
+    guarantee: "at_least_once",
+    interval_ms: COMMIT_INTERVAL_MS,
+};
+
 fn streams_config(
     application_id: &str,
     bootstrap: &str,
     state_dir: &std::path::Path,
+    commits: Commits,
 ) -> Result<StreamsConfig, Box<dyn Error>> {
     Ok(StreamsConfig::builder()
         .set("application.id", application_id)
         .set("bootstrap.servers", bootstrap)
         .set("state.dir", state_dir.display().to_string())
         .set("num.stream.threads", "1")
-        .set("commit.interval.ms", COMMIT_INTERVAL_MS.to_string())
+        .set("processing.guarantee", commits.guarantee)
+        .set("commit.interval.ms", commits.interval_ms.to_string())
         .build()?)
 }
 
@@ -184,7 +199,7 @@ fn result(name: &str, elapsed: Duration) -> BenchResult {
 /// timed from client creation until the output holds every record.
 fn copy_ceiling(fixture: &Fixture) -> Result<Duration, Box<dyn Error>> {
     let (group, state_dir) = application("e2e-copy-ceiling");
-    let config = streams_config(&group, &fixture.bootstrap, &state_dir)?;
+    let config = streams_config(&group, &fixture.bootstrap, &state_dir, AT_LEAST_ONCE)?;
     let monitor = fixture.monitor(&group)?;
     let started = Instant::now();
     let consumer: BaseConsumer = config.consumer_config("ceiling").create()?;
@@ -244,10 +259,11 @@ fn run_streams(
     fixture: &Fixture,
     name: &str,
     topology: Topology,
+    commits: Commits,
     mut done: impl FnMut(&BaseConsumer) -> Result<bool, Box<dyn Error>>,
 ) -> Result<Duration, Box<dyn Error>> {
     let (application_id, state_dir) = application(name);
-    let config = streams_config(&application_id, &fixture.bootstrap, &state_dir)?;
+    let config = streams_config(&application_id, &fixture.bootstrap, &state_dir, commits)?;
     let monitor = fixture.monitor(&application_id)?;
     let mut streams = KafkaStreams::new(topology, config)?;
     let started = Instant::now();
@@ -266,10 +282,11 @@ fn run_streams(
             streams.metrics()
         )
     });
-    streams.close(Duration::from_secs(60));
+    let closed = streams.close(Duration::from_secs(60));
     let cleaned = streams.cleanup();
     let _ = std::fs::remove_dir_all(&state_dir);
     outcome?;
+    closed?;
     cleaned?;
     Ok(elapsed)
 }
@@ -308,9 +325,13 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         .map_values(|value: Vec<u8>| value.to_ascii_uppercase())
         .to(OUTPUT, Produced::default());
     let expected = RECORDS - RECORDS / FILTER_MODULUS;
-    let elapsed = run_streams(&fixture, "e2e-stateless", builder.build()?, |monitor| {
-        Ok(topic_records(monitor, OUTPUT)? >= expected)
-    })?;
+    let elapsed = run_streams(
+        &fixture,
+        "e2e-stateless",
+        builder.build()?,
+        AT_LEAST_ONCE,
+        |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
+    )?;
     fixture.shutdown();
     Ok(vec![with_ratio(
         result("e2e-stateless", elapsed)
@@ -320,11 +341,9 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     )])
 }
 
-/// group_by_key().count() on a cached RocksDB store with its changelog, timed
-/// until the committed offsets cover every input record.
-pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    let ceiling = ceiling_records_per_sec()?;
-    let fixture = Fixture::start()?;
+/// The count topology: group_by_key().count() on a cached RocksDB store with
+/// its changelog, counts to the output.
+fn count_topology() -> Result<Topology, Box<dyn Error>> {
     let builder = StreamsBuilder::new();
     builder
         .stream::<u64, Vec<u8>>(INPUT, Consumed::default())
@@ -332,10 +351,25 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         .count(Materialized::named("e2e-counts"))
         .to_stream()
         .to(OUTPUT, Produced::default());
-    let elapsed = run_streams(&fixture, "e2e-count", builder.build()?, |monitor| {
+    Ok(builder.build()?)
+}
+
+/// Runs the count on a fresh fixture, timed until the committed offsets
+/// cover every input record.
+fn run_count(name: &str, commits: Commits) -> Result<Duration, Box<dyn Error>> {
+    let fixture = Fixture::start()?;
+    let elapsed = run_streams(&fixture, name, count_topology()?, commits, |monitor| {
         Ok(committed_records(monitor)? >= RECORDS)
     })?;
     fixture.shutdown();
+    Ok(elapsed)
+}
+
+/// group_by_key().count() on a cached RocksDB store with its changelog, timed
+/// until the committed offsets cover every input record.
+pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    let ceiling = ceiling_records_per_sec()?;
+    let elapsed = run_count("e2e-count", AT_LEAST_ONCE)?;
     Ok(vec![with_ratio(
         result("e2e-count", elapsed)
             .with("store", "rocksdb")

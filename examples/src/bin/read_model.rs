@@ -227,7 +227,10 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
         result
     })?;
 
-    let closed = streams.close(Duration::from_secs(30));
+    let closed = streams
+        .close(Duration::from_secs(30))
+        .inspect_err(|error| eprintln!("closing the application: {error}"))
+        .is_ok();
     let metrics = streams.metrics();
     println!(
         "closed cleanly: {closed}; {} records processed",

@@ -226,7 +226,10 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
     }
     // Before the embedded broker shuts down, so the producer does not report it gone.
     drop(producer);
-    let closed = streams.close(Duration::from_secs(30));
+    let closed = streams
+        .close(Duration::from_secs(30))
+        .inspect_err(|error| eprintln!("closing the application: {error}"))
+        .is_ok();
     let metrics = streams.metrics();
     println!(
         "summary: {} lines, {words} words, {} distinct; {} records processed in {:.2} s ({:.0} lines/s); closed cleanly: {closed}",

@@ -3,6 +3,7 @@
 //! librdkafka configurations of the clients the runtime creates.
 
 use super::ConfigError;
+use super::StreamThreadExceptionResponse;
 use crate::handler::DeserializationHandler;
 use crate::topology::check_topic_name;
 use rdkafka::ClientConfig;
@@ -48,8 +49,20 @@ const DESERIALIZATION_EXCEPTION_HANDLER_ALIAS: &str = "default.deserialization.e
 /// deserialize go to this topic (KIP-1034), whatever the handler says.
 pub const DEAD_LETTER_QUEUE_TOPIC: &str = "errors.dead.letter.queue.topic.name";
 
+// Runtime fault handling.
+/// `task.timeout.ms`: how long a task may wait for something that should come
+/// back (its state directory or stores held elsewhere, changelog end offsets,
+/// a retriable transactional call) before the thread fails (default 300000).
+pub const TASK_TIMEOUT_MS: &str = "task.timeout.ms";
+/// `uncaught.exception.handler`: what follows an error or panic that escapes
+/// a stream thread: `shutdown_client` (default), `replace_thread` or
+/// `shutdown_application` (Kafka Streams' `StreamThreadExceptionResponse`;
+/// [`KafkaStreams::set_uncaught_exception_handler`](super::KafkaStreams::set_uncaught_exception_handler)
+/// decides per error instead).
+pub const UNCAUGHT_EXCEPTION_HANDLER: &str = "uncaught.exception.handler";
+
 /// Client properties the runtime sets itself; setting them is an error.
-const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 4] = [
+const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 5] = [
     (
         "group.id",
         "the consumer group is always application.id; set application.id instead",
@@ -65,6 +78,10 @@ const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 4] = [
     (
         "partition.assignment.strategy",
         "the runtime relies on the range assignor to give a task all of its partitions",
+    ),
+    (
+        "transactional.id",
+        "under exactly_once_v2 each stream thread gets its own, from application.id, the process id kept in the state directory and the thread number",
     ),
 ];
 
@@ -160,6 +177,8 @@ pub struct StreamsConfig {
     buffered_records_per_partition: usize,
     poll_interval: Duration,
     deserialization_handler: DeserializationHandler,
+    task_timeout: Duration,
+    uncaught_exception_handler: StreamThreadExceptionResponse,
     clients: ClientProperties,
 }
 
@@ -375,6 +394,17 @@ impl StreamsConfig {
         if let Some(handler) = handler_override {
             deserialization_handler = handler;
         }
+        let task_timeout_ms = take(
+            &mut properties,
+            TASK_TIMEOUT_MS,
+            300_000u64,
+            |_| true,
+            "use a whole number of milliseconds, 0 or more",
+        )?;
+        let uncaught_exception_handler = match properties.remove(UNCAUGHT_EXCEPTION_HANDLER) {
+            Some(value) => value.trim().parse()?,
+            None => StreamThreadExceptionResponse::default(),
+        };
         let clients = split_client_properties(properties)?;
         let config = Self {
             application_id,
@@ -389,6 +419,8 @@ impl StreamsConfig {
             buffered_records_per_partition,
             poll_interval: Duration::from_millis(poll_ms),
             deserialization_handler,
+            task_timeout: Duration::from_millis(task_timeout_ms),
+            uncaught_exception_handler,
             clients,
         };
         config.check_client_configs()?;
@@ -485,6 +517,16 @@ impl StreamsConfig {
         &self.deserialization_handler
     }
 
+    /// `task.timeout.ms`.
+    pub fn task_timeout(&self) -> Duration {
+        self.task_timeout
+    }
+
+    /// `uncaught.exception.handler`.
+    pub fn uncaught_exception_handler(&self) -> StreamThreadExceptionResponse {
+        self.uncaught_exception_handler
+    }
+
     fn client_config<'a>(
         &'a self,
         layers: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
@@ -506,9 +548,14 @@ impl StreamsConfig {
 
     /// The group consumer of a stream thread: group `application.id`, range
     /// assignor, no automatic commits or offset storing, `earliest` reset unless
-    /// overridden, client id `<client.id or application.id>-<thread>-consumer`.
+    /// overridden, client id `<client.id or application.id>-<thread>-consumer`;
+    /// a `group.instance.id` (static membership) gets the thread as a suffix,
+    /// so the threads of an instance do not fence each other.
     pub fn consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config = self.client_config([&self.clients.consumer, &self.clients.main_consumer]);
+        if let Some(instance) = config.get("group.instance.id").map(str::to_string) {
+            config.set("group.instance.id", format!("{instance}-{thread}"));
+        }
         let client_id = self.client_id(&config, &format!("{thread}-consumer"));
         config
             .set("client.id", client_id)
@@ -554,6 +601,18 @@ impl StreamsConfig {
                 config.set(key, default);
             }
         }
+        config
+    }
+
+    /// The transactional producer of a stream thread under exactly-once:
+    /// [`producer_config`](Self::producer_config) with `transactional_id`.
+    pub fn transactional_producer_config(
+        &self,
+        thread: &str,
+        transactional_id: &str,
+    ) -> ClientConfig {
+        let mut config = self.producer_config(thread);
+        config.set("transactional.id", transactional_id);
         config
     }
 
@@ -630,6 +689,52 @@ mod tests {
             config.deserialization_handler(),
             &DeserializationHandler::LogAndFail
         );
+        assert_eq!(config.task_timeout(), Duration::from_secs(300));
+        assert_eq!(
+            config.uncaught_exception_handler(),
+            StreamThreadExceptionResponse::ShutdownClient
+        );
+    }
+
+    #[test]
+    fn fault_handling_settings() {
+        let config = base()
+            .set(TASK_TIMEOUT_MS, "2500")
+            .set(UNCAUGHT_EXCEPTION_HANDLER, "REPLACE_THREAD")
+            .build()
+            .unwrap();
+        assert_eq!(config.task_timeout(), Duration::from_millis(2500));
+        assert_eq!(
+            config.uncaught_exception_handler(),
+            StreamThreadExceptionResponse::ReplaceThread
+        );
+    }
+
+    #[test]
+    fn a_static_member_id_gets_the_thread_as_suffix() {
+        let config = base().set("group.instance.id", "node-7").build().unwrap();
+        assert_eq!(
+            config
+                .consumer_config("StreamThread-1")
+                .get("group.instance.id"),
+            Some("node-7-StreamThread-1")
+        );
+        assert_eq!(
+            config
+                .consumer_config("StreamThread-2")
+                .get("group.instance.id"),
+            Some("node-7-StreamThread-2")
+        );
+        assert_eq!(
+            base()
+                .build()
+                .unwrap()
+                .consumer_config("StreamThread-1")
+                .get("group.instance.id"),
+            None
+        );
+        let producer = config.transactional_producer_config("StreamThread-1", "app-p-1");
+        assert_eq!(producer.get("transactional.id"), Some("app-p-1"));
     }
 
     #[test]
@@ -677,6 +782,9 @@ mod tests {
                 "true",
                 "commits offsets itself",
             ),
+            (TASK_TIMEOUT_MS, "-1", "0 or more"),
+            (UNCAUGHT_EXCEPTION_HANDLER, "ignore", "replace_thread"),
+            ("producer.transactional.id", "mine", "its own"),
         ] {
             let message = base().set(setting, value).build().unwrap_err().to_string();
             assert!(

@@ -6,7 +6,7 @@
 
 use super::partitioner::partition_for_key;
 use super::query_router::{QueryRouter, TaskAvailability};
-use super::stream_thread::ThreadShared;
+use super::thread_shared::ThreadShared;
 use super::{KafkaStreams, QueryError, RuntimeError};
 use crate::serde::SerdeRef;
 use crate::state::TimestampedKeyValueStore;

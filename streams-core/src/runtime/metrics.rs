@@ -1,18 +1,36 @@
-//! Instance-level metrics of the runtime: restoration progress and the summed
-//! counters of the tasks, shared by the stream threads with the application.
+//! Instance-level metrics of the runtime: restoration progress, the summed
+//! counters of the tasks, commits and the recoveries of the stream threads
+//! (tasks lost, transactions aborted, threads replaced), shared by the stream
+//! threads with the application.
 
 use crate::task::TaskMetrics;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Restoration counters of an instance (Kafka Streams' `restore-*` metrics).
 #[derive(Debug, Default)]
 pub(crate) struct RestoreMetrics {
     to_restore: AtomicU64,
     restored: AtomicU64,
+    restoring_tasks: AtomicU64,
 }
 
 impl RestoreMetrics {
+    /// A task started restoring.
+    pub(crate) fn task_started(&self) {
+        self.restoring_tasks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A task finished (or stopped) restoring.
+    pub(crate) fn task_finished(&self) {
+        self.restoring_tasks.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Tasks restoring now.
+    pub(crate) fn restoring_tasks(&self) -> u64 {
+        self.restoring_tasks.load(Ordering::Relaxed)
+    }
+
     /// Adds records a restoration is about to read.
     pub(crate) fn add_to_restore(&self, records: u64) {
         self.to_restore.fetch_add(records, Ordering::Relaxed);
@@ -46,16 +64,28 @@ pub struct StreamsMetrics {
     pub commits: u64,
     /// Times an input partition was paused because its buffer was full.
     pub partition_pauses: u64,
+    /// Tasks restoring their state right now.
+    pub restoring_tasks: u64,
+    /// Times a thread's tasks were closed without a commit because they
+    /// migrated (fenced, evicted from the group, or a delivery that timed out).
+    pub task_migrations: u64,
+    /// Exactly-once transactions aborted (the tasks went back to their last commit).
+    pub aborted_transactions: u64,
+    /// Stream threads replaced after an error (uncaught handler REPLACE_THREAD).
+    pub thread_replacements: u64,
 }
 
 /// Metrics shared by an instance's threads.
 #[derive(Debug, Default)]
 pub(crate) struct SharedMetrics {
-    pub(crate) restore: RestoreMetrics,
+    pub(crate) restore: Arc<RestoreMetrics>,
     /// Task counters of each thread, by thread index.
     tasks: Mutex<Vec<TaskMetrics>>,
     commits: AtomicU64,
     pauses: AtomicU64,
+    migrations: AtomicU64,
+    aborts: AtomicU64,
+    replacements: AtomicU64,
 }
 
 impl SharedMetrics {
@@ -81,6 +111,21 @@ impl SharedMetrics {
         self.commits.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a thread losing its tasks.
+    pub(crate) fn tasks_lost(&self) {
+        self.migrations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an aborted transaction.
+    pub(crate) fn aborted(&self) {
+        self.aborts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a replaced thread.
+    pub(crate) fn thread_replaced(&self) {
+        self.replacements.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A snapshot of everything.
     pub(crate) fn snapshot(&self) -> StreamsMetrics {
         let (restored_records, records_to_restore) = self.restore.snapshot();
@@ -98,6 +143,10 @@ impl SharedMetrics {
                 }),
             commits: self.commits.load(Ordering::Relaxed),
             partition_pauses: self.pauses.load(Ordering::Relaxed),
+            restoring_tasks: self.restore.restoring_tasks(),
+            task_migrations: self.migrations.load(Ordering::Relaxed),
+            aborted_transactions: self.aborts.load(Ordering::Relaxed),
+            thread_replacements: self.replacements.load(Ordering::Relaxed),
         }
     }
 }

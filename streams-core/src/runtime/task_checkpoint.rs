@@ -107,6 +107,14 @@ impl TaskCheckpoint {
     }
 }
 
+impl TaskCheckpoint {
+    /// Deletes the checkpoint file (the in-memory offsets stay): exactly-once
+    /// keeps no checkpoint while a task writes uncommitted state.
+    pub(crate) fn delete(&self) -> Result<(), StreamsError> {
+        Ok(self.file.delete()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -221,6 +221,18 @@ impl StreamTask {
         self.queue.buffered()
     }
 
+    /// Drops the buffered records (the runtime fetches them again from the
+    /// committed offsets when a suspended task resumes).
+    pub fn clear_buffered(&mut self) {
+        self.queue.clear();
+    }
+
+    /// The input record being processed, if processing is under way (after a
+    /// panic in user code: the record it panicked on).
+    pub fn record_in_process(&self) -> Option<&crate::record::RecordMetadata> {
+        self.ctx.current_record.as_ref()
+    }
+
     /// Stream time: the largest timestamp processed so far, if any.
     pub fn stream_time(&self) -> Option<i64> {
         self.ctx.stream_time()

@@ -164,7 +164,10 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
         (None, Some(thread)) => thread.join().map_err(|_| "the generator panicked")??,
         (None, None) => return Err("no generator".into()),
     };
-    let closed = streams.close(Duration::from_secs(30));
+    let closed = streams
+        .close(Duration::from_secs(30))
+        .inspect_err(|error| eprintln!("closing the application: {error}"))
+        .is_ok();
     let processed = Offsets::end_of(&group, TRANSACTIONS_TOPIC)?
         .committed(&group, TRANSACTIONS_TOPIC)?
         .count_since(&input_start);
