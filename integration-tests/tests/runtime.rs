@@ -1,15 +1,18 @@
 //! The broker-backed runtime end to end: word count on one and on two
 //! instances, restoration from checkpoints and from scratch, startup
-//! failures, the state directory lock, leaving the group, and what the
-//! uncaught-exception handler does with a panic in user code, against the
-//! harness's cluster.
+//! failures, the state directory lock, leaving the group, what the
+//! uncaught-exception handler does with a panic in user code, and
+//! exactly-once (each word counted once through fencing and hand-overs),
+//! against the harness's cluster.
 
 use integration_tests::{RawRecord, TestCluster, unique};
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseProducer, Producer};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use streams_core::runtime::{LOCK_FILE, StreamThreadExceptionResponse};
+use streams_core::runtime::{LOCK_FILE, PROCESS_METADATA_FILE, StreamThreadExceptionResponse};
 use streams_core::serde::{I64Serde, Serde};
 use streams_dsl::prelude::*;
 
@@ -160,8 +163,18 @@ impl App {
         cluster: &TestCluster,
         dirs: &[tempfile::TempDir; 2],
     ) -> (KafkaStreams, KafkaStreams) {
-        let mut first = self.instance(cluster, dirs[0].path(), 1);
-        let mut second = self.instance(cluster, dirs[1].path(), 1);
+        self.running_pair_with(cluster, dirs, &[])
+    }
+
+    /// [`running_pair`](Self::running_pair) with `extra` settings.
+    fn running_pair_with(
+        &self,
+        cluster: &TestCluster,
+        dirs: &[tempfile::TempDir; 2],
+        extra: &[(&str, &str)],
+    ) -> (KafkaStreams, KafkaStreams) {
+        let mut first = self.instance_with(cluster, dirs[0].path(), 1, extra);
+        let mut second = self.instance_with(cluster, dirs[1].path(), 1, extra);
         first.start().unwrap();
         first.wait_until_running(WAIT).unwrap();
         second.start().unwrap();
@@ -758,4 +771,119 @@ fn shutdown_application_stops_every_instance_of_the_application() {
     for instance in &mut instances {
         assert!(instance.close(WAIT).is_err(), "close reports the failure");
     }
+}
+
+const EXACTLY_ONCE: [(&str, &str); 1] = [("processing.guarantee", "exactly_once_v2")];
+
+/// The count updates of each word in the output, in order (what a
+/// `read_committed` reader sees: the harness's reader uses librdkafka's default).
+fn count_updates(records: &[RawRecord]) -> BTreeMap<String, Vec<i64>> {
+    let mut updates: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (key, value) in records {
+        let word = String::from_utf8(key.clone().unwrap()).unwrap();
+        let count = I64Serde.deserialize(value.as_ref().unwrap()).unwrap();
+        updates.entry(word).or_default().push(count);
+    }
+    updates
+}
+
+/// Reads the output until every word reached its expected count, then checks
+/// that each word's updates are exactly 1, 2, ..., n: no update lost, none
+/// repeated (each input word counted once).
+fn assert_counted_exactly_once(app: &App, cluster: &TestCluster, lines: &[(&str, &str)]) {
+    let expected = expected_counts(lines);
+    let mut reader = cluster.reader(&app.output, app.partitions);
+    let records = reader
+        .read_until(WAIT, "the final word counts", |records| {
+            latest_counts(records) == expected
+        })
+        .to_vec();
+    for (word, updates) in count_updates(&records) {
+        let once: Vec<i64> = (1..=expected[&word]).collect();
+        assert_eq!(updates, once, "the updates of '{word}'");
+    }
+}
+
+#[test]
+fn exactly_once_counts_every_word_once_for_read_committed_readers() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance_with(&cluster, dir.path(), 2, &EXACTLY_ONCE);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    let input = lines(0, 300);
+    cluster.produce(&app.input, &as_refs(&input));
+    assert_counted_exactly_once(&app, &cluster, &as_refs(&input));
+    streams.close(WAIT).unwrap();
+    let metrics = streams.metrics();
+    assert_eq!(metrics.tasks.processed_records, 300 + 900, "{metrics:?}");
+    assert_eq!(metrics.aborted_transactions, 0, "{metrics:?}");
+}
+
+#[test]
+fn under_exactly_once_a_fenced_producer_rejoins_and_the_output_stays_exact() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams = app.instance_with(&cluster, dir.path(), 1, &EXACTLY_ONCE);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    let batch0 = lines(0, 50);
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+
+    // A zombie's successor takes the thread's transactional id: the
+    // process id from the state directory, thread 1.
+    let metadata = std::fs::read_to_string(
+        dir.path()
+            .join(&app.application_id)
+            .join(PROCESS_METADATA_FILE),
+    )
+    .unwrap();
+    let process_id = metadata
+        .split('"')
+        .nth(3)
+        .expect("the process id in the metadata file")
+        .to_string();
+    let fencer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set(
+            "transactional.id",
+            format!("{}-{process_id}-1", app.application_id),
+        )
+        .create()
+        .unwrap();
+    fencer.init_transactions(WAIT).unwrap();
+
+    let batch1 = lines(1, 50);
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    assert_counted_exactly_once(&app, &cluster, &all);
+    assert!(
+        streams.metrics().task_migrations >= 1,
+        "the fenced thread lost its tasks and rejoined: {:?}",
+        streams.metrics()
+    );
+    assert_eq!(streams.state(), StreamsState::Running);
+    streams.close(WAIT).unwrap();
+}
+
+#[test]
+fn under_exactly_once_an_instance_leaving_mid_stream_hands_over_exactly() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 4);
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let (mut first, mut second) = app.running_pair_with(&cluster, &dirs, &EXACTLY_ONCE);
+    let batch0 = lines(0, 150);
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    second.close(WAIT).unwrap();
+    let batch1 = lines(1, 150);
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    assert_counted_exactly_once(&app, &cluster, &all);
+    first.close(WAIT).unwrap();
 }

@@ -2,8 +2,9 @@
 //! input (1M records, 100-byte values, 100k keys, 4 partitions) copied by a plain
 //! rdkafka consume-and-produce loop (the ceiling), run through a stateless
 //! `KafkaStreams` pipeline, and counted per key by a `KafkaStreams` pipeline with
-//! a cached RocksDB store and its changelog. Broker startup and input production
-//! are not timed; each run starts from a fresh broker.
+//! a cached RocksDB store and its changelog, under at-least-once and under
+//! exactly-once v2. Broker startup and input production are not timed; each
+//! run starts from a fresh broker.
 
 use crate::report::BenchResult;
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
@@ -30,6 +31,9 @@ const OUTPUT: &str = "e2e-output";
 /// Commit interval of the runtime pipelines: short enough that "processed and
 /// committed" is not dominated by Kafka Streams' 30 s default.
 const COMMIT_INTERVAL_MS: u64 = 1000;
+/// Commit interval of the exactly-once comparison: Kafka Streams' default
+/// under exactly_once_v2, used for both guarantees there.
+const EOS_COMMIT_INTERVAL_MS: u64 = 100;
 /// The stateless pipeline drops keys `k % FILTER_MODULUS == 0`.
 const FILTER_MODULUS: u64 = 100;
 /// Longest any phase may take before the workload fails instead of hanging.
@@ -376,4 +380,31 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
             .with("commit_interval_ms", COMMIT_INTERVAL_MS),
         ceiling,
     )])
+}
+
+/// The count under exactly_once_v2 and, for comparison, under at_least_once,
+/// both committing every [`EOS_COMMIT_INTERVAL_MS`], each on a fresh broker.
+pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    let at_least_once = run_count(
+        "e2e-count-alos-100ms",
+        Commits {
+            guarantee: "at_least_once",
+            interval_ms: EOS_COMMIT_INTERVAL_MS,
+        },
+    )?;
+    let exactly_once = run_count(
+        "e2e-count-eos",
+        Commits {
+            guarantee: "exactly_once_v2",
+            interval_ms: EOS_COMMIT_INTERVAL_MS,
+        },
+    )?;
+    let baseline = result("e2e-count-alos-100ms", at_least_once)
+        .with("store", "rocksdb")
+        .with("commit_interval_ms", EOS_COMMIT_INTERVAL_MS);
+    let eos = result("e2e-count-eos", exactly_once)
+        .with("store", "rocksdb")
+        .with("commit_interval_ms", EOS_COMMIT_INTERVAL_MS);
+    let ratio = (eos.records_per_sec() / baseline.records_per_sec() * 1000.0).round() / 1000.0;
+    Ok(vec![baseline, eos.with("ratio_to_at_least_once", ratio)])
 }

@@ -96,5 +96,10 @@ pub fn all() -> Vec<Workload> {
             about: "as e2e-copy-ceiling through KafkaStreams: group_by_key().count() on cached RocksDB with changelog, until every input offset is committed (plus ratio to a ceiling run)",
             run: e2e::count,
         },
+        Workload {
+            name: "e2e-count-eos",
+            about: "as e2e-count under processing.guarantee=exactly_once_v2, both it and an at_least_once run committing every 100 ms (plus the ratio between them)",
+            run: e2e::count_eos,
+        },
     ]
 }

@@ -20,7 +20,8 @@ pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
 pub const NUM_STREAM_THREADS: &str = "num.stream.threads";
 /// `state.dir`: where task state lives (default `<tmp>/kafka-streams`).
 pub const STATE_DIR: &str = "state.dir";
-/// `commit.interval.ms`: how often tasks commit (default 30000).
+/// `commit.interval.ms`: how often tasks commit (default 30000; 100 under
+/// `exactly_once_v2`, as Kafka Streams).
 pub const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
 /// `processing.guarantee`: `at_least_once` (default) or `exactly_once_v2`.
 pub const PROCESSING_GUARANTEE: &str = "processing.guarantee";
@@ -316,17 +317,15 @@ impl StreamsConfig {
             Some(raw) => raw.trim().parse()?,
             None => ProcessingGuarantee::AtLeastOnce,
         };
-        if processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-            return Err(ConfigError::Unsupported {
-                setting: PROCESSING_GUARANTEE,
-                value: guarantee_raw.unwrap_or_default(),
-                reason: "the runtime commits at_least_once for now; set processing.guarantee=at_least_once",
-            });
-        }
+        let exactly_once = processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
         let commit_interval_ms = take(
             &mut properties,
             COMMIT_INTERVAL_MS,
-            30_000u64,
+            if exactly_once {
+                EOS_COMMIT_INTERVAL_MS
+            } else {
+                30_000
+            },
             |_| true,
             "use a whole number of milliseconds, 0 or more",
         )?;
@@ -406,6 +405,9 @@ impl StreamsConfig {
             None => StreamThreadExceptionResponse::default(),
         };
         let clients = split_client_properties(properties)?;
+        if exactly_once {
+            check_exactly_once_clients(&clients, commit_interval_ms)?;
+        }
         let config = Self {
             application_id,
             bootstrap_servers,
@@ -553,6 +555,7 @@ impl StreamsConfig {
     /// so the threads of an instance do not fence each other.
     pub fn consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config = self.client_config([&self.clients.consumer, &self.clients.main_consumer]);
+        self.read_committed_under_exactly_once(&mut config);
         if let Some(instance) = config.get("group.instance.id").map(str::to_string) {
             config.set("group.instance.id", format!("{instance}-{thread}"));
         }
@@ -574,6 +577,7 @@ impl StreamsConfig {
     pub fn restore_consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config =
             self.client_config([&self.clients.consumer, &self.clients.restore_consumer]);
+        self.read_committed_under_exactly_once(&mut config);
         let client_id = self.client_id(&config, &format!("{thread}-restore-consumer"));
         config
             .set("client.id", client_id)
@@ -605,7 +609,10 @@ impl StreamsConfig {
     }
 
     /// The transactional producer of a stream thread under exactly-once:
-    /// [`producer_config`](Self::producer_config) with `transactional_id`.
+    /// [`producer_config`](Self::producer_config) with `transactional_id` and
+    /// `transaction.timeout.ms` 10000 unless set (Kafka Streams' default: a
+    /// transaction left open by a crash blocks `read_committed` readers of
+    /// its partitions for at most that long).
     pub fn transactional_producer_config(
         &self,
         thread: &str,
@@ -613,7 +620,21 @@ impl StreamsConfig {
     ) -> ClientConfig {
         let mut config = self.producer_config(thread);
         config.set("transactional.id", transactional_id);
+        if config.get(TRANSACTION_TIMEOUT_MS).is_none() {
+            config.set(
+                TRANSACTION_TIMEOUT_MS,
+                EOS_TRANSACTION_TIMEOUT_MS.to_string(),
+            );
+        }
         config
+    }
+
+    /// Under exactly-once every consumer of the runtime reads committed
+    /// records only (aborted output and open transactions stay invisible).
+    fn read_committed_under_exactly_once(&self, config: &mut ClientConfig) {
+        if self.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+            config.set(ISOLATION_LEVEL, "read_committed");
+        }
     }
 
     /// The admin client that checks and creates topics.
@@ -623,6 +644,74 @@ impl StreamsConfig {
         config.set("client.id", client_id);
         config
     }
+}
+
+// Exactly-once v2 client settings.
+/// `commit.interval.ms` under exactly_once_v2 unless set.
+const EOS_COMMIT_INTERVAL_MS: u64 = 100;
+/// The producer's transaction timeout under exactly_once_v2 unless set.
+const EOS_TRANSACTION_TIMEOUT_MS: u64 = 10_000;
+const TRANSACTION_TIMEOUT_MS: &str = "transaction.timeout.ms";
+const ISOLATION_LEVEL: &str = "isolation.level";
+
+/// Client settings exactly-once cannot run with: a consumer reading
+/// uncommitted records, a producer without idempotence, or commits spaced
+/// wider than the transaction timeout (every transaction would time out).
+fn check_exactly_once_clients(
+    clients: &ClientProperties,
+    commit_interval_ms: u64,
+) -> Result<(), ConfigError> {
+    for (prefix, layer) in [
+        ("", &clients.common),
+        ("consumer.", &clients.consumer),
+        ("main.consumer.", &clients.main_consumer),
+        ("restore.consumer.", &clients.restore_consumer),
+    ] {
+        if let Some(level) = layer.get(ISOLATION_LEVEL)
+            && level.trim() != "read_committed"
+        {
+            return Err(invalid(
+                &format!("{prefix}{ISOLATION_LEVEL}"),
+                level,
+                "exactly_once_v2 reads committed records only; remove it",
+            ));
+        }
+    }
+    for (prefix, layer) in [("", &clients.common), ("producer.", &clients.producer)] {
+        if let Some(idempotence) = layer.get("enable.idempotence")
+            && idempotence.trim() == "false"
+        {
+            return Err(invalid(
+                &format!("{prefix}enable.idempotence"),
+                idempotence,
+                "exactly_once_v2 needs the idempotent producer; remove it",
+            ));
+        }
+    }
+    let timeout = clients
+        .producer
+        .get(TRANSACTION_TIMEOUT_MS)
+        .or_else(|| clients.common.get(TRANSACTION_TIMEOUT_MS));
+    let timeout_ms = match timeout {
+        Some(raw) => raw.trim().parse::<u64>().map_err(|_| {
+            invalid(
+                TRANSACTION_TIMEOUT_MS,
+                raw,
+                "use a whole number of milliseconds",
+            )
+        })?,
+        None => EOS_TRANSACTION_TIMEOUT_MS,
+    };
+    if commit_interval_ms >= timeout_ms {
+        return Err(invalid(
+            COMMIT_INTERVAL_MS,
+            &commit_interval_ms.to_string(),
+            format!(
+                "under exactly_once_v2 commits must come more often than the producer's transaction.timeout.ms ({timeout_ms}); lower it or raise producer.transaction.timeout.ms"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Sorts the remaining (non-Streams) properties by client prefix and rejects the
@@ -796,17 +885,86 @@ mod tests {
     }
 
     #[test]
-    fn exactly_once_v2_parses_but_is_not_yet_supported() {
+    fn exactly_once_v2_commits_every_100_ms_and_reads_committed_records_only() {
         assert_eq!(
             "exactly_once_v2".parse::<ProcessingGuarantee>().unwrap(),
             ProcessingGuarantee::ExactlyOnceV2
         );
-        let error = base()
+        let config = base()
             .set(PROCESSING_GUARANTEE, "exactly_once_v2")
             .build()
-            .unwrap_err();
-        assert!(matches!(error, ConfigError::Unsupported { .. }));
-        assert!(error.to_string().contains("not yet supported"), "{error}");
+            .unwrap();
+        assert_eq!(
+            config.processing_guarantee(),
+            ProcessingGuarantee::ExactlyOnceV2
+        );
+        assert_eq!(config.commit_interval(), Duration::from_millis(100));
+        for consumer in [
+            config.consumer_config("StreamThread-1"),
+            config.restore_consumer_config("StreamThread-1"),
+        ] {
+            assert_eq!(consumer.get("isolation.level"), Some("read_committed"));
+        }
+        let producer = config.transactional_producer_config("StreamThread-1", "app-1-p-1");
+        assert_eq!(producer.get("transactional.id"), Some("app-1-p-1"));
+        assert_eq!(producer.get("transaction.timeout.ms"), Some("10000"));
+        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        let config = base()
+            .set(PROCESSING_GUARANTEE, "exactly_once_v2")
+            .set("commit.interval.ms", "1000")
+            .set("producer.transaction.timeout.ms", "60000")
+            .build()
+            .unwrap();
+        assert_eq!(config.commit_interval(), Duration::from_secs(1));
+        assert_eq!(
+            config
+                .transactional_producer_config("t", "id")
+                .get("transaction.timeout.ms"),
+            Some("60000")
+        );
+        let at_least_once = base().build().unwrap();
+        assert_eq!(
+            at_least_once.consumer_config("t").get("isolation.level"),
+            None
+        );
+    }
+
+    #[test]
+    fn exactly_once_v2_refuses_client_settings_it_cannot_run_with() {
+        for (setting, value, expected) in [
+            (
+                "consumer.isolation.level",
+                "read_uncommitted",
+                "committed records only",
+            ),
+            (
+                "isolation.level",
+                "read_uncommitted",
+                "committed records only",
+            ),
+            (
+                "producer.enable.idempotence",
+                "false",
+                "idempotent producer",
+            ),
+            (
+                COMMIT_INTERVAL_MS,
+                "10000",
+                "transaction.timeout.ms (10000)",
+            ),
+        ] {
+            let message = base()
+                .set(PROCESSING_GUARANTEE, "exactly_once_v2")
+                .set(setting, value)
+                .build()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains(&format!("'{value}' for '{setting}'"))
+                    && message.contains(expected),
+                "{setting}={value}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -145,3 +145,7 @@ impl CommitProtocol for ExactlyOnce {
         self.producer.in_transaction()
     }
 }
+
+#[cfg(test)]
+#[path = "exactly_once_tests.rs"]
+mod tests;

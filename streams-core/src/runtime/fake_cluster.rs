@@ -50,6 +50,10 @@ pub(crate) enum Fault {
     Flush(ProducerError),
     /// The next record sent is not delivered (reported like a delivery report).
     Delivery(ProducerError),
+    /// The next `send_offsets_to_transaction`.
+    SendOffsets(ProducerError),
+    /// The next `commit_transaction`.
+    CommitTransaction(ProducerError),
     /// The next consumer offset commit.
     ConsumerCommit(KafkaError),
 }
@@ -681,9 +685,14 @@ impl ProducerClient for FakeProducer {
         group: &GroupMetadata,
         _: Duration,
     ) -> Result<(), ProducerError> {
-        let cluster = self.cluster.lock();
+        let mut cluster = self.cluster.lock();
         if self.fenced(&cluster) {
             return Err(fenced());
+        }
+        if let Some(Fault::SendOffsets(error)) =
+            cluster.take_fault(|f| matches!(f, Fault::SendOffsets(_)))
+        {
+            return Err(error);
         }
         if group.generation != cluster.generation {
             return Err(producer_error(
@@ -699,6 +708,11 @@ impl ProducerClient for FakeProducer {
         let mut cluster = self.cluster.lock();
         if self.fenced(&cluster) {
             return Err(fenced());
+        }
+        if let Some(Fault::CommitTransaction(error)) =
+            cluster.take_fault(|f| matches!(f, Fault::CommitTransaction(_)))
+        {
+            return Err(error);
         }
         if let Some(error) = self.failure.borrow().clone() {
             return Err(ProducerError {

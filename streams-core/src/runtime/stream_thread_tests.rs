@@ -270,10 +270,7 @@ fn after_a_crash_at_least_once_restores_only_the_changelog_tail_after_its_checkp
     )));
     harness.produce(0, "b", "x");
     harness.run_until_error(&mut thread);
-    let owner = thread.owner();
-    drop(thread);
-    harness.shared.directory.unlock_all(owner);
-    let mut restarted = harness.thread();
+    let mut restarted = harness.crash_and_restart(thread);
     harness.run_until(&mut restarted, "the commit after the restart", |_| {
         cluster.committed(INPUT, 0) == Some(3)
     });

@@ -351,6 +351,15 @@ impl Harness {
         thread
     }
 
+    /// `thread` dies without closing anything (its task directories are then
+    /// free, as when a process is killed); returns a new thread in its place.
+    pub(crate) fn crash_and_restart(&self, thread: StreamThread) -> StreamThread {
+        let owner = thread.owner();
+        drop(thread);
+        self.shared.directory.unlock_all(owner);
+        self.thread()
+    }
+
     /// Appends an input record to partition `partition`.
     pub(crate) fn produce(&self, partition: i32, key: &str, value: &str) {
         self.cluster
