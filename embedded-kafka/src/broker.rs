@@ -99,8 +99,7 @@ impl Broker {
         let Some(storage) = &self.storage else {
             return Ok(());
         };
-        let mut max_producer_id = self.transactions.replay()?;
-        max_producer_id = max_producer_id.max(storage.reserved_producer_ids()? - 1);
+        let mut max_producer_id = storage.reserved_producer_ids()? - 1;
         let mut topics = self.write_topics();
         for stored in storage.load_topics()? {
             for partition in &stored.partitions {
@@ -115,8 +114,15 @@ impl Broker {
             );
             topics.insert(stored.name, Arc::new(topic));
         }
+        drop(topics);
+        // After the logs, so that transactions caught ending get their markers.
+        let (transactional_max, prepared) = self.transactions.replay()?;
+        max_producer_id = max_producer_id.max(transactional_max);
         self.next_producer_id
             .fetch_max(max_producer_id + 1, Ordering::SeqCst);
+        for ended in &prepared {
+            self.complete(ended);
+        }
         Ok(())
     }
 

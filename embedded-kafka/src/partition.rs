@@ -87,7 +87,8 @@ impl PartitionLog {
         self.file = Some(file);
     }
 
-    /// Log start, high watermark and last stable offset.
+    /// Log start, high watermark and last stable offset (never below the log start,
+    /// as in Kafka, even when DeleteRecords passed an open transaction's first offset).
     pub fn watermarks(&self) -> Watermarks {
         Watermarks {
             log_start: self.log_start,
@@ -96,8 +97,7 @@ impl PartitionLog {
                 .open_by_offset
                 .keys()
                 .next()
-                .copied()
-                .unwrap_or(self.next_offset),
+                .map_or(self.next_offset, |first| (*first).max(self.log_start)),
         }
     }
 
@@ -399,6 +399,18 @@ mod tests {
                 .aborted
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_last_stable_offset_does_not_fall_below_the_log_start() {
+        let mut log = PartitionLog::new(None);
+        let (txn, txn_bytes) = data_batch(7, true);
+        log.append(&txn, txn_bytes).expect("append");
+        let (plain, plain_bytes) = data_batch(-1, false);
+        log.append(&plain, plain_bytes).expect("append");
+        assert_eq!(log.watermarks().last_stable, 0);
+        assert_eq!(log.delete_before(1), Ok(1));
+        assert_eq!(log.watermarks().last_stable, 1);
     }
 
     #[test]

@@ -50,11 +50,9 @@ impl ProducerEntry {
     pub fn check(entry: Option<&ProducerEntry>, batch: &BatchHeader) -> SequenceVerdict {
         let first = batch.base_sequence;
         let Some(entry) = entry else {
-            return if first == 0 || batch.control {
-                SequenceVerdict::Append
-            } else {
-                SequenceVerdict::Reject(ResponseError::OutOfOrderSequenceNumber)
-            };
+            // Kafka accepts any sequence from a producer it has no state for (its
+            // records may all have been deleted): the producer continues where it was.
+            return SequenceVerdict::Append;
         };
         if batch.producer_epoch < entry.epoch {
             return SequenceVerdict::Reject(ResponseError::InvalidProducerEpoch);
@@ -142,6 +140,14 @@ mod tests {
         );
         assert_eq!(
             ProducerEntry::check(Some(&entry), &header(0, 3, 1)),
+            SequenceVerdict::Append
+        );
+    }
+
+    #[test]
+    fn a_producer_without_state_here_may_continue_at_any_sequence() {
+        assert_eq!(
+            ProducerEntry::check(None, &header(0, 42, 1)),
             SequenceVerdict::Append
         );
     }

@@ -7,7 +7,7 @@ use crate::partition::PartitionLog;
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A topic as found on disk.
@@ -216,21 +216,43 @@ impl Storage {
         file.write_all(format!("{line}\n").as_bytes())
     }
 
-    /// Every line of the transaction-state journal, oldest first.
+    /// Every complete line of the transaction-state journal, oldest first. A last
+    /// line cut short by a crash (no newline) was never acknowledged: it is dropped.
     pub fn transaction_records(&self) -> io::Result<Vec<String>> {
         let mut file = match File::open(self.root.join(TRANSACTIONS_FILE)) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(error) => return Err(error),
         };
-        file.seek(SeekFrom::Start(0))?;
-        let mut text = String::new();
-        file.read_to_string(&mut text)?;
-        Ok(text
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let complete = bytes
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |end| end + 1);
+        if complete < bytes.len() {
+            tracing::warn!(
+                bytes = bytes.len() - complete,
+                "dropping a torn line at the end of the transaction journal"
+            );
+        }
+        Ok(String::from_utf8_lossy(&bytes[..complete])
             .lines()
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect())
+    }
+
+    /// Replaces the transaction-state journal with `lines` (atomically).
+    pub fn rewrite_transaction_records(&self, lines: &[&String]) -> io::Result<()> {
+        let temporary = self.root.join("transactions.log.tmp");
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        fs::write(&temporary, text)?;
+        fs::rename(&temporary, self.root.join(TRANSACTIONS_FILE))
     }
 }
 

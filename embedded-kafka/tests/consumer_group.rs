@@ -2,7 +2,8 @@
 //! members and rebalanced as members leave (LeaveGroup) or vanish (session
 //! timeout), committed offsets handed over to the next owner and kept across a
 //! broker restart, transactional offsets that become visible only when their
-//! transaction commits, and commits refused for partitions the broker does not host.
+//! transaction commits, a zombie's transactional offsets refused (KIP-447), and
+//! commits refused for partitions the broker does not host.
 
 mod common;
 
@@ -19,7 +20,8 @@ use kafka_protocol::messages::{
     TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerGroupMetadata};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -190,17 +192,6 @@ fn the_next_owner_of_a_partition_resumes_from_the_committed_offset() {
 }
 
 /// The committed offset of partition 0 as a read_uncommitted consumer of the group sees it.
-fn committed_offset(consumer: &BaseConsumer, topic: &str) -> Offset {
-    let mut query = TopicPartitionList::new();
-    query.add_partition(topic, 0);
-    consumer
-        .committed_offsets(query, Duration::from_secs(10))
-        .expect("committed offsets")
-        .find_partition(topic, 0)
-        .expect("partition")
-        .offset()
-}
-
 #[test]
 fn transactional_offsets_become_visible_only_when_the_transaction_commits() {
     let kafka = start_broker();
@@ -271,6 +262,89 @@ fn transactional_offsets_become_visible_only_when_the_transaction_commits() {
         committed_offset(&observer, &topic),
         Offset::Offset(5),
         "aborted offsets are dropped"
+    );
+}
+
+/// Sends offset 1 of partition 0 in a transaction with `metadata`: the error code
+/// it fails with (the transaction is aborted), or None once committed.
+fn send_offsets_as(
+    producer: &rdkafka::producer::FutureProducer,
+    topic: &str,
+    metadata: &ConsumerGroupMetadata,
+) -> Option<RDKafkaErrorCode> {
+    let mut offsets = TopicPartitionList::new();
+    offsets
+        .add_partition_offset(topic, 0, Offset::Offset(1))
+        .expect("offset");
+    producer.begin_transaction().expect("begin");
+    match producer.send_offsets_to_transaction(&offsets, metadata, Duration::from_secs(10)) {
+        Ok(()) => {
+            producer
+                .commit_transaction(Duration::from_secs(10))
+                .expect("commit");
+            None
+        }
+        Err(KafkaError::Transaction(error)) => {
+            assert!(
+                error.txn_requires_abort() && !error.is_fatal(),
+                "a zombie's offsets abort the transaction, they do not kill the producer: {error}"
+            );
+            producer
+                .abort_transaction(Duration::from_secs(10))
+                .expect("abort");
+            Some(error.code())
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+#[test]
+fn transactional_offsets_of_a_zombie_member_are_refused_as_kip_447_says() {
+    let kafka = start_broker();
+    let bootstrap = kafka.bootstrap_servers();
+    let topic = unique("zombie-offsets");
+    kafka.create_topic(&topic, 2, &[]).expect("topic");
+    let group = unique("zombie-offsets-group");
+    let producer = producer(
+        &bootstrap,
+        &[("transactional.id", &unique("zombie-offsets-txn"))],
+    );
+    producer
+        .init_transactions(Duration::from_secs(10))
+        .expect("init");
+
+    let first = member(&bootstrap, &group, &topic, &[]);
+    await_balanced(&[&first], &topic, 2, 2);
+    let old_generation = first.group_metadata().expect("group metadata");
+    let second = member(&bootstrap, &group, &topic, &[]);
+    await_balanced(&[&first, &second], &topic, 2, 1);
+    assert_eq!(
+        send_offsets_as(&producer, &topic, &old_generation),
+        Some(RDKafkaErrorCode::IllegalGeneration),
+        "offsets of the previous generation"
+    );
+    let current = first.group_metadata().expect("group metadata");
+    assert_eq!(send_offsets_as(&producer, &topic, &current), None);
+    let departed = second.group_metadata().expect("group metadata");
+    drop(second);
+    await_balanced(&[&first], &topic, 2, 2);
+    assert_eq!(
+        send_offsets_as(&producer, &topic, &departed),
+        Some(RDKafkaErrorCode::UnknownMemberId),
+        "offsets of a member that left"
+    );
+
+    let static_group = unique("zombie-offsets-static");
+    let instance = [("group.instance.id", "instance-1")];
+    let original = member(&bootstrap, &static_group, &topic, &instance);
+    await_balanced(&[&original], &topic, 2, 2);
+    let replaced = original.group_metadata().expect("group metadata");
+    let replacement = member(&bootstrap, &static_group, &topic, &instance);
+    await_balanced(&[&replacement], &topic, 2, 2);
+    assert_eq!(
+        send_offsets_as(&producer, &topic, &replaced),
+        Some(RDKafkaErrorCode::FencedInstanceId),
+        "offsets of a static member replaced by a new instance"
     );
 }
 

@@ -1,8 +1,9 @@
 //! Raw Kafka protocol against the broker: the ApiVersions fallback for a newer
 //! version, unsupported versions answered (connection kept), and idempotent
 //! producer sequence checks with duplicates acknowledged at their original offset;
-//! the transaction-outcome hook told about groups on EndTxn; every advertised
-//! version of every served API answered in that version's format.
+//! the transaction-outcome hook told about groups on EndTxn; a fenced producer's
+//! TxnOffsetCommit refused; every advertised version of every served API answered
+//! in that version's format.
 
 mod common;
 
@@ -10,12 +11,16 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use common::*;
 use embedded_kafka::TransactionOutcomeListener;
 use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
 use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, ApiKey, ApiVersionsRequest,
     ApiVersionsResponse, EndTxnRequest, EndTxnResponse, GroupId, InitProducerIdRequest,
-    InitProducerIdResponse, ProduceRequest, ProduceResponse, RequestHeader, TopicName,
-    TransactionalId,
+    InitProducerIdResponse, OffsetFetchRequest, ProduceRequest, ProduceResponse, RequestHeader,
+    TopicName, TransactionalId, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kafka_protocol::records::{
@@ -303,6 +308,121 @@ fn end_txn_tells_the_listener_which_groups_committed_or_aborted() {
             (init.producer_id.0, vec![group], false),
         ]
     );
+}
+
+/// The transactional id, group and topic of the fencing test, and its raw client.
+struct OffsetsInTransaction {
+    client: RawClient,
+    transactional_id: TransactionalId,
+    group: String,
+    topic: String,
+}
+
+impl OffsetsInTransaction {
+    fn init(&mut self) -> InitProducerIdResponse {
+        let init: InitProducerIdResponse = self.client.call(
+            ApiKey::InitProducerId,
+            4,
+            &InitProducerIdRequest::default()
+                .with_transactional_id(Some(self.transactional_id.clone()))
+                .with_transaction_timeout_ms(60_000)
+                .with_producer_id((-1).into())
+                .with_producer_epoch(-1),
+        );
+        assert_eq!(init.error_code, 0);
+        init
+    }
+
+    fn add_offsets(&mut self, producer: &InitProducerIdResponse) {
+        let added: AddOffsetsToTxnResponse = self.client.call(
+            ApiKey::AddOffsetsToTxn,
+            3,
+            &AddOffsetsToTxnRequest::default()
+                .with_transactional_id(self.transactional_id.clone())
+                .with_producer_id(producer.producer_id)
+                .with_producer_epoch(producer.producer_epoch)
+                .with_group_id(GroupId(StrBytes::from_string(self.group.clone()))),
+        );
+        assert_eq!(added.error_code, 0);
+    }
+
+    /// TxnOffsetCommit v3 of `offset` for partition 0 with `epoch`; its error.
+    fn commit_offset(&mut self, producer: &InitProducerIdResponse, epoch: i16, offset: i64) -> i16 {
+        let response: TxnOffsetCommitResponse = self.client.call(
+            ApiKey::TxnOffsetCommit,
+            3,
+            &TxnOffsetCommitRequest::default()
+                .with_transactional_id(self.transactional_id.clone())
+                .with_group_id(GroupId(StrBytes::from_string(self.group.clone())))
+                .with_producer_id(producer.producer_id)
+                .with_producer_epoch(epoch)
+                .with_generation_id(-1)
+                .with_topics(vec![
+                    TxnOffsetCommitRequestTopic::default()
+                        .with_name(TopicName(StrBytes::from_string(self.topic.clone())))
+                        .with_partitions(vec![
+                            TxnOffsetCommitRequestPartition::default()
+                                .with_partition_index(0)
+                                .with_committed_offset(offset),
+                        ]),
+                ]),
+        );
+        response.topics[0].partitions[0].error_code
+    }
+}
+
+#[test]
+fn a_fenced_producer_cannot_stage_offsets_in_the_transaction_of_its_successor() {
+    let kafka = start_broker();
+    let mut test = OffsetsInTransaction {
+        client: RawClient::connect(kafka.local_addr()),
+        transactional_id: TransactionalId(StrBytes::from_string(unique("fenced-offsets"))),
+        group: unique("fenced-offsets-group"),
+        topic: unique("fenced-offsets-topic"),
+    };
+    kafka.create_topic(&test.topic, 1, &[]).expect("topic");
+    let zombie = test.init();
+    test.add_offsets(&zombie);
+    let successor = test.init();
+    assert_eq!(successor.producer_id, zombie.producer_id);
+    assert_eq!(
+        test.commit_offset(&zombie, zombie.producer_epoch, 5),
+        ResponseError::InvalidProducerEpoch.code(),
+        "the zombie's offsets would otherwise commit with its successor's transaction"
+    );
+    assert_eq!(
+        test.commit_offset(&successor, successor.producer_epoch, 6),
+        ResponseError::InvalidTxnState.code(),
+        "offsets need AddOffsetsToTxn first"
+    );
+    test.add_offsets(&successor);
+    assert_eq!(
+        test.commit_offset(&successor, successor.producer_epoch, 7),
+        0
+    );
+    let ended: EndTxnResponse = test.client.call(
+        ApiKey::EndTxn,
+        3,
+        &EndTxnRequest::default()
+            .with_transactional_id(test.transactional_id.clone())
+            .with_producer_id(successor.producer_id)
+            .with_producer_epoch(successor.producer_epoch)
+            .with_committed(true),
+    );
+    assert_eq!(ended.error_code, 0);
+    let fetched = kafka.broker().groups.offset_fetch(
+        &OffsetFetchRequest::default()
+            .with_group_id(GroupId(StrBytes::from_string(test.group.clone())))
+            .with_topics(Some(vec![
+                OffsetFetchRequestTopic::default()
+                    .with_name(TopicName(StrBytes::from_string(test.topic.clone())))
+                    .with_partition_indexes(vec![0]),
+            ]))
+            .with_require_stable(true),
+        7,
+    );
+    let partition = &fetched.topics[0].partitions[0];
+    assert_eq!((partition.error_code, partition.committed_offset), (0, 7));
 }
 
 /// Decodes a response body after its header, failing on the fallback error frame.

@@ -4,13 +4,12 @@
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use examples::read_model::{
-    EventBatch, HttpServer, INVENTORY_TOPIC, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, PAYMENTS_TOPIC,
-    StockEvent, generate_events, read_model_topology,
+    EventBatch, INVENTORY_TOPIC, ORDER_VIEWS_STORE, ORDER_VIEWS_TOPIC, ORDERS_TOPIC,
+    PAYMENTS_TOPIC, StockEvent, generate_events, read_model_topology, serve_order_views,
 };
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use streams_dsl::prelude::*;
 
@@ -57,9 +56,10 @@ fn produce(bootstrap_servers: &str, rounds: &[EventBatch]) {
     producer.flush(WAIT).unwrap();
 }
 
-/// The `status` of the view `GET /orders/{id}` returns, or the HTTP status.
+/// The `status` of the view `GET /stores/order-views/keys/{id}` returns, or the HTTP status.
 fn status_of(address: SocketAddr, id: &str) -> Result<String, u16> {
-    let response = HttpServer::get(address, &format!("/orders/{id}")).unwrap();
+    let response =
+        streams_http::get(address, &format!("/stores/{ORDER_VIEWS_STORE}/keys/{id}")).unwrap();
     if response.status != 200 {
         return Err(response.status);
     }
@@ -99,13 +99,11 @@ fn the_order_views_are_served_over_http_while_the_application_runs() {
     streams.start().unwrap();
     streams.wait_until_running(WAIT).unwrap();
 
-    let server = HttpServer::bind("127.0.0.1:0").unwrap();
-    let address = server.address();
-    let stop = AtomicBool::new(false);
+    let streams = std::sync::Arc::new(streams);
+    let endpoint = serve_order_views(streams.clone(), "127.0.0.1:0").unwrap();
+    let address = endpoint.address();
     let (rounds, outcomes) = generate_events(12);
-    std::thread::scope(|scope| {
-        scope.spawn(|| server.serve(&streams, &stop));
-
+    {
         assert_eq!(status_of(address, "order-0001"), Err(404), "no order yet");
         produce(&broker.bootstrap_servers(), &rounds);
 
@@ -130,27 +128,46 @@ fn the_order_views_are_served_over_http_while_the_application_runs() {
             std::thread::sleep(Duration::from_millis(100));
         }
 
-        let all = HttpServer::get(address, "/orders").unwrap();
+        let all = streams_http::get(address, &format!("/stores/{ORDER_VIEWS_STORE}/all")).unwrap();
         assert_eq!(all.status, 200);
         let listed: Vec<serde_json::Value> = serde_json::from_str(&all.body).unwrap();
-        let ids: Vec<&str> = listed
+        let mut ids: Vec<&str> = listed
             .iter()
-            .map(|view| view["order_id"].as_str().unwrap())
+            .map(|entry| {
+                assert_eq!(entry["key"], entry["value"]["order_id"]);
+                entry["value"]["order_id"].as_str().unwrap()
+            })
             .collect();
+        ids.sort();
         let expected_ids: Vec<&str> = outcomes.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(ids, expected_ids, "GET /orders lists every order by id");
+        assert_eq!(
+            ids, expected_ids,
+            "GET /stores/order-views/all lists every order"
+        );
 
-        let one: serde_json::Value =
-            serde_json::from_str(&HttpServer::get(address, "/orders/order-0001").unwrap().body)
-                .unwrap();
+        let one: serde_json::Value = serde_json::from_str(
+            &streams_http::get(
+                address,
+                &format!("/stores/{ORDER_VIEWS_STORE}/keys/order-0001"),
+            )
+            .unwrap()
+            .body,
+        )
+        .unwrap();
         assert_eq!(one["customer"], "ada");
         assert_eq!(one["events"], 3);
         assert_eq!(status_of(address, "order-9999"), Err(404));
-        assert_eq!(HttpServer::get(address, "/nothing").unwrap().status, 404);
-
-        stop.store(true, Ordering::SeqCst);
-        server.wake();
-    });
+        assert_eq!(streams_http::get(address, "/nothing").unwrap().status, 404);
+        let topology = streams_http::get(address, "/topology?format=mermaid").unwrap();
+        assert!(
+            topology.body.starts_with("flowchart TD"),
+            "{}",
+            topology.body
+        );
+        assert_eq!(streams_http::get(address, "/ready").unwrap().status, 200);
+    }
+    endpoint.stop();
+    let mut streams = std::sync::Arc::try_unwrap(streams).ok().unwrap();
     streams.close(WAIT).unwrap();
     broker.shutdown_blocking();
 }

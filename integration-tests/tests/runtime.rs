@@ -712,8 +712,9 @@ fn by_default_a_panicking_record_shuts_the_instance_down_naming_task_record_and_
     assert!(reached, "the instance failed (state {state:?})");
     let failure = streams.failure().expect("the failure is kept").to_string();
     assert!(
-        failure.contains("task 0_0 panicked")
+        failure.contains("task 0_0 failed")
             && failure.contains(&format!("topic '{}' partition 0 offset 1", app.input))
+            && failure.contains("panicked: ")
             && failure.contains("poison record"),
         "{failure}"
     );
@@ -733,7 +734,7 @@ fn shutdown_application_stops_every_instance_of_the_application() {
     for instance in &mut instances {
         instance
             .set_uncaught_exception_handler(|error| match error {
-                RuntimeError::TaskPanicked { .. } => {
+                RuntimeError::TaskFailed { .. } => {
                     StreamThreadExceptionResponse::ShutdownApplication
                 }
                 _ => StreamThreadExceptionResponse::ShutdownClient,

@@ -100,6 +100,15 @@ pub enum StreamsError {
         /// Why.
         reason: String,
     },
+
+    /// The producer cannot take records any more: an earlier record could not be
+    /// delivered. Not a failure of the record being sent, so the production
+    /// handler does not apply; the task stops.
+    #[error("the producer failed earlier: {reason}")]
+    ProducerFailed {
+        /// The earlier failure.
+        reason: String,
+    },
 }
 
 impl From<streams_state::StateStoreError> for StreamsError {
@@ -127,8 +136,11 @@ fn input_suffix(input: &Option<RecordMetadata>) -> String {
 /// ```
 #[derive(Debug)]
 pub struct ProcessError {
+    /// Set once the processing handler of the node where the error arose decided
+    /// to fail; nodes upstream pass the error on unhandled.
     node: Option<Arc<str>>,
     source: BoxError,
+    panicked: bool,
 }
 
 impl ProcessError {
@@ -137,7 +149,42 @@ impl ProcessError {
         Self {
             node: None,
             source: message.into().into(),
+            panicked: false,
         }
+    }
+
+    /// The error of user code that panicked, with the panic message.
+    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
+        Self {
+            node: None,
+            source: format!("panicked: {}", panic_message(payload.as_ref())).into(),
+            panicked: true,
+        }
+    }
+
+    /// Whether a node already applied its processing handler to this error.
+    pub(crate) fn is_handled(&self) -> bool {
+        self.node.is_some()
+    }
+
+    /// The short name of the kind of error, for handlers and dead-letter headers.
+    pub(crate) fn exception_name(&self) -> &'static str {
+        if self.panicked {
+            return "Panic";
+        }
+        match self.source.downcast_ref::<StreamsError>() {
+            Some(StreamsError::Serialization { .. }) => "SerializationError",
+            Some(StreamsError::Produce { .. } | StreamsError::ProducerFailed { .. }) => {
+                "ProductionError"
+            }
+            Some(StreamsError::Store(_)) => "StateStoreError",
+            _ => "ProcessingError",
+        }
+    }
+
+    /// The underlying error.
+    pub(crate) fn source_error(&self) -> &(dyn Error + 'static) {
+        self.source.as_ref()
     }
 
     /// Records the node where the error arose, unless an inner node already did.
@@ -176,6 +223,16 @@ impl<E: Error + Send + Sync + 'static> From<E> for ProcessError {
         Self {
             node: None,
             source: Box::new(error),
+            panicked: false,
         }
     }
+}
+
+/// The message of a panic payload (`panic!` with a literal or a formatted message).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }

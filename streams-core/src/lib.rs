@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod handler;
+pub mod metrics;
 pub mod processor;
 pub mod record;
 pub mod runtime;

@@ -29,6 +29,8 @@ mod builder;
 mod consumed;
 mod grouped;
 mod kstream;
+mod kstream_fallible;
+mod kstream_retry;
 mod ktable;
 mod materialized;
 mod operators;

@@ -8,10 +8,12 @@ pub use crate::{
     Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
-pub use streams_core::handler::DeserializationHandler;
+pub use streams_core::handler::{
+    DeserializationHandler, ErrorHandler, ErrorStage, HandlerResponse,
+};
 pub use streams_core::processor::{
     FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
-    PunctuationType, PunctuatorId,
+    PunctuationType, PunctuatorId, RetryPolicy,
 };
 pub use streams_core::record::{Change, Headers, Record, Window, Windowed};
 pub use streams_core::runtime::{

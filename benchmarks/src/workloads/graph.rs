@@ -41,7 +41,8 @@ pub fn stateless_chain() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let config = TaskConfig {
         application_id: "bench".into(),
         wall_clock_ms: 0,
-        deserialization_handler: Default::default(),
+        handlers: Default::default(),
+        metrics: streams_core::metrics::MetricsRegistry::new(Default::default(), "bench"),
         state_dir: std::env::temp_dir().join("rstreams-bench-graph"),
         cache: streams_state::ThreadCache::new(0),
     };

@@ -123,16 +123,18 @@ impl Broker {
     }
 
     /// TxnOffsetCommit: the producer must be the current one of its transactional
-    /// id; the offsets stay invisible until its transaction commits.
+    /// id and have added the group to its open transaction (AddOffsetsToTxn); the
+    /// offsets stay invisible until its transaction commits.
     pub async fn txn_offset_commit(
         &self,
         header: &RequestHeader,
         request: TxnOffsetCommitRequest,
     ) -> TxnOffsetCommitResponse {
-        let verified = self.transactions.verify(
+        let verified = self.transactions.verify_offsets_commit(
             request.transactional_id.0.as_str(),
             request.producer_id.0,
             request.producer_epoch,
+            request.group_id.0.as_str(),
         );
         match verified {
             Ok(()) => self

@@ -25,8 +25,9 @@ fn for_version(error: ResponseError, version: i16, fenced_since: i16) -> Respons
 }
 
 impl Broker {
-    /// Writes the markers of an ended transaction and tells the listeners.
-    fn complete(&self, ended: &EndedTransaction) {
+    /// Writes the markers of an ended transaction, tells the listeners, then
+    /// journals the transaction complete.
+    pub(crate) fn complete(&self, ended: &EndedTransaction) {
         let marker = if ended.committed {
             Marker::Commit
         } else {
@@ -39,6 +40,7 @@ impl Broker {
             ended.producer_epoch,
         );
         self.transactions.notify_listeners(ended);
+        self.transactions.markers_written(ended);
     }
 
     /// Aborts transactions that outlived their timeout.

@@ -16,6 +16,14 @@ use super::state::GroupState;
 const CLASSIC_GROUP_TYPE: &str = "classic";
 
 impl GroupCoordinator {
+    /// The state and generation of a group this coordinator knows.
+    pub fn generation(&self, group_id: &str) -> Option<(GroupState, i32)> {
+        let groups = self.shared.lock();
+        groups
+            .get(group_id)
+            .map(|group| (group.state, group.generation_id))
+    }
+
     /// Handles DescribeGroups of `version`. Members carry their metadata and
     /// assignment only while the group is stable, as in Kafka. An unknown group
     /// is reported as `Dead` (from v6 with GROUP_ID_NOT_FOUND).

@@ -184,6 +184,7 @@ impl GroupCoordinator {
                 }
                 if group.is_leader(member_id) {
                     complete_sync(group, request);
+                    self.shared.persist_membership(group);
                 }
                 Answer::Later(receiver)
             }
@@ -492,6 +493,7 @@ fn replace_static_member(
                 member.awaiting_join = None;
                 member.last_heartbeat = now;
             }
+            shared.persist_membership(group);
             Answer::Now(result)
         }
         _ => {

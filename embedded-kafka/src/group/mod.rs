@@ -15,9 +15,14 @@
 //! session expires start the next rebalance; without members the group is
 //! `Empty` and keeps its offsets.
 //!
-//! Committed offsets go through an [`OffsetPersistence`]: memory only, or an
-//! append-only [`OffsetLogFile`] in the broker's data directory.
+//! Committed offsets and the membership of each generation ([`StoredGroup`], like
+//! Kafka's GroupMetadata records) go through an [`OffsetPersistence`]: memory
+//! only, or an append-only [`OffsetLogFile`] in the broker's data directory. A
+//! coordinator opened on that file resumes every group where it was, as a Kafka
+//! coordinator does after a failover: members keep their generation and
+//! assignment, and their sessions start again.
 
+mod codec;
 mod config;
 mod coordinator;
 mod describe;
@@ -30,6 +35,7 @@ mod persistence;
 mod rebalance;
 mod results;
 mod state;
+mod stored;
 mod timers;
 
 pub use config::GroupConfig;
@@ -39,3 +45,4 @@ pub use persistence::{
     MemoryOnly, OffsetEvent, OffsetLogFile, OffsetPersistence, PersistenceError,
 };
 pub use state::GroupState;
+pub use stored::{StoredGroup, StoredMember};

@@ -1,7 +1,7 @@
-//! Where offsets go to survive a broker restart: the [`OffsetPersistence`]
-//! interface over [`OffsetEvent`]s (commits, offsets staged by transactions, ends
-//! of transactions), [`MemoryOnly`] (nothing survives) and [`OffsetLogFile`] (an
-//! append-only file in the data directory).
+//! Where offsets and group membership go to survive a broker restart: the
+//! [`OffsetPersistence`] interface over [`OffsetEvent`]s (commits, offsets staged by
+//! transactions, ends of transactions, group metadata), [`MemoryOnly`] (nothing
+//! survives) and [`OffsetLogFile`] (an append-only file in the data directory).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -11,7 +11,9 @@ use std::sync::{Mutex, PoisonError};
 
 use thiserror::Error;
 
+use super::codec::{Reader, put_str};
 use super::offsets::{CommittedOffset, GroupOffsets, TopicPartition};
+use super::stored::StoredGroup;
 
 /// A failure to persist or load committed offsets.
 #[derive(Debug, Error)]
@@ -66,6 +68,15 @@ pub enum OffsetEvent {
         /// Commit (true) or abort (false).
         committed: bool,
     },
+    /// The membership of the group changed: a generation was assigned (after the
+    /// leader's SyncGroup), members left or expired, or the group emptied. Kafka
+    /// writes these as GroupMetadata records to `__consumer_offsets`.
+    GroupMetadata {
+        /// The group.
+        group_id: String,
+        /// The group's membership from now on.
+        group: StoredGroup,
+    },
 }
 
 impl OffsetEvent {
@@ -74,11 +85,12 @@ impl OffsetEvent {
         match self {
             OffsetEvent::Committed { group_id, .. }
             | OffsetEvent::Staged { group_id, .. }
-            | OffsetEvent::TransactionEnded { group_id, .. } => group_id,
+            | OffsetEvent::TransactionEnded { group_id, .. }
+            | OffsetEvent::GroupMetadata { group_id, .. } => group_id,
         }
     }
 
-    /// Applies the event to the group's offsets.
+    /// Applies the event to the group's offsets (group metadata leaves them as they are).
     pub(crate) fn apply(self, offsets: &mut GroupOffsets) {
         match self {
             OffsetEvent::Committed {
@@ -97,6 +109,7 @@ impl OffsetEvent {
             } => {
                 offsets.complete_transaction(producer_id, committed);
             }
+            OffsetEvent::GroupMetadata { .. } => {}
         }
     }
 }
@@ -126,9 +139,9 @@ impl OffsetPersistence for MemoryOnly {
 }
 
 /// Offset events appended to `consumer-offsets.log` in a directory, one
-/// length-prefixed record each. Opening compacts the file to the latest committed
-/// offset of each group partition plus the offsets of transactions still open
-/// (their end may come after the restart). Each record is written with one write call
+/// length-prefixed record each. Opening compacts the file to the latest membership
+/// of each group, the latest committed offset of each group partition and the
+/// offsets of transactions still open (their end may come after the restart). Each record is written with one write call
 /// before the commit is acknowledged, so a killed broker process loses no
 /// acknowledged commit; a record cut short by a crash is dropped on open.
 #[derive(Debug)]
@@ -195,16 +208,26 @@ impl OffsetPersistence for OffsetLogFile {
 }
 
 /// Replays `events` and writes the outcome back as the fewest events: per group,
-/// its committed offsets and the offsets of open transactions, in write order.
+/// its latest membership, then its committed offsets and the offsets of open
+/// transactions, in write order.
 fn compact(events: Vec<OffsetEvent>) -> Vec<OffsetEvent> {
-    let mut groups: std::collections::BTreeMap<String, GroupOffsets> =
+    let mut groups: std::collections::BTreeMap<String, (Option<StoredGroup>, GroupOffsets)> =
         std::collections::BTreeMap::new();
     for event in events {
-        let offsets = groups.entry(event.group_id().to_string()).or_default();
-        event.apply(offsets);
+        let (membership, offsets) = groups.entry(event.group_id().to_string()).or_default();
+        match event {
+            OffsetEvent::GroupMetadata { group, .. } => *membership = Some(group),
+            other => other.apply(offsets),
+        }
     }
     let mut compacted = Vec::new();
-    for (group_id, offsets) in &groups {
+    for (group_id, (membership, offsets)) in groups {
+        if let Some(group) = membership {
+            compacted.push(OffsetEvent::GroupMetadata {
+                group_id: group_id.clone(),
+                group,
+            });
+        }
         for (producer_id, partition, offset) in offsets.in_write_order() {
             let (group_id, partition, offset) =
                 (group_id.clone(), partition.clone(), offset.clone());
@@ -229,11 +252,7 @@ fn compact(events: Vec<OffsetEvent>) -> Vec<OffsetEvent> {
 const COMMITTED: u8 = 0;
 const STAGED: u8 = 1;
 const TRANSACTION_ENDED: u8 = 2;
-
-fn put_str(out: &mut Vec<u8>, value: &str) {
-    out.extend_from_slice(&(value.len() as u32).to_be_bytes());
-    out.extend_from_slice(value.as_bytes());
-}
+const GROUP_METADATA: u8 = 3;
 
 fn put_offset(out: &mut Vec<u8>, partition: &TopicPartition, offset: &CommittedOffset) {
     put_str(out, &partition.topic);
@@ -276,33 +295,17 @@ fn encode_record(out: &mut Vec<u8>, event: &OffsetEvent) {
             payload.extend_from_slice(&producer_id.to_be_bytes());
             payload.push(u8::from(*committed));
         }
+        OffsetEvent::GroupMetadata { group_id, group } => {
+            payload.push(GROUP_METADATA);
+            put_str(&mut payload, group_id);
+            group.encode(&mut payload);
+        }
     }
     out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     out.extend_from_slice(&payload);
 }
 
-/// Reads big-endian fields from a record payload.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
 impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.bytes.split_first_chunk::<N>()?;
-        self.bytes = rest;
-        Some(*head)
-    }
-
-    fn string(&mut self) -> Option<String> {
-        let len = u32::from_be_bytes(self.take()?) as usize;
-        if self.bytes.len() < len {
-            return None;
-        }
-        let (head, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        String::from_utf8(head.to_vec()).ok()
-    }
-
     fn offset(&mut self) -> Option<(TopicPartition, CommittedOffset)> {
         let topic = self.string()?;
         let partition = i32::from_be_bytes(self.take()?);
@@ -350,6 +353,10 @@ impl Reader<'_> {
                     committed: committed != 0,
                 }
             }
+            GROUP_METADATA => OffsetEvent::GroupMetadata {
+                group_id,
+                group: StoredGroup::decode(self)?,
+            },
             _ => return None,
         };
         self.bytes.is_empty().then_some(event)

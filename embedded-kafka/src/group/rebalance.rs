@@ -124,6 +124,7 @@ fn complete_join(shared: &Arc<Shared>, group: &mut Group) {
         group.protocol_name = None;
         group.transition_to(GroupState::Empty);
         info!(group = %group.id, generation = group.generation_id, "group is empty");
+        shared.persist_membership(group);
         return;
     }
     group.protocol_name = group.select_protocol();
@@ -164,7 +165,8 @@ fn complete_join(shared: &Arc<Shared>, group: &mut Group) {
     ));
 }
 
-/// Removes a member that left or expired, and rebalances the others.
+/// Removes a member that left or expired, rebalances the others and records the
+/// membership without it (so a restart does not bring it back).
 pub(crate) fn remove_member_and_update_group(
     shared: &Arc<Shared>,
     group: &mut Group,
@@ -185,6 +187,7 @@ pub(crate) fn remove_member_and_update_group(
         GroupState::PreparingRebalance => try_complete_join(shared, group),
         GroupState::Empty | GroupState::Dead => {}
     }
+    shared.persist_membership(group);
 }
 
 /// Forgets an unconfirmed member id, which may unblock the join barrier.

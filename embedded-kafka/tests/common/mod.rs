@@ -1,5 +1,5 @@
-//! Helpers shared by the broker's integration tests: a broker per test, unique
-//! names, rdkafka clients and bounded waits.
+//! Helpers shared by the broker's integration tests: a broker per test (in-process
+//! or the binary), unique names, rdkafka clients and bounded waits.
 #![allow(dead_code)]
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
@@ -9,6 +9,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,52 @@ pub fn start_broker() -> EmbeddedKafka {
 /// A broker with a custom configuration.
 pub fn start_with(config: BrokerConfig) -> EmbeddedKafka {
     EmbeddedKafka::start_blocking(config).expect("broker starts")
+}
+
+/// The broker binary as a process; killed when dropped, pass or fail.
+pub struct BrokerProcess(pub Child);
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary on `listen` with `data_dir`; returns it and the
+/// `bootstrap.servers` it prints once listening.
+pub fn spawn_broker(listen: &str, data_dir: &Path) -> (BrokerProcess, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_embedded-kafka"))
+        .args(["--listen", listen, "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("broker process starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let process = BrokerProcess(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the broker prints its address");
+    let bootstrap = line
+        .trim()
+        .strip_prefix("bootstrap.servers=")
+        .unwrap_or_else(|| panic!("the broker did not start listening on {listen}: {line:?}"))
+        .to_owned();
+    (process, bootstrap)
+}
+
+/// The offset `consumer`'s group committed for partition 0 of `topic`.
+pub fn committed_offset(consumer: &BaseConsumer, topic: &str) -> Offset {
+    let mut query = TopicPartitionList::new();
+    query.add_partition(topic, 0);
+    consumer
+        .committed_offsets(query, Duration::from_secs(10))
+        .expect("committed offsets")
+        .find_partition(topic, 0)
+        .expect("partition")
+        .offset()
 }
 
 /// A name no other test uses.

@@ -8,13 +8,15 @@
 //! It writes the events of a fixed set of orders in three rounds, prints how
 //! the views evolve, queries some orders through the endpoint, prints a summary
 //! and exits 0 (1 if a view ends in another status than its events imply).
-//! With `--keep-running` it then serves `GET /orders` and `GET /orders/{id}`
-//! until SIGINT or SIGTERM, and closes cleanly.
+//! The views are served by the `streams-http` endpoint
+//! (`/stores/order-views/keys/{id}`, `/stores/order-views/all`, next to
+//! `/metrics`, `/health`, `/ready` and `/topology`). With `--keep-running` it
+//! keeps serving until SIGINT or SIGTERM, and closes cleanly.
 
 use examples::cluster::ExampleCluster;
 use examples::read_model::{
-    EventBatch, HttpServer, INVENTORY_TOPIC, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, OrderStatus,
-    OrderView, PAYMENTS_TOPIC, generate_events, read_model_topology,
+    EventBatch, INVENTORY_TOPIC, ORDER_VIEWS_STORE, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, OrderStatus,
+    OrderView, PAYMENTS_TOPIC, generate_events, read_model_topology, serve_order_views,
 };
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -24,8 +26,9 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::collections::BTreeMap;
 use std::error::Error;
+use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use streams_dsl::prelude::*;
 
@@ -209,23 +212,24 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
     streams.start()?;
     streams.wait_until_running(TIMEOUT)?;
 
-    let server = HttpServer::bind(&options.http)?;
-    let stop = AtomicBool::new(false);
+    let streams = Arc::new(streams);
+    let endpoint = serve_order_views(streams.clone(), &options.http)?;
+    let address = endpoint.address();
+    println!(
+        "order views served at http://{address}/stores/{ORDER_VIEWS_STORE}/all (metrics at /metrics, topology at /topology?format=mermaid)"
+    );
     let (rounds, outcomes) = generate_events(options.orders);
-    let all_as_expected = std::thread::scope(|scope| -> Result<bool, Box<dyn Error>> {
-        scope.spawn(|| server.serve(&streams, &stop));
-        println!("order views served at http://{}/orders", server.address());
-        let result = demo(&bootstrap_servers, &server, &rounds, &outcomes);
-        if let (Ok(_), Some(signals)) = (&result, &mut signals) {
-            println!("serving until Ctrl-C (SIGINT) or SIGTERM");
-            if let Some(signal) = signals.forever().next() {
-                println!("signal {signal}: closing");
-            }
+    let result = demo(&bootstrap_servers, address, &rounds, &outcomes);
+    if let (Ok(_), Some(signals)) = (&result, &mut signals) {
+        println!("serving until Ctrl-C (SIGINT) or SIGTERM");
+        if let Some(signal) = signals.forever().next() {
+            println!("signal {signal}: closing");
         }
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        server.wake();
-        result
-    })?;
+    }
+    endpoint.stop();
+    let all_as_expected = result?;
+    let mut streams = Arc::try_unwrap(streams)
+        .map_err(|_| "the HTTP endpoint still holds the application after stopping")?;
 
     let closed = streams
         .close(Duration::from_secs(30))
@@ -247,7 +251,7 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
 /// and prints a summary; returns whether every order ended as expected.
 fn demo(
     bootstrap_servers: &str,
-    server: &HttpServer,
+    address: SocketAddr,
     rounds: &[EventBatch],
     outcomes: &[(String, OrderStatus)],
 ) -> Result<bool, Box<dyn Error>> {
@@ -284,28 +288,28 @@ fn demo(
     }
     let elapsed = started.elapsed();
 
-    println!("queries through http://{}:", server.address());
-    let address = server.address();
+    println!("queries through http://{address}:");
+    let views = format!("/stores/{ORDER_VIEWS_STORE}");
     for (id, _) in outcomes.iter().take(3) {
-        let response = HttpServer::get(address, &format!("/orders/{id}"))?;
-        println!(
-            "  GET /orders/{id} -> {} {}",
-            response.status, response.body
-        );
+        let path = format!("{views}/keys/{id}");
+        let response = streams_http::get(address, &path)?;
+        println!("  GET {path} -> {} {}", response.status, response.body);
     }
-    let missing = HttpServer::get(address, "/orders/order-unknown")?;
-    println!(
-        "  GET /orders/order-unknown -> {} {}",
-        missing.status, missing.body
-    );
-    let all = HttpServer::get(address, "/orders")?;
+    let path = format!("{views}/keys/order-unknown");
+    let missing = streams_http::get(address, &path)?;
+    println!("  GET {path} -> {} {}", missing.status, missing.body);
+    let all = streams_http::get(address, &format!("{views}/all"))?;
     let listed: Vec<serde_json::Value> = serde_json::from_str(&all.body)?;
-    println!("  GET /orders -> {} ({} orders)", all.status, listed.len());
+    println!(
+        "  GET {views}/all -> {} ({} orders)",
+        all.status,
+        listed.len()
+    );
 
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let mut unexpected = Vec::new();
     for (id, expected) in outcomes {
-        let response = HttpServer::get(address, &format!("/orders/{id}"))?;
+        let response = streams_http::get(address, &format!("{views}/keys/{id}"))?;
         let view: serde_json::Value = serde_json::from_str(&response.body)?;
         let status = view["status"].as_str().unwrap_or("?").to_string();
         if status != format!("{expected:?}") {

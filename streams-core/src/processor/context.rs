@@ -52,7 +52,7 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     /// Topic, partition and offset of the input record being processed; `None`
     /// inside a punctuator.
     pub fn record_metadata(&self) -> Option<&RecordMetadata> {
-        self.task.current_record.as_ref()
+        self.task.current_metadata()
     }
 
     /// The task's stream time: the largest timestamp it has processed, or `None`
@@ -104,5 +104,29 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     /// where one is required), in the task's `dropped-records` metric.
     pub fn record_dropped(&mut self) {
         self.task.metrics.dropped_records += 1;
+        self.task.sensors.dropped();
+    }
+
+    /// Keeps the current source record in the task to process it again later
+    /// (a retry with backoff), without blocking the thread: until the hold ends
+    /// the task takes no further records (the thread's other tasks go on), and
+    /// its commits stop before the held record, so a crash or a rebalance reads
+    /// it again. The hold ends at this processor's next punctuation, which sees
+    /// the record as its input ([`record_metadata`](Self::record_metadata)) and
+    /// releases it unless it calls `hold_input` again; schedule a wall-clock
+    /// punctuator for when the retry is due. An error returned from that
+    /// punctuation meets the processing handler with the held record (so a
+    /// dead-letter topic gets its original bytes).
+    ///
+    /// Fails when there is no source record to hold (inside other
+    /// punctuations, or for records fed to a node directly).
+    pub fn hold_input(&mut self) -> Result<(), ProcessError> {
+        if self.task.current_input.is_none() {
+            return Err(ProcessError::msg(
+                "hold_input needs a source record; there is none in this call (a punctuation, or a record fed to the node directly)",
+            ));
+        }
+        self.task.hold_requested.push(self.node);
+        Ok(())
     }
 }

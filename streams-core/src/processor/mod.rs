@@ -4,10 +4,12 @@
 mod context;
 mod fixed_key;
 mod punctuation;
+mod retry;
 mod traits;
 
 pub use context::ProcessorContext;
 pub use fixed_key::{FixedKeyAdapter, FixedKeyContext, FixedKeyProcessor, FixedKeyRecord};
 pub(crate) use punctuation::PunctuationQueue;
 pub use punctuation::{PunctuationType, PunctuatorId};
+pub use retry::RetryPolicy;
 pub use traits::Processor;

@@ -106,14 +106,19 @@ pub(crate) struct ShutdownWatcher {
 
 impl ShutdownWatcher {
     /// Starts watching from the control topic's current end; `on_request`
-    /// is called (once) when a request arrives.
+    /// is called (once) when a request of another instance arrives (the
+    /// instance `own_process_id` names fails with its own error instead).
     pub(crate) fn start(
         config: &StreamsConfig,
+        own_process_id: &str,
         request_timeout: Duration,
         on_request: impl Fn(RuntimeError) + Send + 'static,
     ) -> Result<Self, RuntimeError> {
+        // A request must be read before the failed instance's partitions
+        // reach another one: fetch without librdkafka's 500 ms long-poll wait.
         let consumer: BaseConsumer = config
             .restore_consumer_config("control-watcher")
+            .set("fetch.wait.max.ms", "20")
             .create()
             .map_err(|e| RuntimeError::kafka("creating the control topic watcher", e))?;
         let topic = control_topic(config.application_id());
@@ -128,6 +133,7 @@ impl ShutdownWatcher {
             .map_err(|e| RuntimeError::kafka("watching the control topic", e))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let own_process_id = own_process_id.to_string();
         let thread = std::thread::Builder::new()
             .name(format!("{}-control-watcher", config.application_id()))
             .spawn(move || {
@@ -149,6 +155,9 @@ impl ShutdownWatcher {
                         tracing::warn!(offset = message.offset(), "ignoring an unreadable record on the control topic");
                         continue;
                     };
+                    if request.process_id == own_process_id {
+                        continue;
+                    }
                     tracing::error!(by = %request.process_id, reason = %request.reason, "the application is being shut down");
                     on_request(RuntimeError::ApplicationShutdown {
                         process_id: request.process_id,

@@ -11,9 +11,11 @@ use super::producer::{ProducerClient, ProducerFactory};
 use super::rebalance::RebalanceRecorder;
 use super::restore_consumer::RestoreConsumer;
 use super::{RuntimeError, StreamsConfig};
+use crate::metrics::ThreadSensors;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::BaseProducer;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The clients of one stream thread.
@@ -29,11 +31,12 @@ pub(crate) struct ThreadClients {
 /// Creates stream threads' clients.
 pub(crate) trait ClientSupplier: Send + Sync {
     /// The clients of the thread named `thread`; `transactional_id` is set
-    /// under exactly-once.
+    /// under exactly-once; the consumer's statistics (lag) go to `sensors`.
     fn clients(
         &self,
         thread: &str,
         transactional_id: Option<&str>,
+        sensors: &Arc<ThreadSensors>,
     ) -> Result<ThreadClients, RuntimeError>;
 }
 
@@ -64,6 +67,7 @@ impl ClientSupplier for KafkaClientSupplier {
         &self,
         thread: &str,
         transactional_id: Option<&str>,
+        sensors: &Arc<ThreadSensors>,
     ) -> Result<ThreadClients, RuntimeError> {
         let consumer_config = self.config.consumer_config(thread);
         let reset_to_latest = matches!(
@@ -71,7 +75,7 @@ impl ClientSupplier for KafkaClientSupplier {
             Some("latest" | "largest" | "end")
         );
         let consumer: BaseConsumer<RebalanceRecorder> = consumer_config
-            .create_with_context(RebalanceRecorder::default())
+            .create_with_context(RebalanceRecorder::with_statistics(sensors.clone()))
             .map_err(|e| RuntimeError::kafka("creating the consumer", e))?;
         let restore: BaseConsumer = self
             .config

@@ -4,7 +4,8 @@
 
 use super::ConfigError;
 use super::StreamThreadExceptionResponse;
-use crate::handler::DeserializationHandler;
+use crate::handler::{DeserializationHandler, ErrorHandler, ErrorHandlers};
+use crate::metrics::RecordingLevel;
 use crate::topology::check_topic_name;
 use rdkafka::ClientConfig;
 use std::collections::BTreeMap;
@@ -46,9 +47,27 @@ pub const POLL_MS: &str = "poll.ms";
 /// `default.deserialization.exception.handler` is accepted as an alias.
 pub const DESERIALIZATION_EXCEPTION_HANDLER: &str = "deserialization.exception.handler";
 const DESERIALIZATION_EXCEPTION_HANDLER_ALIAS: &str = "default.deserialization.exception.handler";
-/// `errors.dead.letter.queue.topic.name`: when set, records that do not
-/// deserialize go to this topic (KIP-1034), whatever the handler says.
+/// `errors.dead.letter.queue.topic.name`: when set, records that fail to
+/// deserialize, in a processor or on their way out go to this topic (KIP-1034)
+/// and processing continues, whatever the handlers say.
 pub const DEAD_LETTER_QUEUE_TOPIC: &str = "errors.dead.letter.queue.topic.name";
+
+// --- error handlers and metrics (operability) ---
+/// `processing.exception.handler` (KIP-1033): `log_and_fail` (default) or
+/// `log_and_continue` for processors that return an error or panic.
+pub const PROCESSING_EXCEPTION_HANDLER: &str = "processing.exception.handler";
+/// `production.exception.handler`: `log_and_fail` (default, Kafka's
+/// `DefaultProductionExceptionHandler`) or `log_and_continue`, for output that
+/// cannot be serialized or sent. `default.production.exception.handler` is
+/// accepted as an alias.
+pub const PRODUCTION_EXCEPTION_HANDLER: &str = "production.exception.handler";
+const PRODUCTION_EXCEPTION_HANDLER_ALIAS: &str = "default.production.exception.handler";
+/// `metrics.recording.level`: `INFO` (default), `DEBUG`, `TRACE`, or `OFF`.
+pub const METRICS_RECORDING_LEVEL: &str = "metrics.recording.level";
+/// How often librdkafka reports the consumers' statistics (consumer lag),
+/// unless `statistics.interval.ms` is set.
+const DEFAULT_STATISTICS_INTERVAL_MS: &str = "5000";
+// --- end error handlers and metrics ---
 
 // Runtime fault handling.
 /// `task.timeout.ms`: how long a task may wait for something that should come
@@ -180,6 +199,8 @@ pub struct StreamsConfig {
     deserialization_handler: DeserializationHandler,
     task_timeout: Duration,
     uncaught_exception_handler: StreamThreadExceptionResponse,
+    handlers: ErrorHandlers,
+    metrics_recording_level: RecordingLevel,
     clients: ClientProperties,
 }
 
@@ -189,6 +210,8 @@ pub struct StreamsConfig {
 pub struct StreamsConfigBuilder {
     properties: BTreeMap<String, String>,
     deserialization_handler: Option<DeserializationHandler>,
+    processing_handler: Option<ErrorHandler>,
+    production_handler: Option<ErrorHandler>,
 }
 
 impl StreamsConfigBuilder {
@@ -215,10 +238,29 @@ impl StreamsConfigBuilder {
         self
     }
 
+    /// Sets the processing handler directly (overrides the property forms).
+    pub fn processing_handler(mut self, handler: ErrorHandler) -> Self {
+        self.processing_handler = Some(handler);
+        self
+    }
+
+    /// Sets the production handler directly (overrides the property forms).
+    pub fn production_handler(mut self, handler: ErrorHandler) -> Self {
+        self.production_handler = Some(handler);
+        self
+    }
+
     /// Validates the settings and builds the config: a missing or invalid setting,
     /// or a client property librdkafka rejects, is an error naming it.
     pub fn build(self) -> Result<StreamsConfig, ConfigError> {
-        StreamsConfig::parse(self.properties, self.deserialization_handler)
+        let mut config = StreamsConfig::parse(self.properties, self.deserialization_handler)?;
+        if let Some(handler) = self.processing_handler {
+            config.handlers.processing = handler;
+        }
+        if let Some(handler) = self.production_handler {
+            config.handlers.production = handler;
+        }
+        Ok(config)
     }
 }
 
@@ -253,10 +295,15 @@ fn take_required(
 fn parse_handler(setting: &str, value: &str) -> Result<DeserializationHandler, ConfigError> {
     let simple = value.rsplit('.').next().unwrap_or(value);
     match simple {
-        "log_and_fail" | "LogAndFailExceptionHandler" => Ok(DeserializationHandler::LogAndFail),
-        "log_and_continue" | "LogAndContinueExceptionHandler" => {
-            Ok(DeserializationHandler::LogAndContinue)
-        }
+        "log_and_fail"
+        | "LogAndFailExceptionHandler"
+        | "LogAndFailProcessingExceptionHandler"
+        | "DefaultProductionExceptionHandler"
+        | "LogAndFailProductionExceptionHandler" => Ok(ErrorHandler::LogAndFail),
+        "log_and_continue"
+        | "LogAndContinueExceptionHandler"
+        | "LogAndContinueProcessingExceptionHandler"
+        | "LogAndContinueProductionExceptionHandler" => Ok(ErrorHandler::LogAndContinue),
         _ => Err(invalid(
             setting,
             value,
@@ -379,6 +426,29 @@ impl StreamsConfig {
                 deserialization_handler = parse_handler(setting, value.trim())?;
             }
         }
+        // --- error handlers and metrics (operability) ---
+        let mut handlers = ErrorHandlers::default();
+        if let Some(value) = properties.remove(PROCESSING_EXCEPTION_HANDLER) {
+            handlers.processing = parse_handler(PROCESSING_EXCEPTION_HANDLER, value.trim())?;
+        }
+        for setting in [
+            PRODUCTION_EXCEPTION_HANDLER_ALIAS,
+            PRODUCTION_EXCEPTION_HANDLER,
+        ] {
+            if let Some(value) = properties.remove(setting) {
+                handlers.production = match value.trim() {
+                    "default" => ErrorHandler::LogAndFail,
+                    other => parse_handler(setting, other)?,
+                };
+            }
+        }
+        let metrics_recording_level = match properties.remove(METRICS_RECORDING_LEVEL) {
+            Some(raw) => raw
+                .parse()
+                .map_err(|reason: String| invalid(METRICS_RECORDING_LEVEL, &raw, reason))?,
+            None => RecordingLevel::default(),
+        };
+        // --- end error handlers and metrics ---
         if let Some(topic) = properties.remove(DEAD_LETTER_QUEUE_TOPIC) {
             let topic = topic.trim().to_string();
             check_topic_name(&topic).map_err(|reason| {
@@ -388,7 +458,13 @@ impl StreamsConfig {
                     format!("not a valid topic name: {reason}"),
                 )
             })?;
-            deserialization_handler = DeserializationHandler::DeadLetterQueue { topic };
+            deserialization_handler = DeserializationHandler::DeadLetterQueue {
+                topic: topic.clone(),
+            };
+            handlers.processing = ErrorHandler::DeadLetterQueue {
+                topic: topic.clone(),
+            };
+            handlers.production = ErrorHandler::DeadLetterQueue { topic };
         }
         if let Some(handler) = handler_override {
             deserialization_handler = handler;
@@ -423,6 +499,8 @@ impl StreamsConfig {
             deserialization_handler,
             task_timeout: Duration::from_millis(task_timeout_ms),
             uncaught_exception_handler,
+            handlers,
+            metrics_recording_level,
             clients,
         };
         config.check_client_configs()?;
@@ -529,6 +607,19 @@ impl StreamsConfig {
         self.uncaught_exception_handler
     }
 
+    /// The deserialization, processing and production handlers.
+    pub fn error_handlers(&self) -> ErrorHandlers {
+        ErrorHandlers {
+            deserialization: self.deserialization_handler.clone(),
+            ..self.handlers.clone()
+        }
+    }
+
+    /// `metrics.recording.level`.
+    pub fn metrics_recording_level(&self) -> RecordingLevel {
+        self.metrics_recording_level
+    }
+
     fn client_config<'a>(
         &'a self,
         layers: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
@@ -568,6 +659,12 @@ impl StreamsConfig {
             .set("partition.assignment.strategy", "range");
         if config.get("auto.offset.reset").is_none() {
             config.set("auto.offset.reset", "earliest");
+        }
+        // Consumer lag comes from librdkafka's statistics.
+        if config.get("statistics.interval.ms").is_none()
+            && self.metrics_recording_level != RecordingLevel::Off
+        {
+            config.set("statistics.interval.ms", DEFAULT_STATISTICS_INTERVAL_MS);
         }
         config
     }
@@ -1000,6 +1097,56 @@ mod tests {
                 topic: "dlq".into()
             }
         );
+    }
+
+    #[test]
+    fn processing_and_production_handlers_and_the_recording_level() {
+        let config = base()
+            .set(
+                PROCESSING_EXCEPTION_HANDLER,
+                "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler",
+            )
+            .set(PRODUCTION_EXCEPTION_HANDLER_ALIAS, "default")
+            .set(METRICS_RECORDING_LEVEL, "DEBUG")
+            .build()
+            .unwrap();
+        let handlers = config.error_handlers();
+        assert_eq!(handlers.processing, ErrorHandler::LogAndContinue);
+        assert_eq!(handlers.production, ErrorHandler::LogAndFail);
+        assert_eq!(config.metrics_recording_level(), RecordingLevel::Debug);
+        assert_eq!(
+            config
+                .consumer_config("StreamThread-1")
+                .get("statistics.interval.ms"),
+            Some(DEFAULT_STATISTICS_INTERVAL_MS)
+        );
+        let handlers = base()
+            .set(DEAD_LETTER_QUEUE_TOPIC, "dlq")
+            .build()
+            .unwrap()
+            .error_handlers();
+        let dlq = ErrorHandler::DeadLetterQueue {
+            topic: "dlq".into(),
+        };
+        assert_eq!(
+            (
+                handlers.deserialization,
+                handlers.processing,
+                handlers.production
+            ),
+            (dlq.clone(), dlq.clone(), dlq)
+        );
+        for (setting, value) in [
+            (PROCESSING_EXCEPTION_HANDLER, "retry"),
+            (PRODUCTION_EXCEPTION_HANDLER, "ignore"),
+            (METRICS_RECORDING_LEVEL, "LOUD"),
+        ] {
+            let message = base().set(setting, value).build().unwrap_err().to_string();
+            assert!(message.contains(setting), "{message}");
+        }
+        let custom = ErrorHandler::custom(|_| crate::handler::HandlerResponse::Continue);
+        let config = base().processing_handler(custom.clone()).build().unwrap();
+        assert_eq!(config.error_handlers().processing, custom);
     }
 
     #[test]

@@ -167,7 +167,9 @@ pub enum RuntimeError {
         source: Box<StreamsError>,
     },
 
-    /// User code panicked inside a task.
+    /// Code of a task panicked outside the processing guard (a panic in a
+    /// processor, punctuator or serde meets `processing.exception.handler`
+    /// first and, when that fails the task, arrives as [`TaskFailed`](Self::TaskFailed)).
     #[error("task {task} panicked{}: {message}", record_suffix(.record))]
     TaskPanicked {
         /// The task.

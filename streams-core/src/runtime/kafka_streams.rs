@@ -21,6 +21,7 @@ use super::{
     StreamsState, TopicPlan,
 };
 use crate::error::StreamsError;
+use crate::metrics::MetricsRegistry;
 use crate::topology::Topology;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -67,11 +68,13 @@ impl KafkaStreams {
         if topology.subtopologies().is_empty() {
             return Err(StreamsError::from(crate::topology::TopologyError::NoSource).into());
         }
+        let registry =
+            MetricsRegistry::new(config.metrics_recording_level(), config.application_id());
         Ok(Self {
             topology: Arc::new(topology),
             config,
             state: StateMachine::new(),
-            metrics: Arc::default(),
+            metrics: Arc::new(SharedMetrics::new(registry)),
             shared: None,
             threads: Vec::new(),
             uncaught_handler: None,
@@ -102,7 +105,7 @@ impl KafkaStreams {
     /// # fn streams() -> KafkaStreams { unimplemented!() }
     /// let mut streams = streams();
     /// streams.set_uncaught_exception_handler(|error: &RuntimeError| match error {
-    ///     RuntimeError::TaskPanicked { .. } => StreamThreadExceptionResponse::ReplaceThread,
+    ///     RuntimeError::TaskFailed { .. } => StreamThreadExceptionResponse::ReplaceThread,
     ///     _ => StreamThreadExceptionResponse::ShutdownClient,
     /// })?;
     /// # Ok::<(), RuntimeError>(())
@@ -196,7 +199,8 @@ impl KafkaStreams {
         }));
         self.shared = Some(shared.clone());
         let watched = shared.clone();
-        match ShutdownWatcher::start(&self.config, REQUEST_TIMEOUT, move |error| {
+        let process_id = shared.directory.process_id().to_string();
+        match ShutdownWatcher::start(&self.config, &process_id, REQUEST_TIMEOUT, move |error| {
             watched.fail(error)
         }) {
             Ok(watcher) => self.watcher = Some(watcher),
@@ -287,6 +291,17 @@ impl KafkaStreams {
     /// Restoration progress and the tasks' counters (updated at every commit).
     pub fn metrics(&self) -> StreamsMetrics {
         self.metrics.snapshot()
+    }
+
+    /// The instance's live metrics (thread, task, node, consumer lag), readable
+    /// in code and exported in the Prometheus text format.
+    pub fn metrics_registry(&self) -> MetricsRegistry {
+        self.metrics.registry.clone()
+    }
+
+    /// The topology this instance runs.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
     }
 
     /// Stops the threads: each finishes the record in hand, commits (tasks

@@ -3,6 +3,7 @@
 //! (tasks lost, transactions aborted, threads replaced), shared by the stream
 //! threads with the application.
 
+use crate::metrics::MetricsRegistry;
 use crate::task::TaskMetrics;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -76,8 +77,10 @@ pub struct StreamsMetrics {
 }
 
 /// Metrics shared by an instance's threads.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SharedMetrics {
+    /// The exported metrics of the instance.
+    pub(crate) registry: MetricsRegistry,
     pub(crate) restore: Arc<RestoreMetrics>,
     /// Task counters of each thread, by thread index.
     tasks: Mutex<Vec<TaskMetrics>>,
@@ -89,6 +92,19 @@ pub(crate) struct SharedMetrics {
 }
 
 impl SharedMetrics {
+    pub(crate) fn new(registry: MetricsRegistry) -> Self {
+        Self {
+            registry,
+            restore: Arc::default(),
+            tasks: Mutex::default(),
+            commits: AtomicU64::default(),
+            pauses: AtomicU64::default(),
+            migrations: AtomicU64::default(),
+            aborts: AtomicU64::default(),
+            replacements: AtomicU64::default(),
+        }
+    }
+
     /// Replaces a thread's task counters (its closed and live tasks, summed).
     pub(crate) fn set_thread_tasks(&self, thread: usize, total: TaskMetrics) {
         let mut tasks = self

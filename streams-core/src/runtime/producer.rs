@@ -8,7 +8,7 @@
 
 use super::RuntimeError;
 use super::consumer::GroupMetadata;
-use super::producer_error::ProducerError;
+use super::producer_error::{ErrorClass, ProducerError};
 use crate::error::StreamsError;
 use crate::record::ProducedRecord;
 use crate::task::RecordCollector;
@@ -128,31 +128,39 @@ impl StreamsProducer {
         self.in_transaction.get()
     }
 
-    /// Sends one record (opening a transaction first under exactly-once). A
-    /// failure is kept for [`take_failure`](Self::take_failure) and reported
-    /// to the task as [`StreamsError::Produce`].
+    /// Sends one record (opening a transaction first under exactly-once).
+    ///
+    /// A failure of the producer (an earlier delivery, a fenced or failed
+    /// client, a transaction that would not open) is kept for
+    /// [`take_failure`](Self::take_failure), the commit protocol's to judge,
+    /// and reported as [`StreamsError::ProducerFailed`]. A failure of this
+    /// record alone (too large, a topic that does not exist) is reported as
+    /// [`StreamsError::Produce`] for the production handler to judge.
     pub(crate) fn send(&self, record: &ProducedRecord) -> Result<(), StreamsError> {
-        let sent = self
-            .check_delivery()
-            .and_then(|()| self.begin_transaction_if_needed())
-            .and_then(|()| self.client.borrow().send(record));
-        sent.map_err(|error| {
-            let produce = StreamsError::Produce {
-                topic: record.topic.to_string(),
-                reason: error.to_string(),
-            };
-            self.send_failure.borrow_mut().get_or_insert(error);
-            produce
+        let earlier = self.client.borrow().take_delivery_failure();
+        if let Some(failure) =
+            earlier.map_or_else(|| self.begin_transaction_if_needed().err(), Some)
+        {
+            return Err(self.keep(failure));
+        }
+        let sent = self.client.borrow().send(record);
+        sent.map_err(|failure| {
+            if failure.class != ErrorClass::Fatal || self.fatal_error().is_some() {
+                self.keep(failure)
+            } else {
+                StreamsError::Produce {
+                    topic: record.topic.to_string(),
+                    reason: failure.to_string(),
+                }
+            }
         })
     }
 
-    /// An earlier delivery failure fails the next send, so the task stops
-    /// producing into output that will not be committed.
-    fn check_delivery(&self) -> Result<(), ProducerError> {
-        match self.client.borrow().take_delivery_failure() {
-            Some(failure) => Err(failure),
-            None => Ok(()),
-        }
+    /// Keeps the first producer failure; the task is told the producer failed.
+    fn keep(&self, failure: ProducerError) -> StreamsError {
+        let reason = failure.to_string();
+        self.send_failure.borrow_mut().get_or_insert(failure);
+        StreamsError::ProducerFailed { reason }
     }
 
     /// Opens a transaction unless one is open (exactly-once only).

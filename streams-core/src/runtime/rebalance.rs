@@ -4,14 +4,15 @@
 //! then unassign; assign, create or resume tasks and start restoring them), the
 //! way librdkafka lets applications defer the (un)assign call.
 
+use crate::metrics::ThreadSensors;
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::TopicPartitionList;
 use rdkafka::types::RDKafkaRespErr;
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use streams_state::TopicPartition;
 
 /// A group rebalance event waiting for the thread.
@@ -33,9 +34,19 @@ pub(crate) enum RebalanceEvent {
 pub(crate) struct RebalanceRecorder {
     events: Mutex<VecDeque<RebalanceEvent>>,
     closing: AtomicBool,
+    /// Where librdkafka's statistics go (consumer lag).
+    statistics: Option<Arc<ThreadSensors>>,
 }
 
 impl RebalanceRecorder {
+    /// A recorder that also forwards the consumer's statistics to `sensors`.
+    pub(crate) fn with_statistics(sensors: Arc<ThreadSensors>) -> Self {
+        Self {
+            statistics: Some(sensors),
+            ..Self::default()
+        }
+    }
+
     /// From now on, (un)assign inside the callback.
     pub(crate) fn set_closing(&self) {
         self.closing.store(true, Ordering::SeqCst);
@@ -57,7 +68,13 @@ impl RebalanceRecorder {
     }
 }
 
-impl ClientContext for RebalanceRecorder {}
+impl ClientContext for RebalanceRecorder {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        if let Some(sensors) = &self.statistics {
+            sensors.record_consumer_statistics(&statistics);
+        }
+    }
+}
 
 impl ConsumerContext for RebalanceRecorder {
     fn rebalance(

@@ -73,6 +73,8 @@ pub(crate) struct StateUpdater {
     retry_backoff: Duration,
     last_progress: Instant,
     last_log: Instant,
+    /// Records applied since the last [`take_progress`](Self::take_progress).
+    applied: u64,
 }
 
 impl StateUpdater {
@@ -96,6 +98,7 @@ impl StateUpdater {
             retry_backoff: RETRY_BACKOFF,
             last_progress: Instant::now(),
             last_log: Instant::now(),
+            applied: 0,
         }
     }
 
@@ -104,6 +107,24 @@ impl StateUpdater {
     pub(crate) fn with_retry_backoff(mut self, backoff: Duration) -> Self {
         self.retry_backoff = backoff;
         self
+    }
+
+    /// Tasks restoring.
+    pub(crate) fn len(&self) -> usize {
+        self.restoring.len()
+    }
+
+    /// Records applied since the last call, and records left to restore (of
+    /// the changelogs whose end is known).
+    pub(crate) fn take_progress(&mut self) -> (u64, u64) {
+        let remaining = self
+            .restoring
+            .values()
+            .flat_map(|r| r.changelogs.iter().flatten())
+            .filter(|c| !c.done)
+            .map(|c| (c.end - c.next.or(c.start).unwrap_or(0)).max(0) as u64)
+            .sum();
+        (std::mem::take(&mut self.applied), remaining)
     }
 
     /// Whether no task is restoring.
@@ -303,6 +324,7 @@ impl StateUpdater {
             if let Some(restoration) = self.restoring.get_mut(&id) {
                 restoration.restored += count;
             }
+            self.applied += count;
             self.last_progress = Instant::now();
         }
         Ok(())

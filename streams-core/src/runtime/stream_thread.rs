@@ -21,6 +21,7 @@ use super::task_factory::TaskFactory;
 use super::task_manager::TaskManager;
 use super::thread_shared::{ThreadShared, ThreadState};
 use super::{ProcessingGuarantee, RuntimeError};
+use crate::metrics::ThreadSensors;
 use crate::task::TaskConfig;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub(crate) struct StreamThread {
     last_commit: Instant,
     /// [`TaskManager::progress`] at the last commit.
     committed_progress: u64,
+    /// The thread's metrics (also fed by its consumer's statistics).
+    sensors: Arc<ThreadSensors>,
 }
 
 impl StreamThread {
@@ -62,6 +65,7 @@ impl StreamThread {
         index: usize,
         owner: TaskOwner,
         clients: ThreadClients,
+        sensors: Arc<ThreadSensors>,
     ) -> Result<Self, RuntimeError> {
         let config = &shared.config;
         let exactly_once = config.processing_guarantee() == ProcessingGuarantee::ExactlyOnceV2;
@@ -81,7 +85,8 @@ impl StreamThread {
             TaskConfig {
                 application_id: Arc::from(config.application_id()),
                 wall_clock_ms: 0,
-                deserialization_handler: config.deserialization_handler().clone(),
+                handlers: config.error_handlers(),
+                metrics: shared.metrics.registry.clone(),
                 state_dir: shared.directory.path().to_path_buf(),
                 cache: ThreadCache::new(config.cache_max_bytes_per_thread()),
             },
@@ -104,7 +109,8 @@ impl StreamThread {
         Ok(Self {
             backpressure: Backpressure::new(config.buffered_records_per_partition()),
             queries: shared.queries.take_receiver(index),
-            tasks: TaskManager::new(shared.clone(), index, factory, updater),
+            tasks: TaskManager::new(shared.clone(), index, factory, updater, sensors.clone()),
+            sensors,
             shared,
             index,
             owner,
@@ -143,19 +149,31 @@ impl StreamThread {
         self.tasks.create_pending()?;
         let busy = self.tasks.has_buffered();
         let restoring = self.tasks.is_restoring();
+        let (started, before) = (Instant::now(), self.tasks.buffered());
         self.poll(if busy || restoring {
             Duration::ZERO
         } else {
             poll_interval
         });
+        let polled = self.tasks.buffered().saturating_sub(before) as u64;
+        self.sensors.record_poll(started.elapsed(), polled);
         self.handle_rebalance_events()?;
         let restore_wait = if busy { Duration::ZERO } else { poll_interval };
         self.tasks.restore(restore_wait, self.consumer.as_mut())?;
+        let (active, restoring) = self.tasks.counts();
+        self.sensors.set_tasks(active, restoring);
+        let (started, before) = (Instant::now(), self.tasks.progress());
         let processed = self.tasks.process();
+        self.sensors.record_process(
+            started.elapsed(),
+            self.tasks.progress().saturating_sub(before),
+        );
         self.check(processed)?;
         self.resume_drained()?;
         self.serve_queries();
+        let started = Instant::now();
         let punctuated = self.tasks.punctuate(wall_clock_ms());
+        self.sensors.record_punctuate(started.elapsed());
         self.check(punctuated)?;
         self.commit.producer().poll();
         self.maybe_commit()?;
@@ -255,10 +273,12 @@ impl StreamThread {
     }
 
     fn commit_tasks(&mut self) -> Result<(), RuntimeError> {
+        let started = Instant::now();
         let committed = self
             .tasks
             .commit(self.commit.as_mut(), self.consumer.as_mut());
         self.check(committed)?;
+        self.sensors.record_commit(started.elapsed());
         self.committed_progress = self.tasks.progress();
         self.last_commit = Instant::now();
         self.shared

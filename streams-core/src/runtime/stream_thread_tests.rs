@@ -2,6 +2,7 @@
 //! commit on the fake cluster: no broker, every fault injected on purpose.
 
 use super::*;
+use crate::error::StreamsError;
 use crate::runtime::fake_cluster::{Fault, producer_error};
 use crate::runtime::producer_error::ErrorClass;
 use crate::runtime::task_checkpoint::CHECKPOINT_FILE;
@@ -369,9 +370,13 @@ fn a_panic_in_user_code_names_the_task_the_record_and_the_message() {
     let mut thread = harness.thread();
     let error = harness.run_until_error(&mut thread);
     let message = error.to_string();
+    // The task layer catches the panic and gives it to the processing handler
+    // (log_and_fail by default), which fails the task with it.
     assert!(
-        matches!(&error, RuntimeError::TaskPanicked { task, record: Some(record), message }
-            if task == "0_0" && record == "topic 'in' partition 0 offset 1" && message == "boom on b"),
+        matches!(&error, RuntimeError::TaskFailed { task, source }
+            if task == "0_0" && matches!(source.as_ref(), StreamsError::Processing { node, input: Some(input), source }
+                if node == "count" && input.to_string() == "topic 'in' partition 0 offset 1"
+                    && source.to_string() == "panicked: boom on b")),
         "{message}"
     );
     thread.close(false).unwrap();

@@ -15,7 +15,8 @@ use super::query_router::TaskAvailability;
 use super::state_updater::StateUpdater;
 use super::task_factory::{CreateError, TaskFactory};
 use super::thread_shared::ThreadShared;
-use crate::error::StreamsError;
+use crate::error::{StreamsError, panic_message};
+use crate::metrics::ThreadSensors;
 use crate::record::ConsumedRecord;
 use crate::task::{StreamTask, TaskId, TaskMetrics};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,15 +51,6 @@ impl PendingTask {
     }
 }
 
-/// The message of a caught panic.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
-}
-
 /// Runs `work` on a task, turning its error or panic into the thread's error
 /// naming the task (and, for a panic, the record it was processing).
 fn guarded<T>(
@@ -75,7 +67,7 @@ fn guarded<T>(
         Err(payload) => Err(RuntimeError::TaskPanicked {
             task: id.to_string(),
             record: task.record_in_process().map(ToString::to_string),
-            message: panic_message(payload.as_ref()),
+            message: panic_message(payload.as_ref()).to_string(),
         }),
     }
 }
@@ -95,6 +87,7 @@ pub(crate) struct TaskManager {
     /// partitions are rewound to the committed offsets when they start.
     rewind: BTreeSet<TaskId>,
     task_timeout: Duration,
+    sensors: Arc<ThreadSensors>,
 }
 
 impl TaskManager {
@@ -104,6 +97,7 @@ impl TaskManager {
         index: usize,
         factory: TaskFactory,
         updater: StateUpdater,
+        sensors: Arc<ThreadSensors>,
     ) -> Self {
         let task_timeout = shared.config.task_timeout();
         Self {
@@ -117,6 +111,7 @@ impl TaskManager {
             closed_metrics: TaskMetrics::default(),
             rewind: BTreeSet::new(),
             task_timeout,
+            sensors,
         }
     }
 
@@ -144,9 +139,20 @@ impl TaskManager {
         !self.updater.is_empty()
     }
 
-    /// Whether some running task has buffered records.
+    /// Whether some running task would process a record now.
     pub(crate) fn has_buffered(&self) -> bool {
-        self.running.values().any(|t| t.task.buffered() > 0)
+        self.running.values().any(|t| t.task.ready_to_process())
+    }
+
+    /// Records buffered by the running tasks.
+    pub(crate) fn buffered(&self) -> usize {
+        self.running.values().map(|t| t.task.buffered()).sum()
+    }
+
+    /// (assigned tasks, of them not running yet: waiting or restoring).
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let waiting = self.pending.len() + self.updater.len();
+        (self.running.len() + waiting, waiting)
     }
 
     /// Records buffered for one input partition of a running task.
@@ -301,6 +307,8 @@ impl TaskManager {
             return Ok(());
         }
         let restored = self.updater.step(timeout)?;
+        let (applied, remaining) = self.updater.take_progress();
+        self.sensors.record_restore(applied, remaining);
         let mut started = Vec::new();
         for mut task in restored {
             let id = task.id();

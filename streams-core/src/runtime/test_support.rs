@@ -15,6 +15,7 @@ use super::thread_shared::{InstanceParts, ThreadShared};
 use super::uncaught_handler::fixed_response;
 use super::{RuntimeError, StateMachine, StreamsConfig, StreamsState, TopicPlan};
 use crate::error::ProcessError;
+use crate::metrics::{MetricsRegistry, ThreadSensors};
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::{ConsumedRecord, Headers, Record, RecordMetadata};
 use crate::serde::{I64Serde, Serde};
@@ -149,7 +150,8 @@ pub(crate) fn task_on(
         TaskConfig {
             application_id: Arc::from(APP),
             wall_clock_ms: 0,
-            deserialization_handler: Default::default(),
+            handlers: Default::default(),
+            metrics: MetricsRegistry::new(Default::default(), APP),
             state_dir: state_dir.to_path_buf(),
             cache: ThreadCache::new(0),
         },
@@ -228,6 +230,7 @@ impl ClientSupplier for FakeClientSupplier {
         &self,
         _: &str,
         transactional_id: Option<&str>,
+        _: &Arc<ThreadSensors>,
     ) -> Result<ThreadClients, RuntimeError> {
         let consumer = self.cluster.consumer(self.read_committed);
         self.members.lock().unwrap().push(consumer.member());
@@ -257,8 +260,9 @@ impl ClientSupplier for SharedSupplier {
         &self,
         thread: &str,
         transactional_id: Option<&str>,
+        sensors: &Arc<ThreadSensors>,
     ) -> Result<ThreadClients, RuntimeError> {
-        self.0.clients(thread, transactional_id)
+        self.0.clients(thread, transactional_id, sensors)
     }
 }
 
@@ -312,7 +316,10 @@ impl Harness {
             topology: Arc::new(topology),
             plan,
             state,
-            metrics: Arc::new(SharedMetrics::default()),
+            metrics: Arc::new(SharedMetrics::new(MetricsRegistry::new(
+                Default::default(),
+                APP,
+            ))),
             clients: Box::new(SharedSupplier(supplier.clone())),
             uncaught_handler: fixed_response(handler),
             restore_listener: None,
@@ -327,11 +334,26 @@ impl Harness {
 
     /// A new stream thread (index 0) on fresh fake clients.
     pub(crate) fn thread(&self) -> StreamThread {
+        let sensors = Arc::new(ThreadSensors::new(
+            &self.shared.metrics.registry,
+            "StreamThread-1",
+        ));
         let clients = self
             .supplier
-            .clients("StreamThread-1", self.shared.transactional_id(0).as_deref())
+            .clients(
+                "StreamThread-1",
+                self.shared.transactional_id(0).as_deref(),
+                &sensors,
+            )
             .unwrap();
-        StreamThread::new(self.shared.clone(), 0, self.shared.next_owner(), clients).unwrap()
+        StreamThread::new(
+            self.shared.clone(),
+            0,
+            self.shared.next_owner(),
+            clients,
+            sensors,
+        )
+        .unwrap()
     }
 
     /// Produces `records` (partition, key, value) to the empty input, starts

@@ -7,10 +7,11 @@
 
 use super::application_shutdown::request_shutdown;
 use super::stream_thread::{REQUEST_TIMEOUT, StreamThread};
-use super::task_manager::panic_message;
 use super::thread_shared::{ThreadShared, ThreadState};
 use super::uncaught_handler::StreamThreadExceptionResponse;
 use super::{RuntimeError, StreamsState};
+use crate::error::panic_message;
+use crate::metrics::ThreadSensors;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,8 +23,9 @@ enum RunOutcome {
     /// It could not even start (clients or the thread could not be created):
     /// a replacement would fail the same way.
     NotStarted(RuntimeError),
-    /// An error or panic escaped it.
-    Failed(RuntimeError),
+    /// An error or panic escaped it; the handler's answer when it was asked
+    /// before the thread closed.
+    Failed(RuntimeError, Option<StreamThreadExceptionResponse>),
 }
 
 /// One run of thread `index`: creates its clients and the thread, loops,
@@ -33,70 +35,95 @@ fn run_once(shared: &Arc<ThreadShared>, index: usize) -> RunOutcome {
     let name = shared.thread_name(index);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let transactional_id = shared.transactional_id(index);
+        let sensors = Arc::new(ThreadSensors::new(&shared.metrics.registry, &name));
         let created = shared
             .clients
-            .clients(&name, transactional_id.as_deref())
-            .and_then(|clients| StreamThread::new(shared.clone(), index, owner, clients));
+            .clients(&name, transactional_id.as_deref(), &sensors)
+            .and_then(|clients| StreamThread::new(shared.clone(), index, owner, clients, sensors));
         let mut thread = match created {
             Ok(thread) => thread,
             Err(error) => return RunOutcome::NotStarted(error),
         };
         let outcome = thread.run_loop();
+        // The handler answers while the thread is still in the group, so a
+        // request to shut the application down is out before the thread's
+        // partitions move to another instance.
+        let response = match &outcome {
+            Err(error) if !shared.is_shutting_down() => Some(respond(shared, index, error)),
+            _ => None,
+        };
         let closed = thread.close(outcome.is_ok());
         match outcome.and(closed) {
             Ok(()) => RunOutcome::Stopped,
-            Err(error) => RunOutcome::Failed(error),
+            Err(error) => RunOutcome::Failed(error, response),
         }
     }));
     // Whatever the thread still held (after a panic) is free for the next owner.
     shared.directory.unlock_all(owner);
     shared.queries.release_thread(index);
     outcome.unwrap_or_else(|payload| {
-        RunOutcome::Failed(RuntimeError::ThreadPanicked {
-            thread: name,
-            message: panic_message(payload.as_ref()),
-        })
+        RunOutcome::Failed(
+            RuntimeError::ThreadPanicked {
+                thread: name,
+                message: panic_message(payload.as_ref()).to_string(),
+            },
+            None,
+        )
     })
+}
+
+/// Asks the uncaught-exception handler what follows `error`; for
+/// [`ShutdownApplication`](StreamThreadExceptionResponse::ShutdownApplication)
+/// asks the other instances to stop (this one's watcher ignores its own
+/// request: it fails with `error` itself).
+fn respond(
+    shared: &ThreadShared,
+    index: usize,
+    error: &RuntimeError,
+) -> StreamThreadExceptionResponse {
+    let response = (shared.uncaught_handler)(error);
+    tracing::error!(thread = %shared.thread_name(index), %error, ?response, "an error escaped the stream thread");
+    if response == StreamThreadExceptionResponse::ShutdownApplication {
+        if let Err(announce) = request_shutdown(
+            &shared.config,
+            shared.directory.process_id(),
+            &error.to_string(),
+            REQUEST_TIMEOUT,
+        ) {
+            tracing::error!(error = %announce, "could not ask the other instances to shut down");
+        }
+    }
+    response
 }
 
 /// Runs thread `index` until shutdown or until the handler stops it; the
 /// last thread to stop moves the instance to NotRunning (or Error).
 pub(crate) fn run(shared: Arc<ThreadShared>, index: usize) {
     loop {
-        let error = match run_once(&shared, index) {
+        let (error, response) = match run_once(&shared, index) {
             RunOutcome::Stopped => break,
             RunOutcome::NotStarted(error) => {
                 shared.fail(error);
                 break;
             }
-            RunOutcome::Failed(error) => error,
+            RunOutcome::Failed(error, response) => (error, response),
         };
-        if shared.is_shutting_down() {
-            shared.fail(error);
-            break;
-        }
-        let response = (shared.uncaught_handler)(&error);
-        tracing::error!(thread = %shared.thread_name(index), %error, ?response, "an error escaped the stream thread");
+        let response = match response {
+            Some(response) => response,
+            None if shared.is_shutting_down() => {
+                shared.fail(error);
+                break;
+            }
+            None => respond(&shared, index, &error),
+        };
         match response {
             StreamThreadExceptionResponse::ReplaceThread => {
                 shared.metrics.thread_replaced();
                 shared.set_thread_state(index, ThreadState::Rebalancing);
             }
-            StreamThreadExceptionResponse::ShutdownClient => {
+            StreamThreadExceptionResponse::ShutdownClient
+            | StreamThreadExceptionResponse::ShutdownApplication => {
                 shared.fail(error);
-                break;
-            }
-            StreamThreadExceptionResponse::ShutdownApplication => {
-                let reason = error.to_string();
-                shared.fail(error);
-                if let Err(announce) = request_shutdown(
-                    &shared.config,
-                    shared.directory.process_id(),
-                    &reason,
-                    REQUEST_TIMEOUT,
-                ) {
-                    tracing::error!(error = %announce, "could not ask the other instances to shut down");
-                }
                 break;
             }
         }
@@ -178,7 +205,7 @@ mod tests {
         let message = failure.to_string();
         assert!(
             message.contains(
-                "task 0_0 panicked on the record at topic 'in' partition 0 offset 0: boom on p"
+                "task 0_0 failed: processor 'count' failed on the record at topic 'in' partition 0 offset 0: panicked: boom on p"
             ),
             "{message}"
         );

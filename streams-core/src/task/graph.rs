@@ -4,7 +4,7 @@
 use super::TaskContext;
 use crate::error::{ProcessError, StreamsError};
 use crate::processor::PunctuatorId;
-use crate::record::{ConsumedRecord, Record};
+use crate::record::Record;
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -36,11 +36,9 @@ pub(crate) enum SourceFailure {
 
 /// A source node: accepts the raw records of its topics.
 pub(crate) trait RawInput {
-    fn process_raw(
-        &mut self,
-        record: &ConsumedRecord,
-        task: &mut TaskContext,
-    ) -> Result<(), SourceFailure>;
+    /// Deserializes and forwards the task's current input record
+    /// ([`TaskContext::current_input`]).
+    fn process_raw(&mut self, task: &mut TaskContext) -> Result<(), SourceFailure>;
 }
 
 /// The type-erased life cycle of every node.

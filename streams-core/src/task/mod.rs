@@ -8,6 +8,7 @@
 mod collector;
 mod context;
 mod graph;
+mod guard;
 mod id;
 mod metrics;
 mod partition_group;
@@ -21,11 +22,13 @@ pub use id::TaskId;
 pub use metrics::TaskMetrics;
 pub use stream_task::{NodeHandle, StreamTask, TaskConfig};
 
-pub(crate) use context::TaskContext;
+pub(crate) use crate::metrics::{NodeSensors, TaskSensors};
+pub(crate) use context::{Handled, TaskContext};
 pub(crate) use graph::{
     Child, CreatedNode, InputHandle, NodeEntry, NodeInput, RawInput, SharedNode, SourceFailure,
     TaskNode,
 };
+pub(crate) use guard::{guarded, serde_guarded};
 pub(crate) use processor_node::ProcessorNode;
 pub(crate) use sink_node::{SinkNode, SinkTarget};
 pub(crate) use source_node::SourceNode;

@@ -1,7 +1,10 @@
-//! A sink node: serializes records and hands them to the task's collector.
+//! A sink node: serializes records and hands them to the task's collector; a
+//! record that cannot be serialized (its serde fails or panics) or sent meets the
+//! production handler.
 
-use super::{NodeInput, TaskContext, TaskNode};
+use super::{Handled, NodeInput, TaskContext, TaskNode, serde_guarded};
 use crate::error::{ProcessError, RecordPart, StreamsError};
+use crate::handler::ErrorStage;
 use crate::processor::PunctuatorId;
 use crate::record::{ProducedRecord, Record};
 use crate::serde::SerdeRef;
@@ -44,7 +47,7 @@ impl<K, V> SinkNode<K, V> {
         part: RecordPart,
         serde: &str,
         source: crate::serde::SerdeError,
-    ) -> ProcessError {
+    ) -> StreamsError {
         StreamsError::Serialization {
             topic: topic.to_string(),
             node: self.name.to_string(),
@@ -52,7 +55,23 @@ impl<K, V> SinkNode<K, V> {
             serde: serde.to_string(),
             source: Box::new(source),
         }
-        .into()
+    }
+
+    /// Applies the production handler to a record this sink could not
+    /// serialize or send.
+    fn production_failure(
+        &self,
+        task: &mut TaskContext,
+        exception: &str,
+        error: StreamsError,
+    ) -> Result<(), ProcessError> {
+        match task.handle_failure(ErrorStage::Production, Some(&self.name), exception, &error) {
+            Ok(Handled::Continue) => Ok(()),
+            Ok(Handled::Fail) => Err(ProcessError::from(error).at_node(&self.name)),
+            Err(dead_letter_failed) => {
+                Err(ProcessError::from(dead_letter_failed).at_node(&self.name))
+            }
+        }
     }
 }
 
@@ -66,28 +85,41 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
             SinkTarget::Fixed(topic) => topic.clone(),
             SinkTarget::PerRecord(choose) => choose(&record).into(),
         };
-        let key = self
-            .key_serde
-            .serialize_nullable(&record.key)
-            .map_err(|e| {
-                self.serialization_error(&topic, RecordPart::Key, self.key_serde.name(), e)
-            })?;
-        let value = self
-            .value_serde
-            .serialize_nullable(&record.value)
-            .map_err(|e| {
-                self.serialization_error(&topic, RecordPart::Value, self.value_serde.name(), e)
-            })?;
-        task.collector.send(ProducedRecord {
+        let key = match serde_guarded(|| self.key_serde.serialize_nullable(&record.key)) {
+            Ok(key) => key,
+            Err(e) => {
+                let error =
+                    self.serialization_error(&topic, RecordPart::Key, self.key_serde.name(), e);
+                return self.production_failure(task, "SerializationError", error);
+            }
+        };
+        let value = match serde_guarded(|| self.value_serde.serialize_nullable(&record.value)) {
+            Ok(value) => value,
+            Err(e) => {
+                let error =
+                    self.serialization_error(&topic, RecordPart::Value, self.value_serde.name(), e);
+                return self.production_failure(task, "SerializationError", error);
+            }
+        };
+        let sent = task.collector.send(ProducedRecord {
             topic,
             partition: None,
             key,
             value,
             timestamp: record.timestamp,
             headers: record.headers,
-        })?;
-        task.metrics.produced_records += 1;
-        Ok(())
+        });
+        match sent {
+            Ok(()) => {
+                task.metrics.produced_records += 1;
+                task.sensors.produced();
+                Ok(())
+            }
+            Err(error @ StreamsError::Produce { .. }) => {
+                self.production_failure(task, "ProductionError", error)
+            }
+            Err(other) => Err(ProcessError::from(other).at_node(&self.name)),
+        }
     }
 }
 

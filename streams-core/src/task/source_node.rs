@@ -1,10 +1,10 @@
 //! A source node: deserializes raw records of its topics and forwards them.
 
 use super::graph::connect_child;
-use super::{Child, RawInput, SourceFailure, TaskContext, TaskNode};
+use super::{Child, RawInput, SourceFailure, TaskContext, TaskNode, serde_guarded};
 use crate::error::{ProcessError, RecordPart, StreamsError};
 use crate::processor::{ProcessorContext, PunctuatorId};
-use crate::record::{ConsumedRecord, Record};
+use crate::record::Record;
 use crate::serde::SerdeRef;
 use std::any::Any;
 use std::sync::Arc;
@@ -29,11 +29,10 @@ impl<K, V> SourceNode<K, V> {
 }
 
 impl<K: Clone, V: Clone> RawInput for SourceNode<K, V> {
-    fn process_raw(
-        &mut self,
-        raw: &ConsumedRecord,
-        task: &mut TaskContext,
-    ) -> Result<(), SourceFailure> {
+    fn process_raw(&mut self, task: &mut TaskContext) -> Result<(), SourceFailure> {
+        let Some(raw) = &task.current_input else {
+            return Ok(());
+        };
         let failure = |part: RecordPart, serde: &str, source: crate::serde::SerdeError| {
             SourceFailure::Deserialization(Box::new(StreamsError::Deserialization {
                 metadata: raw.metadata.clone(),
@@ -42,13 +41,9 @@ impl<K: Clone, V: Clone> RawInput for SourceNode<K, V> {
                 source: Box::new(source),
             }))
         };
-        let key = self
-            .key_serde
-            .deserialize_nullable(raw.key.as_deref())
+        let key = serde_guarded(|| self.key_serde.deserialize_nullable(raw.key.as_deref()))
             .map_err(|e| failure(RecordPart::Key, self.key_serde.name(), e))?;
-        let value = self
-            .value_serde
-            .deserialize_nullable(raw.value.as_deref())
+        let value = serde_guarded(|| self.value_serde.deserialize_nullable(raw.value.as_deref()))
             .map_err(|e| failure(RecordPart::Value, self.value_serde.name(), e))?;
         let record = Record {
             key,

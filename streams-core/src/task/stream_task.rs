@@ -1,11 +1,12 @@
 //! `StreamTask`: runs one sub-topology for one partition number.
 
 use super::{
-    CreatedNode, InputHandle, NodeEntry, RawInput, RecordCollector, SharedNode, SourceFailure,
-    TaskContext, TaskId, TaskMetrics,
+    CreatedNode, Handled, InputHandle, NodeEntry, RawInput, RecordCollector, SharedNode,
+    SourceFailure, TaskContext, TaskId, TaskMetrics, TaskSensors,
 };
 use crate::error::StreamsError;
-use crate::handler::DeserializationHandler;
+use crate::handler::{ErrorHandlers, ErrorStage};
+use crate::metrics::MetricsRegistry;
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
 use crate::state::{StoreInit, TaskStores};
@@ -24,8 +25,11 @@ pub struct TaskConfig {
     pub application_id: Arc<str>,
     /// Wall-clock time (ms) the task starts at.
     pub wall_clock_ms: i64,
-    /// What to do with records that do not deserialize.
-    pub deserialization_handler: DeserializationHandler,
+    /// What to do with records that fail to deserialize, in a processor, or
+    /// on their way out.
+    pub handlers: ErrorHandlers,
+    /// Where the task's metrics are recorded.
+    pub metrics: MetricsRegistry,
     /// The application's state directory (`<state.dir>/<application.id>`); a task
     /// with stores keeps them under `<state_dir>/<task id>`.
     pub state_dir: PathBuf,
@@ -46,7 +50,11 @@ pub struct StreamTask {
     sources: HashMap<Arc<str>, Rc<RefCell<dyn RawInput>>>,
     queue: super::partition_group::PartitionGroup,
     ctx: TaskContext,
-    deserialization_handler: DeserializationHandler,
+    /// Source records processors keep to retry them (see
+    /// [`ProcessorContext::hold_input`](crate::processor::ProcessorContext::hold_input)),
+    /// with the node holding each; while any is held the task takes no new
+    /// records, and commits stop before the earliest held offset.
+    held: Vec<(usize, ConsumedRecord)>,
     /// What logged stores wrote since the last drain.
     changelog: Rc<RecordingChangelogSink>,
     /// Changelog topic of each store, by store name.
@@ -146,15 +154,18 @@ impl StreamTask {
             ctx: TaskContext {
                 task_id: id,
                 application_id: config.application_id,
-                current_record: None,
+                current_input: None,
                 stream_time: i64::MIN,
                 wall_clock_ms: config.wall_clock_ms,
                 collector,
                 punctuation: PunctuationQueue::default(),
                 metrics: TaskMetrics::default(),
+                sensors: TaskSensors::new(&config.metrics, id),
                 stores,
+                handlers: config.handlers,
+                hold_requested: Vec::new(),
             },
-            deserialization_handler: config.deserialization_handler,
+            held: Vec::new(),
             changelog,
             changelog_topics,
             logged_stores,
@@ -184,9 +195,24 @@ impl StreamTask {
     }
 
     /// For each input partition a record was processed from: the offset to
-    /// resume from, as committed to the consumer group (last processed + 1).
+    /// resume from, as committed to the consumer group (last processed + 1, or
+    /// the earliest record a processor holds for a retry).
     pub fn next_offsets(&self) -> impl Iterator<Item = (&Arc<str>, i32, i64)> {
-        self.queue.next_offsets()
+        self.queue.next_offsets().map(|(topic, partition, next)| {
+            let held = self
+                .held
+                .iter()
+                .filter(|(_, r)| r.metadata.partition == partition && r.metadata.topic == *topic)
+                .map(|(_, r)| r.metadata.offset)
+                .min();
+            (topic, partition, held.map_or(next, |held| held.min(next)))
+        })
+    }
+
+    /// Whether the task would process a record now: it has one buffered and no
+    /// processor holds one for a retry.
+    pub fn ready_to_process(&self) -> bool {
+        self.held.is_empty() && self.queue.buffered() > 0
     }
 
     /// The logged stores of this task and their changelog topics, by store
@@ -221,16 +247,18 @@ impl StreamTask {
         self.queue.buffered()
     }
 
-    /// Drops the buffered records (the runtime fetches them again from the
-    /// committed offsets when a suspended task resumes).
+    /// Drops the buffered records and those held for a retry (the runtime
+    /// fetches them again from the committed offsets, which stop before any
+    /// held record, when a suspended task resumes).
     pub fn clear_buffered(&mut self) {
         self.queue.clear();
+        self.held.clear();
     }
 
     /// The input record being processed, if processing is under way (after a
     /// panic in user code: the record it panicked on).
     pub fn record_in_process(&self) -> Option<&crate::record::RecordMetadata> {
-        self.ctx.current_record.as_ref()
+        self.ctx.current_metadata()
     }
 
     /// Stream time: the largest timestamp processed so far, if any.
@@ -244,8 +272,12 @@ impl StreamTask {
     }
 
     /// Processes the buffered record with the smallest timestamp, then fires due
-    /// stream-time punctuators. Returns false when nothing was buffered.
+    /// stream-time punctuators. Returns false when nothing was buffered, or
+    /// while a processor holds a record for a retry.
     pub fn process_next(&mut self) -> Result<bool, StreamsError> {
+        if !self.held.is_empty() {
+            return Ok(false);
+        }
         let Some(record) = self.queue.pop_next() else {
             return Ok(false);
         };
@@ -257,6 +289,7 @@ impl StreamTask {
         if record.timestamp < 0 {
             tracing::warn!(task = %self.ctx.task_id, record = %record.metadata, timestamp = record.timestamp, "dropping a record with a negative timestamp");
             self.ctx.metrics.dropped_records += 1;
+            self.ctx.sensors.dropped();
             return Ok(());
         }
         let source = self
@@ -270,71 +303,47 @@ impl StreamTask {
                 ))
             })?;
         self.ctx.stream_time = self.ctx.stream_time.max(record.timestamp);
-        self.ctx.current_record = Some(record.metadata.clone());
         self.ctx.metrics.processed_records += 1;
-        let result = source.borrow_mut().process_raw(&record, &mut self.ctx);
-        self.ctx.current_record = None;
-        match result {
-            Ok(()) => {}
+        self.ctx.sensors.processed();
+        let start = self.ctx.sensors.start();
+        self.ctx.current_input = Some(record);
+        let result = source.borrow_mut().process_raw(&mut self.ctx);
+        let outcome = match result {
+            Ok(()) => Ok(()),
             Err(SourceFailure::Deserialization(error)) => {
-                self.handle_deserialization_failure(record, *error)?
+                self.handle_deserialization_failure(*error)
             }
             Err(SourceFailure::Processing(error)) => {
-                return Err(error.into_streams_error(Some(record.metadata)));
+                Err(error.into_streams_error(self.ctx.current_metadata().cloned()))
             }
-        }
+        };
+        let input = self.ctx.current_input.take();
+        self.keep_held(input);
+        self.ctx.sensors.record_process(start);
+        outcome?;
         self.send_changelog()?;
         self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
     }
 
-    fn handle_deserialization_failure(
-        &mut self,
-        record: ConsumedRecord,
-        error: StreamsError,
-    ) -> Result<(), StreamsError> {
-        match &self.deserialization_handler {
-            DeserializationHandler::LogAndFail => Err(error),
-            DeserializationHandler::LogAndContinue => {
-                tracing::warn!(task = %self.ctx.task_id, %error, "skipping a record that does not deserialize");
-                self.ctx.metrics.skipped_records += 1;
-                Ok(())
-            }
-            DeserializationHandler::DeadLetterQueue { topic } => {
-                tracing::warn!(task = %self.ctx.task_id, %error, dead_letter_topic = %topic, "sending a record that does not deserialize to the dead-letter topic");
-                let metadata = &record.metadata;
-                let mut headers = record.headers;
-                headers
-                    .add(
-                        "__streams.errors.exception",
-                        Some(b"DeserializationError".to_vec()),
-                    )
-                    .add(
-                        "__streams.errors.message",
-                        Some(error.to_string().into_bytes()),
-                    )
-                    .add(
-                        "__streams.errors.topic",
-                        Some(metadata.topic.as_bytes().to_vec()),
-                    )
-                    .add(
-                        "__streams.errors.partition",
-                        Some(metadata.partition.to_string().into_bytes()),
-                    )
-                    .add(
-                        "__streams.errors.offset",
-                        Some(metadata.offset.to_string().into_bytes()),
-                    );
-                self.ctx.collector.send(ProducedRecord {
-                    topic: topic.as_str().into(),
-                    partition: None,
-                    key: record.key,
-                    value: record.value,
-                    timestamp: record.timestamp,
-                    headers,
-                })?;
-                self.ctx.metrics.skipped_records += 1;
-                self.ctx.metrics.produced_records += 1;
-                Ok(())
+    /// The deserialization handler's turn: the failed record is the current input.
+    fn handle_deserialization_failure(&mut self, error: StreamsError) -> Result<(), StreamsError> {
+        match self.ctx.handle_failure(
+            ErrorStage::Deserialization,
+            None,
+            "DeserializationError",
+            &error,
+        )? {
+            Handled::Continue => Ok(()),
+            Handled::Fail => Err(error),
+        }
+    }
+
+    /// Keeps `input` for every node that asked to hold it while it ran.
+    fn keep_held(&mut self, input: Option<ConsumedRecord>) {
+        let requested = std::mem::take(&mut self.ctx.hold_requested);
+        if let Some(input) = input {
+            for node in requested {
+                self.held.push((node, input.clone()));
             }
         }
     }
@@ -352,11 +361,23 @@ impl StreamTask {
                 continue;
             }
             let target = self.nodes[node].1.clone();
-            target
+            let start = self.ctx.sensors.start();
+            // A node punctuating to retry a record it holds sees it as its input.
+            self.ctx.current_input = self
+                .held
+                .iter()
+                .position(|(holder, _)| *holder == node)
+                .map(|position| self.held.remove(position).1);
+            let result = target
                 .borrow_mut()
-                .punctuate(punctuator, now, &mut self.ctx)
-                .map_err(|e| e.into_streams_error(None))?;
+                .punctuate(punctuator, now, &mut self.ctx);
+            let input = self.ctx.current_input.take();
+            let metadata = input.as_ref().map(|r| r.metadata.clone());
+            self.keep_held(input);
+            result.map_err(|e| e.into_streams_error(metadata))?;
             self.ctx.metrics.punctuations += 1;
+            self.ctx.sensors.punctuated();
+            self.ctx.sensors.record_punctuate(start);
             self.send_changelog()?;
         }
         Ok(())
@@ -390,6 +411,7 @@ impl StreamTask {
                 headers: Default::default(),
             })?;
             self.ctx.metrics.produced_records += 1;
+            self.ctx.sensors.produced();
         }
         Ok(())
     }
@@ -438,6 +460,7 @@ impl StreamTask {
     ) -> Result<(), StreamsError> {
         self.ctx.stream_time = self.ctx.stream_time.max(record.timestamp);
         self.ctx.metrics.processed_records += 1;
+        self.ctx.sensors.processed();
         handle
             .input
             .borrow_mut()

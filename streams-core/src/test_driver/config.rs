@@ -1,6 +1,7 @@
 //! Settings of a `TopologyTestDriver`.
 
-use crate::handler::DeserializationHandler;
+use crate::handler::{DeserializationHandler, ProcessingHandler, ProductionHandler};
+use crate::metrics::RecordingLevel;
 
 /// How a [`TopologyTestDriver`](super::TopologyTestDriver) runs a topology.
 #[derive(Debug, Clone)]
@@ -11,6 +12,13 @@ pub struct TestDriverConfig {
     pub wall_clock_start_ms: i64,
     /// What to do with input that does not deserialize. Default: fail.
     pub deserialization_handler: DeserializationHandler,
+    /// What to do when a processor fails or panics. Default: fail.
+    pub processing_handler: ProcessingHandler,
+    /// What to do with output that cannot be serialized or sent. Default: fail.
+    pub production_handler: ProductionHandler,
+    /// Which metrics are recorded (read them with
+    /// `TopologyTestDriver::metrics_registry`). Default INFO.
+    pub metrics_recording_level: RecordingLevel,
     /// Commit (flush caches and stores) after every piped record, as Kafka
     /// Streams' test driver does. Default true; turn it off and call
     /// `TopologyTestDriver::commit` to see what caching collapses between commits.
@@ -25,6 +33,9 @@ impl Default for TestDriverConfig {
             application_id: "test-driver-app".into(),
             wall_clock_start_ms: 0,
             deserialization_handler: DeserializationHandler::default(),
+            processing_handler: ProcessingHandler::default(),
+            production_handler: ProductionHandler::default(),
+            metrics_recording_level: RecordingLevel::default(),
             commit_after_each_record: true,
             cache_max_bytes: 10 * 1024 * 1024,
         }

@@ -2,6 +2,8 @@
 
 use super::{TestDriverConfig, TestDriverError, TestInputTopic, TestOutputTopic};
 use crate::error::StreamsError;
+use crate::handler::ErrorHandlers;
+use crate::metrics::MetricsRegistry;
 use crate::record::{ConsumedRecord, Headers, ProducedRecord, RecordMetadata};
 use crate::serde::SerdeRef;
 use crate::state::{TimestampedKeyValueStore, ValueAndTimestamp};
@@ -60,6 +62,7 @@ pub(crate) struct DriverState {
     pub(crate) captured: Rc<RefCell<Captured>>,
     wall_clock_ms: i64,
     commit_after_each_record: bool,
+    metrics: MetricsRegistry,
     /// Where the tasks' persistent stores live; deleted with the driver.
     _state_dir: tempfile::TempDir,
 }
@@ -190,6 +193,12 @@ impl TopologyTestDriver {
             })?;
         let captured = Rc::new(RefCell::new(Captured::default()));
         let cache = ThreadCache::new(config.cache_max_bytes);
+        let metrics = MetricsRegistry::new(config.metrics_recording_level, &application_id);
+        let handlers = ErrorHandlers {
+            deserialization: config.deserialization_handler.clone(),
+            processing: config.processing_handler.clone(),
+            production: config.production_handler.clone(),
+        };
         let mut tasks = Vec::new();
         for sub in topology.subtopologies() {
             let collector = CapturingCollector {
@@ -205,7 +214,8 @@ impl TopologyTestDriver {
                 TaskConfig {
                     application_id: application_id.clone(),
                     wall_clock_ms: config.wall_clock_start_ms,
-                    deserialization_handler: config.deserialization_handler.clone(),
+                    handlers: handlers.clone(),
+                    metrics: metrics.clone(),
                     state_dir: state_dir.path().to_path_buf(),
                     cache: cache.clone(),
                 },
@@ -221,6 +231,7 @@ impl TopologyTestDriver {
                 captured,
                 wall_clock_ms: config.wall_clock_start_ms,
                 commit_after_each_record: config.commit_after_each_record,
+                metrics,
                 _state_dir: state_dir,
             })),
         })
@@ -386,6 +397,12 @@ impl TopologyTestDriver {
             total += task.metrics();
         }
         total
+    }
+
+    /// The metrics of the driven tasks, as a running instance exports them
+    /// (labels `task`, `node`, `stage`; `application_id` on every series).
+    pub fn metrics_registry(&self) -> MetricsRegistry {
+        self.state.borrow().metrics.clone()
     }
 
     /// The topology being driven.

@@ -190,6 +190,15 @@ impl Topology {
                 .collect::<Vec<_>>()
         };
         TopologyDescription {
+            changelogs: self
+                .stores
+                .iter()
+                .filter(|s| s.builder.changelog().is_some())
+                .map(|s| {
+                    let name = s.builder.name();
+                    (name.to_string(), format!("{name}-changelog"))
+                })
+                .collect(),
             subtopologies: self
                 .subtopologies
                 .iter()

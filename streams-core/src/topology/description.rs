@@ -8,6 +8,9 @@ use std::fmt;
 pub struct TopologyDescription {
     /// Sub-topologies by id.
     pub subtopologies: Vec<SubtopologyDescription>,
+    /// The changelog topic of each logged store, by store name (without the
+    /// application-id prefix, as internal source topics are shown).
+    pub changelogs: std::collections::BTreeMap<String, String>,
 }
 
 /// One sub-topology and its nodes.

@@ -7,6 +7,7 @@ mod built;
 mod description;
 mod error;
 mod factory;
+mod render;
 mod topic;
 
 pub use builder::{NodeRef, SinkTopic, TopicChooser, TopologyBuilder};
