@@ -1,6 +1,8 @@
 //! Where an example application's Kafka is: the cluster named by
 //! `--bootstrap-servers`, or else an in-process embedded-kafka broker started
-//! for the run.
+//! for the run; and its schema registry: the one named by
+//! `--schema-registry-url`, or with the embedded broker an in-process embedded
+//! registry keeping its schemas on that broker.
 
 use embedded_kafka::{BrokerConfig, BrokerError, EmbeddedKafka};
 use rdkafka::ClientConfig;
@@ -8,6 +10,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
+use schema_registry::{SchemaRegistry, SchemaRegistryConfig, StartError};
 
 /// Why the example's cluster could not be reached or prepared.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,9 @@ pub enum ClusterError {
     /// The embedded broker did not start.
     #[error("starting the embedded broker: {0}")]
     Broker(#[from] BrokerError),
+    /// The embedded schema registry did not start.
+    #[error("starting the embedded schema registry: {0}")]
+    SchemaRegistry(#[from] StartError),
     /// A Kafka client could not be created or its request failed.
     #[error(transparent)]
     Kafka(#[from] KafkaError),
@@ -30,6 +36,9 @@ pub enum ClusterError {
 
 /// The cluster an example runs on.
 pub struct ExampleCluster {
+    /// Declared before the broker so that, dropped, it goes first.
+    embedded_registry: Option<SchemaRegistry>,
+    schema_registry_url: Option<String>,
     embedded: Option<EmbeddedKafka>,
     bootstrap_servers: String,
 }
@@ -42,15 +51,42 @@ impl ExampleCluster {
             Some(bootstrap_servers) => Self {
                 embedded: None,
                 bootstrap_servers,
+                embedded_registry: None,
+                schema_registry_url: None,
             },
             None => {
                 let broker = EmbeddedKafka::start_blocking(BrokerConfig::default())?;
                 Self {
                     bootstrap_servers: broker.bootstrap_servers(),
                     embedded: Some(broker),
+                    embedded_registry: None,
+                    schema_registry_url: None,
                 }
             }
         })
+    }
+
+    /// Uses the schema registry at `url`; without one, an embedded broker gets
+    /// an embedded registry (its schemas in the broker's `_schemas` topic) and
+    /// another cluster none.
+    pub fn with_schema_registry(mut self, url: Option<String>) -> Result<Self, ClusterError> {
+        self.schema_registry_url = match url {
+            Some(url) => Some(url),
+            None if self.embedded.is_some() => {
+                let registry =
+                    SchemaRegistry::start(SchemaRegistryConfig::new(&self.bootstrap_servers))?;
+                let url = registry.url().to_string();
+                self.embedded_registry = Some(registry);
+                Some(url)
+            }
+            None => None,
+        };
+        Ok(self)
+    }
+
+    /// The schema registry's URL (`schema.registry.url`), if there is one.
+    pub fn schema_registry_url(&self) -> Option<&str> {
+        self.schema_registry_url.as_deref()
     }
 
     /// Its bootstrap servers, `host:port[,host:port...]`.
@@ -88,6 +124,9 @@ impl ExampleCluster {
     /// Shuts the embedded broker down, if this run started one. Clients should
     /// be gone first.
     pub fn shutdown(self) {
+        if let Some(registry) = self.embedded_registry {
+            registry.shutdown();
+        }
         if let Some(broker) = self.embedded {
             broker.shutdown_blocking();
         }

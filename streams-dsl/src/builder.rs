@@ -1,6 +1,6 @@
 //! `StreamsBuilder`: where a DSL application starts.
 
-use crate::operators::TableSource;
+use crate::operators::{PendingHeaders, TableSource};
 use crate::{Consumed, Data, KStream, KTable, Materialized, StoreType};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -135,6 +135,7 @@ impl StreamsBuilder {
             name,
             move || TableSource {
                 store: store_name.clone(),
+                pending: PendingHeaders::default(),
             },
             &[source],
         );

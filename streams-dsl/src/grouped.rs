@@ -1,6 +1,6 @@
 //! Grouped streams and tables: the step before an aggregation.
 
-use crate::operators::{AggregateStep, StreamAggregate, TableAggregate, TableStep};
+use crate::operators::{AggregateStep, PendingHeaders, StreamAggregate, TableAggregate, TableStep};
 use crate::windows::WindowSpec;
 use crate::{Data, KStream, KTable, Materialized, Repartitioned};
 use std::cell::RefCell;
@@ -58,6 +58,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
             move || StreamAggregate {
                 store: store_name.clone(),
                 step: step.clone(),
+                pending: PendingHeaders::default(),
             },
             &[input.node()],
         );
@@ -168,6 +169,7 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
                 store: store_name.clone(),
                 add: add.clone(),
                 subtract: subtract.clone(),
+                pending: PendingHeaders::default(),
             },
             &[source],
         );

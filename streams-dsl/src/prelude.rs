@@ -21,7 +21,7 @@ pub use streams_core::runtime::{
 };
 pub use streams_core::serde::{
     BincodeSerde, BytesSerde, F64Serde, I32Serde, I64Serde, JsonSerde, OptionSerde, ProtobufSerde,
-    Serde, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
+    Serde, SerdeContext, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
 pub use streams_core::state::{
     KeyValueStoreBuilder, SuppressionBuffer, TimestampedKeyValueStore, TimestampedWindowStore,

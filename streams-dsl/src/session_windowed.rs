@@ -1,7 +1,7 @@
 //! `SessionWindowedKStream`: a grouped stream cut into sessions of activity,
 //! ready to aggregate.
 
-use crate::operators::{AggregateStep, SessionMerge, SessionWindowAggregate};
+use crate::operators::{AggregateStep, PendingHeaders, SessionMerge, SessionWindowAggregate};
 use crate::windowed_aggregation::{add_windowed_aggregation, windowed_store};
 use crate::windows::{SessionWindows, WindowSpec};
 use crate::{Data, KStream, KTable, Materialized};
@@ -82,6 +82,7 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
                 windows,
                 add: add.clone(),
                 merge: merge.clone(),
+                pending: PendingHeaders::default(),
             },
         )
         // A session can still grow until stream time passes its end plus the

@@ -1,7 +1,7 @@
 //! `SlidingWindowedKStream`: a grouped stream cut into sliding windows, ready to
 //! aggregate.
 
-use crate::operators::{AggregateStep, SlidingWindowAggregate};
+use crate::operators::{AggregateStep, PendingHeaders, SlidingWindowAggregate};
 use crate::windowed_aggregation::{add_windowed_aggregation, windowed_store};
 use crate::windows::{SlidingWindows, WindowSpec};
 use crate::{Data, KStream, KTable, Materialized};
@@ -82,6 +82,7 @@ impl<K: Data, V: Data> SlidingWindowedKStream<K, V> {
                 store: store_name.clone(),
                 windows,
                 step: step.clone(),
+                pending: std::cell::RefCell::new(PendingHeaders::default()),
             },
         )
         .with_window_grace(self.windows.grace_ms())

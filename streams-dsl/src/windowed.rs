@@ -1,6 +1,6 @@
 //! `TimeWindowedKStream`: a grouped stream cut into time windows, ready to aggregate.
 
-use crate::operators::{AggregateStep, WindowAggregate};
+use crate::operators::{AggregateStep, PendingHeaders, WindowAggregate};
 use crate::windowed_aggregation::{add_windowed_aggregation, windowed_store};
 use crate::windows::{TimeWindows, WindowSpec};
 use crate::{Data, KStream, KTable, Materialized};
@@ -61,6 +61,7 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
                 store: store_name.clone(),
                 windows,
                 step: step.clone(),
+                pending: PendingHeaders::default(),
             },
         )
         .with_window_grace(self.windows.grace_ms())

@@ -368,7 +368,7 @@ impl Processor<String, String, String, String> for FlakyTicker {
         timestamp: i64,
         ctx: &mut ProcessorContext<'_, String, String>,
     ) -> Result<(), ProcessError> {
-        if self.ticks.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if self.ticks.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             panic!("tick {timestamp} failed");
         }
         ctx.forward(Record::new(
@@ -420,11 +420,14 @@ fn a_panicking_punctuator_meets_the_processing_handler() {
     assert_eq!(driver.metrics().skipped_records, 2);
 }
 
+/// Every value an external call was asked for, in call order.
+type CallLog = Arc<Mutex<Vec<String>>>;
+
 /// An external call that fails `failures` times per value, then answers.
 fn flaky_service(
     failures: u32,
 ) -> (
-    Arc<Mutex<Vec<String>>>,
+    CallLog,
     impl Fn(&String, &String) -> Result<String, ProcessError>,
 ) {
     let calls = Arc::new(Mutex::new(Vec::<String>::new()));

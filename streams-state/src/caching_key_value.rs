@@ -186,7 +186,7 @@ impl CachingKeyValueStore {
             cached.reverse();
         }
         Box::new(MergeIter::new(
-            cached,
+            Box::new(cached.into_iter()),
             store,
             |(key, _): &KeyValue| key.clone(),
             reverse,
@@ -206,6 +206,18 @@ impl StateStore for CachingKeyValueStore {
     fn flush(&mut self) -> Result<()> {
         self.flush_cache()?;
         self.inner.flush()
+    }
+
+    crate::store::forward_transactions!(inner);
+
+    /// Drops every cache entry (dirty ones were never written down; clean ones
+    /// may show writes the wrapped store is about to drop), then aborts the
+    /// wrapped store.
+    fn abort(&mut self) -> Result<()> {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        self.inner.abort()
     }
 
     fn close(&mut self) -> Result<()> {
@@ -516,5 +528,28 @@ mod tests {
         let records = sink.take();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].value.as_deref(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn abort_drops_cached_and_written_down_writes() {
+        let mut store = cached(1024 * 1024);
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.flush().unwrap();
+        store.commit(Some(0)).unwrap();
+        store.put(b"a", b"2").unwrap();
+        store.put(b"b", b"2").unwrap();
+        store.flush().unwrap();
+        store.put(b"a", b"3").unwrap();
+        store.abort().unwrap();
+        assert_eq!(store.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.get(b"b").unwrap(), None);
+        assert_eq!(store.committed_offset().unwrap(), Some(0));
+        store.flush().unwrap();
+        assert_eq!(
+            seen.borrow().len(),
+            3,
+            "nothing left to write down after abort"
+        );
     }
 }

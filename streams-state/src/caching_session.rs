@@ -193,6 +193,18 @@ impl StateStore for CachingSessionStore {
         self.inner.flush()
     }
 
+    crate::store::forward_transactions!(inner);
+
+    /// Drops every cache entry (dirty ones were never written down; clean ones
+    /// may show writes the wrapped store is about to drop), then aborts the
+    /// wrapped store.
+    fn abort(&mut self) -> Result<()> {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        self.inner.abort()
+    }
+
     fn close(&mut self) -> Result<()> {
         if self.open {
             self.flush()?;
@@ -261,7 +273,7 @@ impl SessionStore for CachingSessionStore {
             })
             .collect();
         Ok(Box::new(MergeIter::new(
-            cached,
+            Box::new(cached.into_iter()),
             store,
             |session: &SessionEntry| session_key::encode(&session.key, session.start, session.end),
             false,

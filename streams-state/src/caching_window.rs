@@ -210,7 +210,7 @@ impl CachingWindowStore {
         }));
         let interval = self.interval;
         Box::new(MergeIter::new(
-            cached,
+            Box::new(cached.into_iter()),
             store,
             move |entry: &WindowedEntry| {
                 (
@@ -235,6 +235,18 @@ impl StateStore for CachingWindowStore {
     fn flush(&mut self) -> Result<()> {
         self.flush_cache()?;
         self.inner.flush()
+    }
+
+    crate::store::forward_transactions!(inner);
+
+    /// Drops every cache entry (dirty ones were never written down; clean ones
+    /// may show writes the wrapped store is about to drop), then aborts the
+    /// wrapped store.
+    fn abort(&mut self) -> Result<()> {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+        self.inner.abort()
     }
 
     fn close(&mut self) -> Result<()> {
@@ -315,7 +327,7 @@ impl WindowStore for CachingWindowStore {
             })
             .collect();
         Ok(Box::new(MergeIter::new(
-            cached,
+            Box::new(cached.into_iter()),
             store,
             |(time, _): &TimedValue| *time,
             false,

@@ -43,6 +43,12 @@ impl StateStore for ChangeLoggingSessionStore {
         self.inner.flush()
     }
 
+    crate::store::forward_transactions!(inner);
+
+    fn abort(&mut self) -> Result<()> {
+        self.inner.abort()
+    }
+
     fn close(&mut self) -> Result<()> {
         self.inner.close()
     }

@@ -45,6 +45,12 @@ impl StateStore for ChangeLoggingWindowStore {
         self.inner.flush()
     }
 
+    crate::store::forward_transactions!(inner);
+
+    fn abort(&mut self) -> Result<()> {
+        self.inner.abort()
+    }
+
     fn close(&mut self) -> Result<()> {
         self.inner.close()
     }

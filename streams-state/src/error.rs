@@ -23,6 +23,16 @@ pub enum StateStoreError {
         #[source]
         source: rocksdb::Error,
     },
+    /// The RocksDB instance of a store is locked: another open store holds its
+    /// `LOCK` file, in this process (a task not yet closed) or in another one
+    /// sharing the state directory. Retrying once the holder closes succeeds.
+    #[error("state store `{store}`: RocksDB at {} is locked by another open instance (this process or another); it can be opened once that one closes", path.display())]
+    Locked {
+        /// Name of the store.
+        store: String,
+        /// Directory of the RocksDB instance.
+        path: PathBuf,
+    },
     /// A RocksDB read, write, flush or iteration failed.
     #[error("state store `{store}`: RocksDB {operation} failed at {}: {source}", path.display())]
     RocksDb {

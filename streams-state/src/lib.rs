@@ -7,13 +7,21 @@
 //!   [`WindowStore`] and [`SessionStore`];
 //! * RocksDB-backed and in-memory implementations of each, the window and session
 //!   stores segmented by time so that expired data is dropped a segment at a time;
+//! * transactions in every store: writes since the last
+//!   [`commit`](StateStore::commit) are held in memory (visible to reads) and
+//!   committed with their changelog offset in one atomic write, so a store
+//!   reopened after a crash is at its last commit and knows which changelog
+//!   offset that was ([`TransactionalKeyValueStore`]);
+//! * [`RocksDbShared`]: one block cache and write buffer manager bounding the
+//!   memory of all RocksDB stores of an instance, and a per-store options hook;
 //! * wrapping layers as in Kafka Streams: [`CachingKeyValueStore`] (deduplicating
 //!   writes through a per-thread byte budget, [`ThreadCache`]) and the
 //!   change-logging stores that mirror every write to a [`ChangelogSink`];
 //! * [`InMemoryTimeOrderedBuffer`], the logged, time-ordered buffer behind
 //!   suppression;
-//! * restoration from changelog records (`restore_batch`) and the
-//!   [`OffsetCheckpoint`] file recording how far the changelogs were applied.
+//! * restoration from changelog records (`restore_batch`, then `commit` with the
+//!   last record's offset) and the [`OffsetCheckpoint`] file with which earlier
+//!   releases recorded how far the changelogs were applied.
 //!
 //! # Layering
 //!
@@ -41,6 +49,7 @@
 //! store.put(b"word", b"2")?;
 //! store.flush()?; // one changelog record, not two
 //! assert_eq!(changelog.records().len(), 1);
+//! store.commit(Some(0))?; // durable, with the offset of that changelog record
 //! store.close()?;
 //!
 //! // Restoring a fresh store from the changelog.
@@ -48,7 +57,9 @@
 //!     &RocksDbOptions::default())?;
 //! let records: Vec<_> = changelog.take().into_iter().map(|r| (r.key, r.value)).collect();
 //! restored.restore_batch(&records)?;
+//! restored.commit(Some(0))?;
 //! assert_eq!(restored.get(b"word")?, Some(b"2".to_vec()));
+//! assert_eq!(restored.committed_offset()?, Some(0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(clippy::unwrap_used, clippy::expect_used)]
@@ -76,6 +87,8 @@ mod store;
 mod store_cache;
 mod thread_cache;
 mod time_ordered_buffer;
+mod transactional_key_value;
+mod uncommitted;
 mod window;
 pub mod window_key;
 
@@ -88,14 +101,17 @@ pub use change_logging_window::ChangeLoggingWindowStore;
 pub use changelog::{ChangelogRecord, ChangelogSink, RecordingChangelogSink};
 pub use checkpoint::{CHECKPOINT_VERSION, OffsetCheckpoint, TopicPartition};
 pub use error::{Result, StateStoreError};
-pub use in_memory_key_value::InMemoryKeyValueStore;
+pub use in_memory_key_value::{InMemoryKeyValueStore, InMemoryKeyValues};
 pub use key_value::{KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate};
-pub use rocksdb_key_value::RocksDbKeyValueStore;
-pub use rocksdb_options::RocksDbOptions;
+/// The rocksdb crate this one is built on, for [`RocksDbConfigSetter`]s.
+pub use rocksdb;
+pub use rocksdb_key_value::{RocksDbKeyValueStore, RocksDbKeyValues};
+pub use rocksdb_options::{RocksDbConfigSetter, RocksDbOptions, RocksDbShared};
 pub use segmented_session_store::SegmentedSessionStore;
 pub use segmented_window_store::SegmentedWindowStore;
 pub use session::{SessionEntry, SessionIter, SessionStore};
 pub use store::StateStore;
 pub use thread_cache::{ENTRY_OVERHEAD_BYTES, ThreadCache};
 pub use time_ordered_buffer::{BufferedEntry, InMemoryTimeOrderedBuffer};
+pub use transactional_key_value::{CommittedKeyValues, TransactionalKeyValueStore};
 pub use window::{WindowIter, WindowStore, WindowedEntry, WindowedIter};

@@ -1,16 +1,21 @@
-//! [`MergeIter`]: overlays a snapshot of cached entries on a wrapped store's
-//! iterator, for the caching stores.
+//! [`MergeIter`]: overlays newer entries (a cache snapshot, or uncommitted
+//! writes) on a wrapped store's iterator, for the caching and transactional
+//! stores.
 
 use std::cmp::Ordering;
 use std::iter::Peekable;
 
 use crate::Result;
 
-/// Merges cached items over stored ones. Both inputs are sorted by the same
-/// order key (descending when `reverse`); on equal order keys the cached item
-/// wins, and a cached `None` (a deletion) hides the stored item.
+/// Newer items to merge over stored ones: an order key and the item, `None`
+/// for a deletion.
+pub(crate) type Overlay<'a, K, T> = Box<dyn Iterator<Item = (K, Option<T>)> + 'a>;
+
+/// Merges cached (newer) items over stored ones. Both inputs are sorted by the
+/// same order key (descending when `reverse`); on equal order keys the cached
+/// item wins, and a cached `None` (a deletion) hides the stored item.
 pub(crate) struct MergeIter<'a, K: Ord, T> {
-    cache: Peekable<std::vec::IntoIter<(K, Option<T>)>>,
+    cache: Peekable<Overlay<'a, K, T>>,
     store: Peekable<Box<dyn Iterator<Item = Result<T>> + 'a>>,
     order_key: Box<dyn Fn(&T) -> K + 'a>,
     reverse: bool,
@@ -19,13 +24,13 @@ pub(crate) struct MergeIter<'a, K: Ord, T> {
 impl<'a, K: Ord, T> MergeIter<'a, K, T> {
     /// `cache` must be sorted by order key like `store`.
     pub(crate) fn new(
-        cache: Vec<(K, Option<T>)>,
+        cache: Overlay<'a, K, T>,
         store: Box<dyn Iterator<Item = Result<T>> + 'a>,
         order_key: impl Fn(&T) -> K + 'a,
         reverse: bool,
     ) -> Self {
         Self {
-            cache: cache.into_iter().peekable(),
+            cache: cache.peekable(),
             store: store.peekable(),
             order_key: Box::new(order_key),
             reverse,

@@ -139,6 +139,12 @@ impl StateStore for SegmentedSessionStore {
         self.segments.flush()
     }
 
+    crate::store::forward_transactions!(segments);
+
+    fn abort(&mut self) -> Result<()> {
+        self.segments.abort()
+    }
+
     fn close(&mut self) -> Result<()> {
         self.segments.close()
     }
@@ -407,5 +413,34 @@ mod tests {
             store.fetch_session(b"k", 0, 3 * interval).unwrap(),
             Some(b"new".to_vec())
         );
+    }
+
+    #[test]
+    fn a_crash_or_an_abort_leaves_the_committed_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = RocksDbOptions::default();
+        let mut store =
+            SegmentedSessionStore::rocksdb("s", dir.path(), RETENTION, &options).unwrap();
+        let interval = store.segment_interval();
+        store.put(b"k", 0, 10, b"committed").unwrap();
+        store.commit(Some(4)).unwrap();
+        store.put(b"k", 0, 10, b"merged").unwrap();
+        store.put(b"k", 5, 3 * interval, b"rolls").unwrap();
+        assert_eq!(store.fetch_session(b"k", 0, 10).unwrap(), None, "expired");
+        store.abort().unwrap();
+        assert_eq!(
+            store.fetch_session(b"k", 0, 10).unwrap(),
+            Some(b"committed".to_vec())
+        );
+        store.put(b"k", 0, 10, b"lost").unwrap();
+        drop(store);
+
+        let store = SegmentedSessionStore::rocksdb("s", dir.path(), RETENTION, &options).unwrap();
+        assert_eq!(
+            store.fetch_session(b"k", 0, 10).unwrap(),
+            Some(b"committed".to_vec())
+        );
+        assert_eq!(store.fetch_session(b"k", 5, 3 * interval).unwrap(), None);
+        assert_eq!(store.committed_offset().unwrap(), Some(4));
     }
 }

@@ -213,6 +213,12 @@ impl StateStore for SegmentedWindowStore {
         self.segments.flush()
     }
 
+    crate::store::forward_transactions!(segments);
+
+    fn abort(&mut self) -> Result<()> {
+        self.segments.abort()
+    }
+
     fn close(&mut self) -> Result<()> {
         self.segments.close()
     }
@@ -661,5 +667,153 @@ mod tests {
         assert!(store.persistent());
         assert_eq!(store.fetch(b"k", 1_000).unwrap(), Some(b"a".to_vec()));
         assert_eq!(store.fetch(b"k", 400_000).unwrap(), Some(b"b".to_vec()));
+    }
+
+    fn contents(store: &dyn WindowStore) -> Vec<(Vec<u8>, i64, Vec<u8>)> {
+        store
+            .all()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.key, e.window_start, e.value)
+            })
+            .collect()
+    }
+
+    /// Commits windows in segments 0 and 1, then (uncommitted) writes one that
+    /// opens segment 3 and expires segment 0.
+    fn commit_then_roll(store: &mut SegmentedWindowStore) -> Vec<(Vec<u8>, i64, Vec<u8>)> {
+        let interval = store.segment_interval();
+        store.put(b"k", Some(b"0"), 0).unwrap();
+        store.put(b"k", Some(b"1"), interval).unwrap();
+        store.commit(Some(1)).unwrap();
+        let committed = contents(store);
+        store.put(b"k", Some(b"1b"), interval).unwrap();
+        store.put(b"k", Some(b"3"), 3 * interval).unwrap();
+        assert_eq!(store.segments.ids(), vec![1, 3]);
+        assert_eq!(store.fetch(b"k", 0).unwrap(), None, "segment 0 expired");
+        assert!(store.uncommitted_bytes() > 0);
+        committed
+    }
+
+    #[test]
+    fn a_crash_leaves_the_committed_segments_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = RocksDbOptions::default();
+        let mut store =
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &options).unwrap();
+        let interval = store.segment_interval();
+        let committed = commit_then_roll(&mut store);
+        let rolled = dir.path().join("w").join(format!("w.{}", 3 * interval));
+        assert!(rolled.is_dir());
+        drop(store);
+
+        let store =
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &options).unwrap();
+        assert_eq!(contents(&store), committed);
+        assert_eq!(store.committed_offset().unwrap(), Some(1));
+        assert!(!rolled.exists(), "a segment no commit reached is removed");
+        assert!(dir.path().join("w").join("w.0").is_dir());
+    }
+
+    #[test]
+    fn abort_returns_to_the_committed_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = [
+            SegmentedWindowStore::in_memory("w", RETENTION, false).unwrap(),
+            SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &Default::default())
+                .unwrap(),
+        ];
+        for mut store in stores {
+            let interval = store.segment_interval();
+            let committed = commit_then_roll(&mut store);
+            store.abort().unwrap();
+            assert_eq!(contents(&store), committed);
+            assert_eq!(store.segments.ids(), vec![0, 1]);
+            assert_eq!(store.committed_offset().unwrap(), Some(1));
+            assert_eq!(store.uncommitted_bytes(), 0);
+            // Stream time is back too: a window in segment 0 is live again.
+            store.put(b"j", Some(b"x"), 10).unwrap();
+            assert_eq!(store.fetch(b"j", 10).unwrap(), Some(b"x".to_vec()));
+            // Committing the roll now drops segment 0 for good.
+            store.put(b"k", Some(b"3"), 3 * interval).unwrap();
+            store.commit(Some(2)).unwrap();
+            store.abort().unwrap();
+            assert_eq!(store.segments.ids(), vec![1, 3]);
+            assert_eq!(store.committed_offset().unwrap(), Some(2));
+        }
+    }
+
+    /// Changelog records with their offsets, from processing `writes` through a
+    /// change-logging layer.
+    fn changelog_of(writes: &[(&str, i64, Option<&str>)]) -> Vec<KeyValueUpdate> {
+        let sink = std::rc::Rc::new(crate::RecordingChangelogSink::default());
+        let mut logged = crate::ChangeLoggingWindowStore::new(
+            Box::new(SegmentedWindowStore::in_memory("w", RETENTION, false).unwrap()),
+            sink.clone(),
+        );
+        for (key, time, value) in writes {
+            logged
+                .put(key.as_bytes(), value.map(str::as_bytes), *time)
+                .unwrap();
+        }
+        sink.take().into_iter().map(|r| (r.key, r.value)).collect()
+    }
+
+    #[test]
+    fn replaying_the_changelog_from_the_oldest_segment_offset_is_idempotent() {
+        const I: i64 = RETENTION / 2;
+        let writes = [
+            ("a", 0, Some("a0")),
+            ("b", 10, Some("b0")),
+            ("a", I, Some("a1")),
+            ("b", 10, None),
+            ("c", 2 * I, Some("c2")),
+            ("a", I, Some("a1'")),
+            ("d", 3 * I, Some("d3")), // drops segment 0
+            ("c", 2 * I, None),
+            ("e", 5 * I, Some("e5")), // drops segments 1 and 2
+            ("f", 4 * I + 1, Some("f4")),
+        ];
+        let records = changelog_of(&writes);
+        let mut reference = SegmentedWindowStore::in_memory("w", RETENTION, false).unwrap();
+        reference.restore_batch(&records).unwrap();
+        let expected = contents(&reference);
+        assert!(!expected.is_empty());
+
+        for crash_at in 1..records.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let options = RocksDbOptions::default();
+            let mut store =
+                SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &options).unwrap();
+            // Applied and committed one record at a time up to `crash_at`.
+            for (offset, record) in records[..crash_at].iter().enumerate() {
+                store.restore_batch(std::slice::from_ref(record)).unwrap();
+                store.commit(Some(offset as i64)).unwrap();
+            }
+            let ids = store.segments.ids();
+            store.close().unwrap();
+            // A crash between the segments' commit batches: the oldest live
+            // segment's offset is older than its data.
+            if let Some(oldest) = ids.first() {
+                let name = format!("w.{}", oldest * I);
+                let mut segment =
+                    crate::RocksDbKeyValueStore::open(&name, &dir.path().join("w"), &options)
+                        .unwrap();
+                segment.commit(Some(0)).unwrap();
+                segment.close().unwrap();
+            }
+
+            let mut store =
+                SegmentedWindowStore::rocksdb("w", dir.path(), RETENTION, false, &options).unwrap();
+            let resume = store
+                .committed_offset()
+                .unwrap()
+                .map_or(0, |offset| offset as usize + 1);
+            assert!(resume <= crash_at, "resume {resume} after {crash_at}");
+            store.restore_batch(&records[resume..]).unwrap();
+            store.commit(Some(records.len() as i64 - 1)).unwrap();
+            assert_eq!(contents(&store), expected, "crash after {crash_at} records");
+        }
     }
 }

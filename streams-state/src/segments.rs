@@ -4,10 +4,23 @@
 //! `max(retention / 2, 60_000)` ms (as Kafka Streams does), each an independent
 //! [`KeyValueStore`]: for RocksDB its own instance in
 //! `<dir>/<store>/<store>.<segment start ms>`. A segment whose whole time span
-//! is older than `stream time - retention` is dropped at once (for RocksDB: closed
+//! is older than `stream time - retention` is dropped whole (for RocksDB: closed
 //! and its directory removed), never deleted key by key.
+//!
+//! # Transactions across segments
+//!
+//! Every segment is a transactional key-value store. A commit commits every
+//! live segment with the same changelog offset (one atomic write per RocksDB
+//! instance); the store's committed offset is the smallest of its segments', so
+//! after a crash between two segments' writes restoration replays from the
+//! older one, which is idempotent (changelog records are absolute puts and
+//! deletes of exact binary keys). Segment drops are deferred to the next commit
+//! and segments created since the last commit are destroyed by an abort, so an
+//! abort returns exactly the committed segments; a segment found on disk with
+//! no committed offset and no data was created after the last commit of a
+//! process that died, and is removed when the store opens.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::{KeyValueStore, Result, RocksDbKeyValueStore, RocksDbOptions, StateStoreError};
@@ -84,7 +97,7 @@ impl RocksDbSegments {
         Self {
             store: store.to_owned(),
             dir: dir.join(store),
-            options: options.to_rocksdb(),
+            options: options.to_rocksdb(store),
         }
     }
 
@@ -166,11 +179,19 @@ pub(crate) struct Segments {
     segments: BTreeMap<i64, Box<dyn KeyValueStore>>,
     /// Largest record time seen, `-1` before the first record.
     stream_time: i64,
+    /// Stream time at the last commit, which an abort returns to.
+    committed_stream_time: i64,
+    /// Committed segments expired since the last commit: gone for reads,
+    /// destroyed by the next commit, back in place after an abort.
+    expired: BTreeMap<i64, Box<dyn KeyValueStore>>,
+    /// Segments created since the last commit, which an abort destroys.
+    created: BTreeSet<i64>,
     open: bool,
 }
 
 impl Segments {
-    /// Opens the segments of `store` found by `backend`, dropping expired ones.
+    /// Opens the segments of `store` found by `backend`, dropping expired ones
+    /// and removing empty ones that no commit ever reached.
     ///
     /// Stream time is not stored; after a restart it starts at the start of the
     /// newest segment and moves forward with the next writes.
@@ -186,7 +207,15 @@ impl Segments {
             ));
         }
         let interval = segment_interval(retention);
-        let segments: BTreeMap<_, _> = backend.open_existing(interval)?.into_iter().collect();
+        let mut segments = BTreeMap::new();
+        for (id, segment) in backend.open_existing(interval)? {
+            if segment.committed_offset()?.is_none() && segment.all()?.next().is_none() {
+                tracing::debug!(store, segment = %segment.name(), "removing a segment no commit reached");
+                backend.destroy(segment)?;
+            } else {
+                segments.insert(id, segment);
+            }
+        }
         let stream_time = segments
             .keys()
             .next_back()
@@ -198,9 +227,13 @@ impl Segments {
             backend,
             segments,
             stream_time,
+            committed_stream_time: stream_time,
+            expired: BTreeMap::new(),
+            created: BTreeSet::new(),
             open: true,
         };
         this.drop_expired()?;
+        this.destroy_expired()?;
         Ok(this)
     }
 
@@ -247,13 +280,26 @@ impl Segments {
         Ok(())
     }
 
+    /// Takes expired segments out of the live ones: a segment created since the
+    /// last commit is destroyed at once, a committed one at the next commit.
     fn drop_expired(&mut self) -> Result<()> {
         let min_live = self.segment_id(self.min_live_time());
         while let Some(entry) = self.segments.first_entry() {
             if *entry.key() >= min_live {
                 break;
             }
-            let segment = entry.remove();
+            let (id, segment) = entry.remove_entry();
+            if self.created.remove(&id) {
+                self.backend.destroy(segment)?;
+            } else {
+                self.expired.insert(id, segment);
+            }
+        }
+        Ok(())
+    }
+
+    fn destroy_expired(&mut self) -> Result<()> {
+        while let Some((_, segment)) = self.expired.pop_first() {
             self.backend.destroy(segment)?;
         }
         Ok(())
@@ -275,6 +321,7 @@ impl Segments {
             std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::btree_map::Entry::Vacant(_) if !create => return Ok(None),
             std::collections::btree_map::Entry::Vacant(entry) => {
+                self.created.insert(id);
                 entry.insert(self.backend.create(id, self.interval)?)
             }
         };
@@ -310,8 +357,57 @@ impl Segments {
         self.segments.values_mut().try_for_each(|s| s.flush())
     }
 
+    /// Commits every live segment with `offset`, then destroys the segments
+    /// that expired since the last commit.
+    pub(crate) fn commit(&mut self, offset: Option<i64>) -> Result<()> {
+        self.check_open()?;
+        for segment in self.segments.values_mut() {
+            segment.commit(offset)?;
+        }
+        self.destroy_expired()?;
+        self.created.clear();
+        self.committed_stream_time = self.stream_time;
+        Ok(())
+    }
+
+    /// Returns to the last commit: segment writes dropped, segments created
+    /// since destroyed, expired ones put back, stream time restored.
+    pub(crate) fn abort(&mut self) -> Result<()> {
+        self.check_open()?;
+        for id in std::mem::take(&mut self.created) {
+            if let Some(segment) = self.segments.remove(&id) {
+                self.backend.destroy(segment)?;
+            }
+        }
+        self.segments.append(&mut self.expired);
+        for segment in self.segments.values_mut() {
+            segment.abort()?;
+        }
+        self.stream_time = self.committed_stream_time;
+        Ok(())
+    }
+
+    /// The smallest committed offset of the committed segments (those expired
+    /// since the last commit included: they are still on disk).
+    pub(crate) fn committed_offset(&self) -> Result<Option<i64>> {
+        self.check_open()?;
+        let mut smallest = None;
+        for segment in self.segments.values().chain(self.expired.values()) {
+            if let Some(offset) = segment.committed_offset()? {
+                smallest = Some(smallest.map_or(offset, |s: i64| s.min(offset)));
+            }
+        }
+        Ok(smallest)
+    }
+
+    pub(crate) fn uncommitted_bytes(&self) -> usize {
+        self.segments.values().map(|s| s.uncommitted_bytes()).sum()
+    }
+
+    /// Commits what is uncommitted (offsets kept) and closes every segment.
     pub(crate) fn close(&mut self) -> Result<()> {
         if self.open {
+            self.commit(None)?;
             self.open = false;
             for segment in self.segments.values_mut() {
                 segment.close()?;

@@ -33,6 +33,11 @@ pub struct BufferedEntry {
 /// value is the 8-byte big-endian buffer time followed by the entry's value, which
 /// is what [`restore_batch`](Self::restore_batch) reads back.
 ///
+/// The buffer is transactional like every store, in memory: it keeps the
+/// entry each key had at the last [`commit`](StateStore::commit) before changing
+/// it, and [`abort`](StateStore::abort) puts those back. Not being persistent, it
+/// is restored from the start of its changelog after a restart.
+///
 /// ```
 /// use std::rc::Rc;
 /// use streams_state::{InMemoryTimeOrderedBuffer, RecordingChangelogSink, StateStore};
@@ -63,6 +68,12 @@ pub struct InMemoryTimeOrderedBuffer {
     /// Keys changed since the last flush, in key order so the changelog is deterministic.
     dirty: BTreeSet<Vec<u8>>,
     changelog: Option<Rc<dyn ChangelogSink>>,
+    /// The committed entry (or its absence) of every key changed since the
+    /// last commit, which an abort puts back.
+    undo: HashMap<Vec<u8>, Option<(i64, Vec<u8>)>>,
+    /// Bytes of keys and values in `undo`.
+    undo_bytes: usize,
+    committed_offset: Option<i64>,
     open: bool,
 }
 
@@ -92,6 +103,9 @@ impl InMemoryTimeOrderedBuffer {
             size_bytes: 0,
             dirty: BTreeSet::new(),
             changelog,
+            undo: HashMap::new(),
+            undo_bytes: 0,
+            committed_offset: None,
             open: true,
         }
     }
@@ -113,6 +127,7 @@ impl InMemoryTimeOrderedBuffer {
     /// Buffers `value` for `key` at `time`; a key already buffered keeps its time.
     pub fn put(&mut self, time: i64, key: &[u8], value: Vec<u8>) -> Result<()> {
         self.check_open()?;
+        self.remember(key);
         self.size_bytes += entry_size(key, &value);
         match self.by_key.get_mut(key) {
             Some((_, existing)) => {
@@ -137,6 +152,7 @@ impl InMemoryTimeOrderedBuffer {
         let Some((time, key)) = self.by_time.pop_first() else {
             return Ok(None);
         };
+        self.remember(&key);
         let (_, value) = self.by_key.remove(&key).ok_or_else(|| {
             StateStoreError::corrupt(&self.name, "the time index names a key the buffer lacks")
         })?;
@@ -188,6 +204,24 @@ impl InMemoryTimeOrderedBuffer {
             .collect()
     }
 
+    /// Keeps the committed entry of `key` before its first change since the
+    /// last commit.
+    fn remember(&mut self, key: &[u8]) {
+        if self.undo.contains_key(key) {
+            return;
+        }
+        let committed = self.by_key.get(key).cloned();
+        self.undo_bytes += key.len() + committed.as_ref().map_or(0, |(_, v)| v.len());
+        self.undo.insert(key.to_vec(), committed);
+    }
+
+    fn remove_entry(&mut self, key: &[u8]) {
+        if let Some((time, old)) = self.by_key.remove(key) {
+            self.by_time.remove(&(time, key.to_vec()));
+            self.size_bytes -= entry_size(key, &old);
+        }
+    }
+
     /// Logs every key changed since the last call: its current entry, or a
     /// tombstone if it left the buffer.
     fn log_dirty(&mut self) {
@@ -213,10 +247,8 @@ impl InMemoryTimeOrderedBuffer {
     pub fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
         self.check_open()?;
         for (key, value) in records {
-            if let Some((time, old)) = self.by_key.remove(key) {
-                self.by_time.remove(&(time, key.clone()));
-                self.size_bytes -= entry_size(key, &old);
-            }
+            self.remember(key);
+            self.remove_entry(key);
             let Some(value) = value else {
                 continue;
             };
@@ -257,9 +289,48 @@ impl StateStore for InMemoryTimeOrderedBuffer {
         Ok(())
     }
 
+    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<()> {
+        self.check_open()?;
+        self.undo.clear();
+        self.undo_bytes = 0;
+        if changelog_offset.is_some() {
+            self.committed_offset = changelog_offset;
+        }
+        Ok(())
+    }
+
+    /// Puts back the committed entry of every key changed since the last
+    /// commit; changes not yet logged are forgotten.
+    fn abort(&mut self) -> Result<()> {
+        self.check_open()?;
+        for (key, committed) in std::mem::take(&mut self.undo) {
+            self.remove_entry(&key);
+            if let Some((time, value)) = committed {
+                self.size_bytes += entry_size(&key, &value);
+                self.by_time.insert((time, key.clone()));
+                self.by_key.insert(key, (time, value));
+            }
+        }
+        self.undo_bytes = 0;
+        self.dirty.clear();
+        Ok(())
+    }
+
+    fn committed_offset(&self) -> Result<Option<i64>> {
+        self.check_open()?;
+        Ok(self.committed_offset)
+    }
+
+    /// Bytes of the committed entries kept for an abort.
+    fn uncommitted_bytes(&self) -> usize {
+        self.undo_bytes
+    }
+
     fn close(&mut self) -> Result<()> {
         if self.open {
             self.log_dirty();
+            self.undo.clear();
+            self.undo_bytes = 0;
             self.open = false;
             self.by_key.clear();
             self.by_time.clear();
@@ -411,5 +482,40 @@ mod tests {
             Err(StateStoreError::Closed { .. })
         ));
         buffer.close().unwrap();
+    }
+
+    #[test]
+    fn abort_puts_back_the_committed_entries() {
+        let (mut buffer, changelog) = logged_buffer();
+        buffer.put(10, b"a", b"a1".to_vec()).unwrap();
+        buffer.put(20, b"b", b"b1".to_vec()).unwrap();
+        buffer.flush().unwrap();
+        buffer.commit(Some(1)).unwrap();
+        changelog.take();
+        assert_eq!(buffer.uncommitted_bytes(), 0);
+
+        buffer.put(30, b"a", b"a2".to_vec()).unwrap();
+        buffer.put(5, b"c", b"c1".to_vec()).unwrap();
+        assert_eq!(buffer.pop_oldest().unwrap().unwrap().key, b"c".to_vec());
+        assert_eq!(buffer.pop_oldest().unwrap().unwrap().key, b"a".to_vec());
+        assert!(buffer.uncommitted_bytes() > 0);
+        let size_before = buffer.size_bytes();
+        buffer.abort().unwrap();
+        assert_ne!(buffer.size_bytes(), size_before);
+        assert_eq!(
+            drain(&mut buffer),
+            vec![
+                (10, b"a".to_vec(), b"a1".to_vec()),
+                (20, b"b".to_vec(), b"b1".to_vec())
+            ]
+        );
+        assert_eq!(buffer.committed_offset().unwrap(), Some(1));
+        buffer.abort().unwrap();
+        assert_eq!(buffer.len(), 2, "the drain was undone too");
+        buffer.flush().unwrap();
+        assert!(
+            changelog.take().is_empty(),
+            "nothing changed since the commit"
+        );
     }
 }

@@ -45,6 +45,7 @@ pub fn stateless_chain() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         metrics: streams_core::metrics::MetricsRegistry::new(Default::default(), "bench"),
         state_dir: std::env::temp_dir().join("rstreams-bench-graph"),
         cache: streams_state::ThreadCache::new(0),
+        rocksdb: Default::default(),
     };
     let mut task = StreamTask::new(
         &topology,

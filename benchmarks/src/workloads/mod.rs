@@ -4,6 +4,7 @@ mod broker;
 mod e2e;
 mod graph;
 mod groups;
+mod serdes;
 mod stateful;
 
 use crate::report::BenchResult;
@@ -30,6 +31,11 @@ pub fn all() -> Vec<Workload> {
             name: "group-join",
             about: "embedded-kafka consumer groups with rdkafka: one consumer subscribe -> assignment (20x), three consumers forming a group (ms)",
             run: groups::join,
+        },
+        Workload {
+            name: "serde-round-trip",
+            about: "1M order records serialized and read back: Avro (registry wire format, cached schema id), JSON, bincode (records/s, bytes per record)",
+            run: serdes::round_trips,
         },
         Workload {
             name: "count-cached",

@@ -2,7 +2,7 @@
 //! folded into one view per order, which an HTTP endpoint serves from the
 //! running application's state store through interactive queries.
 //!
-//! Usage: `read-model [--bootstrap-servers host:port] [--orders N] [--http host:port] [--keep-running]`
+//! Usage: `read-model [--bootstrap-servers host:port] [--schema-registry-url URL] [--orders N] [--http host:port] [--keep-running]`
 //!
 //! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
 //! It writes the events of a fixed set of orders in three rounds, prints how
@@ -38,6 +38,7 @@ const USAGE: &str = "usage: read-model [--bootstrap-servers host:port] [--orders
 
 struct Options {
     bootstrap_servers: Option<String>,
+    schema_registry_url: Option<String>,
     orders: usize,
     http: String,
     keep_running: bool,
@@ -46,6 +47,7 @@ struct Options {
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         bootstrap_servers: None,
+        schema_registry_url: None,
         orders: 12,
         http: "127.0.0.1:0".to_string(),
         keep_running: false,
@@ -56,6 +58,10 @@ fn parse_options() -> Result<Options, String> {
             "--bootstrap-servers" => {
                 options.bootstrap_servers =
                     Some(args.next().ok_or("--bootstrap-servers needs host:port")?);
+            }
+            "--schema-registry-url" => {
+                options.schema_registry_url =
+                    Some(args.next().ok_or("--schema-registry-url needs a URL")?);
             }
             "--orders" => {
                 options.orders = args
@@ -179,9 +185,14 @@ fn print_view(view: &OrderView) {
 }
 
 fn run(options: Options) -> Result<bool, Box<dyn Error>> {
-    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?;
+    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?
+        .with_schema_registry(options.schema_registry_url.clone())?;
     let bootstrap_servers = cluster.bootstrap_servers().to_string();
     println!("read-model on {bootstrap_servers}");
+    match cluster.schema_registry_url() {
+        Some(url) => println!("schema registry at {url}"),
+        None => println!("no schema registry (give --schema-registry-url to use one)"),
+    }
     cluster.create_topics(
         &[
             ORDERS_TOPIC,

@@ -38,6 +38,7 @@ const TEXT: [&str; 6] = [
 
 struct Options {
     bootstrap_servers: Option<String>,
+    schema_registry_url: Option<String>,
     lines: usize,
     keep_running: bool,
 }
@@ -45,6 +46,7 @@ struct Options {
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         bootstrap_servers: None,
+        schema_registry_url: None,
         lines: 10_000,
         keep_running: false,
     };
@@ -54,6 +56,10 @@ fn parse_options() -> Result<Options, String> {
             "--bootstrap-servers" => {
                 options.bootstrap_servers =
                     Some(args.next().ok_or("--bootstrap-servers needs host:port")?);
+            }
+            "--schema-registry-url" => {
+                options.schema_registry_url =
+                    Some(args.next().ok_or("--schema-registry-url needs a URL")?);
             }
             "--lines" => {
                 options.lines = args
@@ -65,7 +71,7 @@ fn parse_options() -> Result<Options, String> {
             "--keep-running" => options.keep_running = true,
             other => {
                 return Err(format!(
-                    "unknown argument '{other}'; usage: word-count [--bootstrap-servers host:port] [--lines N] [--keep-running]"
+                    "unknown argument '{other}'; usage: word-count [--bootstrap-servers host:port] [--schema-registry-url URL] [--lines N] [--keep-running]"
                 ));
             }
         }
@@ -187,9 +193,14 @@ fn keep_producing(
 }
 
 fn run(options: Options) -> Result<(), Box<dyn Error>> {
-    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?;
+    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?
+        .with_schema_registry(options.schema_registry_url.clone())?;
     let bootstrap_servers = cluster.bootstrap_servers().to_string();
     println!("word-count on {bootstrap_servers}");
+    match cluster.schema_registry_url() {
+        Some(url) => println!("schema registry at {url}"),
+        None => println!("no schema registry (give --schema-registry-url to use one)"),
+    }
     cluster.create_topics(&[INPUT, OUTPUT], PARTITIONS)?;
     let state_dir = std::env::temp_dir().join("rstreams-word-count");
     let config = StreamsConfig::builder()

@@ -21,7 +21,7 @@ pub struct Headers(Vec<Header>);
 
 impl Headers {
     /// No headers.
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Self(Vec::new())
     }
 

@@ -202,16 +202,33 @@ pub struct StreamsConfig {
     handlers: ErrorHandlers,
     metrics_recording_level: RecordingLevel,
     clients: ClientProperties,
+    state_stores: StateStoreConfig,
 }
 
 /// Collects properties for a [`StreamsConfig`]; a later value for a setting
 /// replaces an earlier one.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StreamsConfigBuilder {
     properties: BTreeMap<String, String>,
     deserialization_handler: Option<DeserializationHandler>,
     processing_handler: Option<ErrorHandler>,
     production_handler: Option<ErrorHandler>,
+    rocksdb_config_setter: Option<RocksDbConfigSetterRef>,
+}
+
+impl std::fmt::Debug for StreamsConfigBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsConfigBuilder")
+            .field("properties", &self.properties)
+            .field("deserialization_handler", &self.deserialization_handler)
+            .field("processing_handler", &self.processing_handler)
+            .field("production_handler", &self.production_handler)
+            .field(
+                "rocksdb_config_setter",
+                &self.rocksdb_config_setter.is_some(),
+            )
+            .finish()
+    }
 }
 
 impl StreamsConfigBuilder {
@@ -250,10 +267,40 @@ impl StreamsConfigBuilder {
         self
     }
 
+    /// Sets RocksDB options per store (Kafka Streams' `rocksdb.config.setter`):
+    /// `setter` is called with each store's name and options as a task opens
+    /// its RocksDB instance, after the framework's settings and the shared
+    /// block cache.
+    ///
+    /// ```
+    /// use streams_core::runtime::StreamsConfig;
+    /// let config = StreamsConfig::builder()
+    ///     .set("application.id", "app")
+    ///     .set("bootstrap.servers", "localhost:9092")
+    ///     .rocksdb_config_setter(|store: &str, options: &mut streams_state::rocksdb::Options| {
+    ///         if store == "big-table" {
+    ///             options.set_max_write_buffer_number(6);
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), streams_core::runtime::ConfigError>(())
+    /// ```
+    pub fn rocksdb_config_setter(
+        mut self,
+        setter: impl streams_state::RocksDbConfigSetter + 'static,
+    ) -> Self {
+        self.rocksdb_config_setter = Some(std::sync::Arc::new(setter));
+        self
+    }
+
     /// Validates the settings and builds the config: a missing or invalid setting,
     /// or a client property librdkafka rejects, is an error naming it.
     pub fn build(self) -> Result<StreamsConfig, ConfigError> {
-        let mut config = StreamsConfig::parse(self.properties, self.deserialization_handler)?;
+        let mut config = StreamsConfig::parse(
+            self.properties,
+            self.deserialization_handler,
+            self.rocksdb_config_setter,
+        )?;
         if let Some(handler) = self.processing_handler {
             config.handlers.processing = handler;
         }
@@ -330,6 +377,7 @@ impl StreamsConfig {
     fn parse(
         mut properties: BTreeMap<String, String>,
         handler_override: Option<DeserializationHandler>,
+        rocksdb_config_setter: Option<RocksDbConfigSetterRef>,
     ) -> Result<Self, ConfigError> {
         let application_id = take_required(
             &mut properties,
@@ -480,6 +528,7 @@ impl StreamsConfig {
             Some(value) => value.trim().parse()?,
             None => StreamThreadExceptionResponse::default(),
         };
+        let state_stores = StateStoreConfig::parse(&mut properties, rocksdb_config_setter)?;
         let clients = split_client_properties(properties)?;
         if exactly_once {
             check_exactly_once_clients(&clients, commit_interval_ms)?;
@@ -502,6 +551,7 @@ impl StreamsConfig {
             handlers,
             metrics_recording_level,
             clients,
+            state_stores,
         };
         config.check_client_configs()?;
         Ok(config)
@@ -570,6 +620,17 @@ impl StreamsConfig {
     /// Each stream thread's share of the write cache.
     pub fn cache_max_bytes_per_thread(&self) -> usize {
         self.cache_max_bytes / self.num_stream_threads
+    }
+
+    /// The transactional-store and RocksDB memory settings.
+    pub fn state_stores(&self) -> &StateStoreConfig {
+        &self.state_stores
+    }
+
+    /// Each stream thread's share of `statestore.uncommitted.max.bytes`: a
+    /// thread commits early when its tasks hold more uncommitted bytes.
+    pub fn uncommitted_max_bytes_per_thread(&self) -> usize {
+        self.state_stores.uncommitted_max_bytes / self.num_stream_threads
     }
 
     /// `replication.factor` of internal topics (-1: the broker's default).
@@ -837,6 +898,113 @@ fn split_client_properties(
         layer.insert(property, value);
     }
     Ok(clients)
+}
+
+// ---- State stores: transactions and RocksDB memory ----
+
+/// `statestore.uncommitted.max.bytes` (KIP-892): bytes the stores of the
+/// instance may hold for writes since their last commit, split across its
+/// threads; a thread over its share commits early (default 64 MiB, KIP-892's).
+pub const STATESTORE_UNCOMMITTED_MAX_BYTES: &str = "statestore.uncommitted.max.bytes";
+/// `rocksdb.block.cache.bytes`: capacity of the one LRU block cache all RocksDB
+/// stores of the instance share; memtables are charged to it, so it bounds
+/// RocksDB's memory as a whole (default 128 MiB).
+pub const ROCKSDB_BLOCK_CACHE_BYTES: &str = "rocksdb.block.cache.bytes";
+/// `rocksdb.write.buffer.bytes`: bytes all memtables of the instance's RocksDB
+/// stores may take (part of the block cache; default 32 MiB). Stores flush
+/// memtables when the total reaches it.
+pub const ROCKSDB_WRITE_BUFFER_BYTES: &str = "rocksdb.write.buffer.bytes";
+/// Default of [`STATESTORE_UNCOMMITTED_MAX_BYTES`].
+pub const DEFAULT_UNCOMMITTED_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Default of [`ROCKSDB_BLOCK_CACHE_BYTES`].
+pub const DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES: usize = 128 * 1024 * 1024;
+/// Default of [`ROCKSDB_WRITE_BUFFER_BYTES`].
+pub const DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+
+type RocksDbConfigSetterRef = std::sync::Arc<dyn streams_state::RocksDbConfigSetter>;
+
+/// The state-store settings of a [`StreamsConfig`], and the RocksDB resources
+/// they size: one block cache and write buffer manager per config, so the
+/// RocksDB stores of every task of an instance share them (an instance built
+/// from a clone of the config shares them too, like Kafka Streams'
+/// bounded-memory recipe shares one static cache).
+#[derive(Debug, Clone)]
+pub struct StateStoreConfig {
+    uncommitted_max_bytes: usize,
+    block_cache_bytes: usize,
+    write_buffer_bytes: usize,
+    rocksdb: streams_state::RocksDbShared,
+}
+
+impl StateStoreConfig {
+    fn parse(
+        properties: &mut BTreeMap<String, String>,
+        setter: Option<RocksDbConfigSetterRef>,
+    ) -> Result<Self, ConfigError> {
+        let uncommitted_max_bytes = take(
+            properties,
+            STATESTORE_UNCOMMITTED_MAX_BYTES,
+            DEFAULT_UNCOMMITTED_MAX_BYTES,
+            |&n| n >= 1,
+            "use a whole number of bytes, at least 1",
+        )?;
+        let block_cache_bytes = take(
+            properties,
+            ROCKSDB_BLOCK_CACHE_BYTES,
+            DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES,
+            |&n| n >= 1,
+            "use a whole number of bytes, at least 1",
+        )?;
+        let write_buffer_raw = properties.get(ROCKSDB_WRITE_BUFFER_BYTES).cloned();
+        let write_buffer_bytes = take(
+            properties,
+            ROCKSDB_WRITE_BUFFER_BYTES,
+            DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES.min(block_cache_bytes),
+            |&n| n >= 1,
+            "use a whole number of bytes, at least 1",
+        )?;
+        if write_buffer_bytes > block_cache_bytes {
+            return Err(invalid(
+                ROCKSDB_WRITE_BUFFER_BYTES,
+                &write_buffer_raw.unwrap_or_default(),
+                format!(
+                    "memtables are charged to the block cache, so use at most {ROCKSDB_BLOCK_CACHE_BYTES} ({block_cache_bytes}), or raise that"
+                ),
+            ));
+        }
+        let mut rocksdb =
+            streams_state::RocksDbShared::bounded(block_cache_bytes, write_buffer_bytes);
+        if let Some(setter) = setter {
+            rocksdb = rocksdb.with_shared_config_setter(setter);
+        }
+        Ok(Self {
+            uncommitted_max_bytes,
+            block_cache_bytes,
+            write_buffer_bytes,
+            rocksdb,
+        })
+    }
+
+    /// `statestore.uncommitted.max.bytes` for the whole instance.
+    pub fn uncommitted_max_bytes(&self) -> usize {
+        self.uncommitted_max_bytes
+    }
+
+    /// `rocksdb.block.cache.bytes`.
+    pub fn block_cache_bytes(&self) -> usize {
+        self.block_cache_bytes
+    }
+
+    /// `rocksdb.write.buffer.bytes`.
+    pub fn write_buffer_bytes(&self) -> usize {
+        self.write_buffer_bytes
+    }
+
+    /// The shared block cache, write buffer manager and options setter, for
+    /// every task's [`TaskConfig`](crate::task::TaskConfig).
+    pub fn rocksdb(&self) -> &streams_state::RocksDbShared {
+        &self.rocksdb
+    }
 }
 
 #[cfg(test)]
@@ -1208,5 +1376,79 @@ mod tests {
             ),
             "{error}"
         );
+    }
+
+    #[test]
+    fn state_store_settings_default_validate_and_size_one_shared_cache() {
+        let config = base().build().unwrap();
+        let stores = config.state_stores();
+        assert_eq!(
+            stores.uncommitted_max_bytes(),
+            DEFAULT_UNCOMMITTED_MAX_BYTES
+        );
+        assert_eq!(
+            stores.block_cache_bytes(),
+            DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES
+        );
+        assert_eq!(
+            stores.write_buffer_bytes(),
+            DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES
+        );
+        assert!(stores.rocksdb().block_cache_usage().is_some());
+
+        let config = base()
+            .set("num.stream.threads", "4")
+            .set(STATESTORE_UNCOMMITTED_MAX_BYTES, "4000")
+            .set(ROCKSDB_BLOCK_CACHE_BYTES, "1000000")
+            .set(ROCKSDB_WRITE_BUFFER_BYTES, "500000")
+            .build()
+            .unwrap();
+        assert_eq!(config.uncommitted_max_bytes_per_thread(), 1000);
+        assert_eq!(config.state_stores().write_buffer_bytes(), 500_000);
+        // A small cache lowers the default memtable share with it.
+        let config = base()
+            .set(ROCKSDB_BLOCK_CACHE_BYTES, "1000")
+            .build()
+            .unwrap();
+        assert_eq!(config.state_stores().write_buffer_bytes(), 1000);
+
+        for (setting, value) in [
+            (STATESTORE_UNCOMMITTED_MAX_BYTES, "0"),
+            (ROCKSDB_BLOCK_CACHE_BYTES, "lots"),
+            (ROCKSDB_WRITE_BUFFER_BYTES, "-1"),
+        ] {
+            let message = base().set(setting, value).build().unwrap_err().to_string();
+            assert!(message.contains(setting), "{message}");
+        }
+        let message = base()
+            .set(ROCKSDB_BLOCK_CACHE_BYTES, "1000")
+            .set(ROCKSDB_WRITE_BUFFER_BYTES, "2000")
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(ROCKSDB_WRITE_BUFFER_BYTES)
+                && message.contains(ROCKSDB_BLOCK_CACHE_BYTES),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_rocksdb_config_setter_reaches_the_shared_resources() {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = calls.clone();
+        let config = base()
+            .rocksdb_config_setter(move |_: &str, _: &mut streams_state::rocksdb::Options| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+            .build()
+            .unwrap();
+        let options = streams_state::RocksDbOptions {
+            shared: config.state_stores().rocksdb().clone(),
+            ..Default::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        streams_state::RocksDbKeyValueStore::open("s", dir.path(), &options).unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

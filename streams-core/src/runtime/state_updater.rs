@@ -310,7 +310,7 @@ impl StateUpdater {
             let Some((task, changelog)) = self.changelog_mut(index) else {
                 continue;
             };
-            task.task.restore_batch(&changelog.store, &batch)?;
+            task.task.restore_batch(&changelog.store, &batch, last)?;
             task.checkpoint.advance(&changelog.partition, last);
             let count = batch.len() as u64;
             changelog.restored += count;

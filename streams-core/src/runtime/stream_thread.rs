@@ -89,6 +89,7 @@ impl StreamThread {
                 metrics: shared.metrics.registry.clone(),
                 state_dir: shared.directory.path().to_path_buf(),
                 cache: ThreadCache::new(config.cache_max_bytes_per_thread()),
+                rocksdb: config.state_stores().rocksdb().clone(),
             },
             producer,
             shared.directory.clone(),

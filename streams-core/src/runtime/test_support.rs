@@ -154,6 +154,7 @@ pub(crate) fn task_on(
             metrics: MetricsRegistry::new(Default::default(), APP),
             state_dir: state_dir.to_path_buf(),
             cache: ThreadCache::new(0),
+            rocksdb: Default::default(),
         },
         Box::new(super::producer::KafkaRecordCollector::new(producer)),
     )

@@ -1,6 +1,6 @@
 //! The serde of table updates sent through repartition topics.
 
-use super::{Serde, SerdeError, SerdeRef};
+use super::{Serde, SerdeContext, SerdeError, SerdeRef, serialize_present};
 use crate::record::Change;
 
 /// Serializes a `Change<V>` as a flags byte (bit 0: new value present, bit 1: old
@@ -45,48 +45,88 @@ fn read_part<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8], SerdeError> {
     Ok(part)
 }
 
+/// The byte form of a change, each present value serialized by `serialize`.
+fn encode<V>(
+    change: &Change<V>,
+    serialize: impl Fn(&V) -> Result<Vec<u8>, SerdeError>,
+) -> Result<Vec<u8>, SerdeError> {
+    let flags = u8::from(change.new.is_some()) | (u8::from(change.old.is_some()) << 1);
+    let mut bytes = vec![flags];
+    for value in change.new.iter().chain(change.old.iter()) {
+        let serialized = serialize(value)?;
+        let length = u32::try_from(serialized.len())
+            .map_err(|_| SerdeError::new("a value longer than 4 GiB cannot be sent"))?;
+        bytes.extend_from_slice(&length.to_be_bytes());
+        bytes.extend_from_slice(&serialized);
+    }
+    Ok(bytes)
+}
+
+/// A change read back, each present value deserialized by `deserialize`.
+fn decode<V>(
+    bytes: &[u8],
+    deserialize: impl Fn(&[u8]) -> Result<V, SerdeError>,
+) -> Result<Change<V>, SerdeError> {
+    let Some((&flags, mut rest)) = bytes.split_first() else {
+        return Err(SerdeError::new("an empty change"));
+    };
+    if flags > 3 {
+        return Err(SerdeError::new(format!("unknown change flags {flags}")));
+    }
+    let new = if flags & 1 == 1 {
+        Some(deserialize(read_part(&mut rest)?)?)
+    } else {
+        None
+    };
+    let old = if flags & 2 == 2 {
+        Some(deserialize(read_part(&mut rest)?)?)
+    } else {
+        None
+    };
+    if !rest.is_empty() {
+        return Err(SerdeError::new(format!(
+            "{} trailing bytes after a change",
+            rest.len()
+        )));
+    }
+    Ok(Change::new(new, old))
+}
+
 impl<V> Serde<Change<V>> for ChangeSerde<V> {
     fn name(&self) -> &str {
         &self.name
     }
 
     fn serialize(&self, change: &Change<V>) -> Result<Vec<u8>, SerdeError> {
-        let flags = u8::from(change.new.is_some()) | (u8::from(change.old.is_some()) << 1);
-        let mut bytes = vec![flags];
-        for value in change.new.iter().chain(change.old.iter()) {
-            let serialized = self.inner.serialize(value)?;
-            let length = u32::try_from(serialized.len())
-                .map_err(|_| SerdeError::new("a value longer than 4 GiB cannot be sent"))?;
-            bytes.extend_from_slice(&length.to_be_bytes());
-            bytes.extend_from_slice(&serialized);
-        }
-        Ok(bytes)
+        encode(change, |value| self.inner.serialize(value))
     }
 
     fn deserialize(&self, bytes: &[u8]) -> Result<Change<V>, SerdeError> {
-        let Some((&flags, mut rest)) = bytes.split_first() else {
-            return Err(SerdeError::new("an empty change"));
-        };
-        if flags > 3 {
-            return Err(SerdeError::new(format!("unknown change flags {flags}")));
-        }
-        let new = if flags & 1 == 1 {
-            Some(self.inner.deserialize(read_part(&mut rest)?)?)
-        } else {
-            None
-        };
-        let old = if flags & 2 == 2 {
-            Some(self.inner.deserialize(read_part(&mut rest)?)?)
-        } else {
-            None
-        };
-        if !rest.is_empty() {
-            return Err(SerdeError::new(format!(
-                "{} trailing bytes after a change",
-                rest.len()
-            )));
-        }
-        Ok(Change::new(new, old))
+        decode(bytes, |part| self.inner.deserialize(part))
+    }
+
+    /// The value serde sees the same context for the new and the old value, as
+    /// Kafka Streams' `ChangedSerializer` passes the topic and headers through.
+    fn serialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        change: &Change<V>,
+    ) -> Result<Option<Vec<u8>>, SerdeError> {
+        encode(change, |value| {
+            serialize_present(self.inner.as_ref(), context, value)
+        })
+        .map(Some)
+    }
+
+    fn deserialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        bytes: Option<&[u8]>,
+    ) -> Result<Change<V>, SerdeError> {
+        let bytes = bytes.ok_or_else(|| SerdeError::new("a change cannot be null"))?;
+        decode(bytes, |part| {
+            self.inner.deserialize_with_context(context, Some(part))
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod bincode;
 mod change;
+mod context;
 mod error;
 mod json;
 mod option;
@@ -16,6 +17,7 @@ mod windowed;
 
 pub use self::bincode::BincodeSerde;
 pub use change::ChangeSerde;
+pub use context::SerdeContext;
 pub use error::SerdeError;
 pub use json::JsonSerde;
 pub use option::OptionSerde;
@@ -33,6 +35,13 @@ use std::sync::Arc;
 /// Implement [`serialize`](Serde::serialize) and [`deserialize`](Serde::deserialize);
 /// the nullable variants exist so that serdes such as [`OptionSerde`] and
 /// [`UnitSerde`] can map values to and from Kafka's null.
+///
+/// The framework calls [`serialize_with_context`](Serde::serialize_with_context)
+/// and [`deserialize_with_context`](Serde::deserialize_with_context), which also
+/// see the topic, whether the bytes are a key or a value, and the headers (a
+/// [`SerdeContext`]); by default they ignore it and call the nullable variants,
+/// so a serde that needs no context implements only the two methods above. A
+/// serde that names schema-registry subjects after the topic overrides them.
 ///
 /// ```
 /// use streams_core::serde::{Serde, SerdeError};
@@ -80,6 +89,77 @@ pub trait Serde<T>: Send + Sync {
             ))),
         }
     }
+
+    /// Serializes a value written to the topic and record half `context` names;
+    /// `None` is Kafka's null. Defaults to
+    /// [`serialize_nullable`](Serde::serialize_nullable), ignoring the context.
+    ///
+    /// ```
+    /// use streams_core::record::Headers;
+    /// use streams_core::serde::{Serde, SerdeContext, SerdeError};
+    ///
+    /// /// Prefixes each value with the topic it is written to.
+    /// struct TopicTagged;
+    ///
+    /// impl Serde<String> for TopicTagged {
+    ///     fn serialize(&self, value: &String) -> Result<Vec<u8>, SerdeError> {
+    ///         Ok(value.clone().into_bytes())
+    ///     }
+    ///     fn deserialize(&self, bytes: &[u8]) -> Result<String, SerdeError> {
+    ///         String::from_utf8(bytes.to_vec()).map_err(|e| SerdeError::with_source("invalid UTF-8", e))
+    ///     }
+    ///     fn serialize_with_context(
+    ///         &self,
+    ///         context: &SerdeContext<'_>,
+    ///         value: &String,
+    ///     ) -> Result<Option<Vec<u8>>, SerdeError> {
+    ///         Ok(Some(format!("{}:{value}", context.topic()).into_bytes()))
+    ///     }
+    /// }
+    ///
+    /// let headers = Headers::new();
+    /// let bytes = TopicTagged.serialize_with_context(&SerdeContext::value("orders", &headers), &"o-1".to_string());
+    /// assert_eq!(bytes.unwrap().unwrap(), b"orders:o-1");
+    /// ```
+    fn serialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        value: &T,
+    ) -> Result<Option<Vec<u8>>, SerdeError> {
+        let _ = context;
+        self.serialize_nullable(value)
+    }
+
+    /// Deserializes possibly-null bytes read from the topic and record half
+    /// `context` names. Defaults to
+    /// [`deserialize_nullable`](Serde::deserialize_nullable), ignoring the context.
+    fn deserialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        bytes: Option<&[u8]>,
+    ) -> Result<T, SerdeError> {
+        let _ = context;
+        self.deserialize_nullable(bytes)
+    }
+}
+
+/// Serializes a value that must not be null (a windowed key, a part of a table
+/// update), with its context; a serde that maps it to null is an error.
+pub(crate) fn serialize_present<T>(
+    serde: &dyn Serde<T>,
+    context: &SerdeContext<'_>,
+    value: &T,
+) -> Result<Vec<u8>, SerdeError> {
+    serde
+        .serialize_with_context(context, value)?
+        .ok_or_else(|| {
+            SerdeError::new(format!(
+                "{} serialized a {} of topic '{}' to null, which has no place here",
+                serde.name(),
+                context.part(),
+                context.topic()
+            ))
+        })
 }
 
 /// A shareable serde for `T`.

@@ -1,6 +1,6 @@
 //! The serde for nullable types: `None` is Kafka's null.
 
-use super::{Serde, SerdeError, SerdeRef};
+use super::{Serde, SerdeContext, SerdeError, SerdeRef};
 
 /// Wraps the serde of `T` so that `Option<T>` maps `None` to null and back.
 /// A stream of `Option<V>` values carries tombstones this way.
@@ -50,6 +50,29 @@ impl<T> Serde<Option<T>> for OptionSerde<T> {
     fn deserialize_nullable(&self, bytes: Option<&[u8]>) -> Result<Option<T>, SerdeError> {
         match bytes {
             Some(bytes) => self.inner.deserialize(bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+    fn serialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        value: &Option<T>,
+    ) -> Result<Option<Vec<u8>>, SerdeError> {
+        match value {
+            Some(value) => self.inner.serialize_with_context(context, value),
+            None => Ok(None),
+        }
+    }
+    fn deserialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        bytes: Option<&[u8]>,
+    ) -> Result<Option<T>, SerdeError> {
+        match bytes {
+            Some(bytes) => self
+                .inner
+                .deserialize_with_context(context, Some(bytes))
+                .map(Some),
             None => Ok(None),
         }
     }

@@ -1,6 +1,6 @@
 //! The serde of windowed keys.
 
-use super::{Serde, SerdeError, SerdeRef};
+use super::{Serde, SerdeContext, SerdeError, SerdeRef, serialize_present};
 use crate::record::{Window, Windowed};
 
 /// Serializes `Windowed<K>` as the key's bytes followed by the window start and end,
@@ -35,27 +35,62 @@ impl<K> Serde<Windowed<K>> for WindowedSerde<K> {
     }
 
     fn serialize(&self, value: &Windowed<K>) -> Result<Vec<u8>, SerdeError> {
-        let mut bytes = self.inner.serialize(&value.key)?;
-        bytes.extend_from_slice(&value.window.start.to_be_bytes());
-        bytes.extend_from_slice(&value.window.end.to_be_bytes());
-        Ok(bytes)
+        Ok(append_window(
+            self.inner.serialize(&value.key)?,
+            value.window,
+        ))
     }
 
     fn deserialize(&self, bytes: &[u8]) -> Result<Windowed<K>, SerdeError> {
-        let Some(split) = bytes.len().checked_sub(16) else {
-            return Err(SerdeError::new(format!(
-                "a windowed key needs at least 16 bytes (window start and end), got {}",
-                bytes.len()
-            )));
-        };
-        let (key, window) = bytes.split_at(split);
-        let mut start = [0; 8];
-        let mut end = [0; 8];
-        start.copy_from_slice(&window[..8]);
-        end.copy_from_slice(&window[8..]);
+        let (key, window) = split_window(bytes)?;
+        Ok(Windowed::new(self.inner.deserialize(key)?, window))
+    }
+
+    /// The key serde sees the same context (topic, key or value, headers).
+    fn serialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        value: &Windowed<K>,
+    ) -> Result<Option<Vec<u8>>, SerdeError> {
+        let key = serialize_present(self.inner.as_ref(), context, &value.key)?;
+        Ok(Some(append_window(key, value.window)))
+    }
+
+    fn deserialize_with_context(
+        &self,
+        context: &SerdeContext<'_>,
+        bytes: Option<&[u8]>,
+    ) -> Result<Windowed<K>, SerdeError> {
+        let bytes = bytes.ok_or_else(|| SerdeError::new("a windowed key cannot be null"))?;
+        let (key, window) = split_window(bytes)?;
         Ok(Windowed::new(
-            self.inner.deserialize(key)?,
-            Window::new(i64::from_be_bytes(start), i64::from_be_bytes(end)),
+            self.inner.deserialize_with_context(context, Some(key))?,
+            window,
         ))
     }
+}
+
+fn append_window(mut key: Vec<u8>, window: Window) -> Vec<u8> {
+    key.extend_from_slice(&window.start.to_be_bytes());
+    key.extend_from_slice(&window.end.to_be_bytes());
+    key
+}
+
+/// The key's bytes and the window that ends them.
+fn split_window(bytes: &[u8]) -> Result<(&[u8], Window), SerdeError> {
+    let Some(split) = bytes.len().checked_sub(16) else {
+        return Err(SerdeError::new(format!(
+            "a windowed key needs at least 16 bytes (window start and end), got {}",
+            bytes.len()
+        )));
+    };
+    let (key, window) = bytes.split_at(split);
+    let mut start = [0; 8];
+    let mut end = [0; 8];
+    start.copy_from_slice(&window[..8]);
+    end.copy_from_slice(&window[8..]);
+    Ok((
+        key,
+        Window::new(i64::from_be_bytes(start), i64::from_be_bytes(end)),
+    ))
 }

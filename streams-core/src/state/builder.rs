@@ -7,7 +7,7 @@ use crate::topology::TopologyError;
 use std::any::Any;
 use std::path::Path;
 use std::rc::Rc;
-use streams_state::{ChangelogSink, KeyValueUpdate, ThreadCache};
+use streams_state::{ChangelogSink, KeyValueUpdate, RocksDbShared, StateStore, ThreadCache};
 
 /// What a task needs to open its instance of a store.
 #[derive(Clone)]
@@ -24,6 +24,9 @@ pub struct StoreInit<'a> {
     pub changelog: Rc<dyn ChangelogSink>,
     /// The thread's write cache (`cache.max.bytes`), shared by its caching stores.
     pub cache: ThreadCache,
+    /// The instance's RocksDB block cache, write buffer manager and options
+    /// setter, for every RocksDB store it opens.
+    pub rocksdb: &'a RocksDbShared,
 }
 
 /// How a store's changes are logged: to `<application.id>-<store>-changelog`.
@@ -65,22 +68,109 @@ pub trait StoreBuilder: Send + Sync {
 }
 
 /// An opened store, owned by one task.
+///
+/// The framework's stores are transactional (see
+/// [`StateStore`](streams_state::StateStore)): writes since the last
+/// [`commit`](Self::commit) are held in memory and read back, and become
+/// durable with the changelog offset they correspond to only at the commit. A
+/// custom store implements the five required methods; the transaction methods'
+/// defaults suit a store that makes its writes durable itself (no offset is
+/// stored, so a logged custom store restores from the start of its changelog).
 pub trait TaskStore: Any {
-    /// Makes writes durable (and, for caching stores, writes the cache down).
+    /// Writes caches down (forwarding and logging what they held); for the
+    /// framework's stores this makes nothing durable, [`commit`](Self::commit)
+    /// does.
     fn flush(&mut self) -> Result<(), StreamsError>;
 
-    /// Flushes and releases the store.
+    /// Writes caches down, commits what is uncommitted (offset unchanged) and
+    /// releases the store; [`abort`](Self::abort) first to close without
+    /// committing.
     fn close(&mut self) -> Result<(), StreamsError>;
 
     /// The store as `Any`, so a processor can reach its concrete type.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 
-    /// Whether its contents survive a restart, so that a checkpoint can say how
-    /// far its changelog was applied; stores that are not persistent are
-    /// restored from the start of their changelog every time.
+    /// Whether its contents survive a restart, so that its committed offset
+    /// says how far its changelog was applied; stores that are not persistent
+    /// are restored from the start of their changelog every time.
     fn persistent(&self) -> bool;
 
     /// Applies records of its changelog (binary keys, `None` values deleting)
-    /// during restoration, bypassing caching and logging.
+    /// during restoration, bypassing caching and logging, as uncommitted writes
+    /// (the task commits them with the last record's offset).
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError>;
+
+    /// Makes the writes since the last commit durable with `changelog_offset`
+    /// (`None`: the committed offset stays as it is). Default: nothing to do.
+    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<(), StreamsError> {
+        let _ = changelog_offset;
+        Ok(())
+    }
+
+    /// Drops caches and the writes since the last commit. Default: nothing.
+    fn abort(&mut self) -> Result<(), StreamsError> {
+        Ok(())
+    }
+
+    /// The changelog offset of the last commit, if one was stored. Default:
+    /// none.
+    fn committed_offset(&self) -> Result<Option<i64>, StreamsError> {
+        Ok(None)
+    }
+
+    /// Bytes held for writes since the last commit. Default: 0.
+    fn uncommitted_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// A typed store over one of `streams-state`'s byte stores: its [`TaskStore`]
+/// life cycle is the byte store's.
+pub trait ByteStoreFacade: Any {
+    /// The byte store under the typed facade (outermost layer: cache, if any).
+    fn byte_store(&self) -> &dyn StateStore;
+
+    /// The byte store, mutably.
+    fn byte_store_mut(&mut self) -> &mut dyn StateStore;
+
+    /// Applies changelog records to the byte store, uncommitted.
+    fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError>;
+}
+
+impl<T: ByteStoreFacade> TaskStore for T {
+    fn flush(&mut self) -> Result<(), StreamsError> {
+        Ok(self.byte_store_mut().flush()?)
+    }
+
+    fn close(&mut self) -> Result<(), StreamsError> {
+        Ok(self.byte_store_mut().close()?)
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn persistent(&self) -> bool {
+        self.byte_store().persistent()
+    }
+
+    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+        self.restore_records(records)
+    }
+
+    fn commit(&mut self, changelog_offset: Option<i64>) -> Result<(), StreamsError> {
+        Ok(self.byte_store_mut().commit(changelog_offset)?)
+    }
+
+    fn abort(&mut self) -> Result<(), StreamsError> {
+        Ok(self.byte_store_mut().abort()?)
+    }
+
+    fn committed_offset(&self) -> Result<Option<i64>, StreamsError> {
+        Ok(self.byte_store().committed_offset()?)
+    }
+
+    fn uncommitted_bytes(&self) -> usize {
+        self.byte_store().uncommitted_bytes()
+    }
 }

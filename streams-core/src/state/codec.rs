@@ -2,16 +2,19 @@
 //! 8-byte big-endian timestamp followed by the serialized value (Kafka Streams'
 //! timestamped layout), or as the bare serialized value for session stores
 //! (whose timestamp is the session end). Failures become typed errors naming
-//! the store.
+//! the store. Serdes see the store's changelog topic as their context, as in
+//! Kafka Streams (registry subjects `<application.id>-<store>-changelog-key`).
 
 use super::ValueAndTimestamp;
-use crate::error::StreamsError;
-use crate::serde::SerdeRef;
+use crate::error::{RecordPart, StreamsError};
+use crate::serde::{SerdeContext, SerdeRef, serialize_present};
 use streams_state::StateStoreError;
 
 /// Serdes of one typed store.
 pub(crate) struct StoreCodec<K, V> {
     pub(crate) store: String,
+    /// `<application.id>-<store>-changelog`, the topic serdes see.
+    pub(crate) changelog_topic: String,
     pub(crate) key_serde: SerdeRef<K>,
     pub(crate) value_serde: SerdeRef<V>,
 }
@@ -25,14 +28,21 @@ impl<K, V> StoreCodec<K, V> {
         .into()
     }
 
+    fn context(&self, part: RecordPart) -> SerdeContext<'_> {
+        SerdeContext::without_headers(&self.changelog_topic, part)
+    }
+
     /// The key's bytes, or `None` when the key serializes to null.
     pub(crate) fn key_bytes(&self, key: &K) -> Result<Option<Vec<u8>>, StreamsError> {
-        self.key_serde.serialize_nullable(key).map_err(|e| {
-            self.corrupt(format!(
-                "key does not serialize with {}: {e}",
-                self.key_serde.name()
-            ))
-        })
+        let context = self.context(RecordPart::Key);
+        self.key_serde
+            .serialize_with_context(&context, key)
+            .map_err(|e| {
+                self.corrupt(format!(
+                    "key does not serialize with {}: {e}",
+                    self.key_serde.name()
+                ))
+            })
     }
 
     /// The key's bytes; a null key is an error.
@@ -42,7 +52,11 @@ impl<K, V> StoreCodec<K, V> {
     }
 
     pub(crate) fn decode_key(&self, bytes: &[u8]) -> Result<K, StreamsError> {
-        self.key_serde.deserialize(bytes).map_err(|e| {
+        let context = self.context(RecordPart::Key);
+        let key = self
+            .key_serde
+            .deserialize_with_context(&context, Some(bytes));
+        key.map_err(|e| {
             self.corrupt(format!(
                 "a stored key does not deserialize with {}: {e}",
                 self.key_serde.name()
@@ -52,14 +66,18 @@ impl<K, V> StoreCodec<K, V> {
 
     /// The value's bytes without a timestamp (the session-store layout).
     pub(crate) fn encode_value(&self, value: &V) -> Result<Vec<u8>, StreamsError> {
-        self.value_serde
-            .serialize(value)
+        let context = self.context(RecordPart::Value);
+        serialize_present(self.value_serde.as_ref(), &context, value)
             .map_err(|e| self.unserializable(e))
     }
 
     /// A value stored without a timestamp (the session-store layout).
     pub(crate) fn decode_value(&self, bytes: &[u8]) -> Result<V, StreamsError> {
-        self.value_serde.deserialize(bytes).map_err(|e| {
+        let context = self.context(RecordPart::Value);
+        let value = self
+            .value_serde
+            .deserialize_with_context(&context, Some(bytes));
+        value.map_err(|e| {
             self.corrupt(format!(
                 "a stored value does not deserialize with {}: {e}",
                 self.value_serde.name()
@@ -78,9 +96,10 @@ impl<K, V> StoreCodec<K, V> {
         value: &V,
         timestamp: i64,
     ) -> Result<Option<Vec<u8>>, StreamsError> {
+        let context = self.context(RecordPart::Value);
         let serialized = self
             .value_serde
-            .serialize_nullable(value)
+            .serialize_with_context(&context, value)
             .map_err(|e| self.unserializable(e))?;
         Ok(serialized.map(|serialized| with_timestamp(timestamp, &serialized)))
     }

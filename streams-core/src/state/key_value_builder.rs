@@ -7,11 +7,11 @@ use super::{
 };
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
-use crate::topology::TopologyError;
+use crate::topology::{TopologyError, changelog_topic};
 use std::sync::Arc;
 use streams_state::{
     CachingKeyValueStore, ChangeLoggingKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
-    RocksDbKeyValueStore, RocksDbOptions,
+    RocksDbKeyValueStore, RocksDbOptions, RocksDbShared,
 };
 
 /// A key-value store of `K` to `V` (with timestamps) for the Processor API or the
@@ -124,10 +124,20 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
         SessionStoreBuilder::new(self, retention)
     }
 
-    /// RocksDB tuning for a persistent store.
+    /// RocksDB tuning for a persistent store. The instance's shared block
+    /// cache, write buffer manager and options setter replace
+    /// [`RocksDbOptions::shared`] when a task opens the store.
     pub fn with_rocksdb_options(mut self, options: RocksDbOptions) -> Self {
         self.rocksdb = options;
         self
+    }
+
+    /// This store's RocksDB tuning with the instance's shared resources.
+    pub(crate) fn rocksdb_options(&self, shared: &RocksDbShared) -> RocksDbOptions {
+        RocksDbOptions {
+            shared: shared.clone(),
+            ..self.rocksdb.clone()
+        }
     }
 }
 
@@ -162,11 +172,13 @@ impl<K: 'static, V: 'static> KeyValueStoreBuilder<K, V> {
         resolve(&mut self.value_serde, serdes, &self.name, RecordPart::Value)
     }
 
-    /// The resolved serdes as a codec.
-    pub(crate) fn codec(&self) -> Result<StoreCodec<K, V>, StreamsError> {
+    /// The resolved serdes as a codec (its serdes see the changelog topic of
+    /// `application_id`).
+    pub(crate) fn codec(&self, application_id: &str) -> Result<StoreCodec<K, V>, StreamsError> {
         match (self.key_serde.clone(), self.value_serde.clone()) {
             (Some(key_serde), Some(value_serde)) => Ok(StoreCodec {
                 store: self.name.clone(),
+                changelog_topic: changelog_topic(application_id, &self.name),
                 key_serde,
                 value_serde,
             }),
@@ -199,12 +211,12 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
     }
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
-        let codec = self.codec()?;
+        let codec = self.codec(init.application_id)?;
         let mut store: Box<dyn KeyValueStore> = if self.persistent {
             Box::new(RocksDbKeyValueStore::open(
                 &self.name,
                 init.task_dir,
-                &self.rocksdb,
+                &self.rocksdb_options(init.rocksdb),
             )?)
         } else {
             Box::new(InMemoryKeyValueStore::new(self.name.clone()))

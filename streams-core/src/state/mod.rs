@@ -15,7 +15,7 @@ mod timestamped_window;
 mod typed_session;
 mod window_builder;
 
-pub use builder::{ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
+pub use builder::{ByteStoreFacade, ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
 pub use session_builder::SessionStoreBuilder;

@@ -53,13 +53,13 @@ impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let settings = &self.settings;
-        let codec = settings.codec()?;
+        let codec = settings.codec(init.application_id)?;
         let mut store: Box<dyn SessionStore> = if settings.persistent {
             Box::new(SegmentedSessionStore::rocksdb(
                 &settings.name,
                 init.task_dir,
                 self.retention_ms,
-                &settings.rocksdb,
+                &settings.rocksdb_options(init.rocksdb),
             )?)
         } else {
             Box::new(SegmentedSessionStore::in_memory(

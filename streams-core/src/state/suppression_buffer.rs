@@ -1,12 +1,11 @@
 //! The typed suppression buffer: table updates held back by `KTable::suppress`,
 //! one per key, ordered by buffer time, logged to the store's changelog.
 
-use super::TaskStore;
+use super::ByteStoreFacade;
 use super::buffered_change::BufferedChange;
 use super::codec::StoreCodec;
 use crate::error::StreamsError;
 use crate::record::{Change, Record};
-use std::any::Any;
 use streams_state::{InMemoryTimeOrderedBuffer, KeyValueUpdate, StateStore};
 
 /// Buffered updates with their buffer times, as
@@ -39,27 +38,13 @@ impl<K: 'static, V: 'static> SuppressionBuffer<K, V> {
 
     fn serialize(&self, value: Option<&V>) -> Result<Option<Vec<u8>>, StreamsError> {
         value
-            .map(|value| {
-                self.codec.value_serde.serialize(value).map_err(|e| {
-                    self.codec.corrupt(format!(
-                        "value does not serialize with {}: {e}",
-                        self.codec.value_serde.name()
-                    ))
-                })
-            })
+            .map(|value| self.codec.encode_value(value))
             .transpose()
     }
 
     fn deserialize(&self, bytes: Option<Vec<u8>>) -> Result<Option<V>, StreamsError> {
         bytes
-            .map(|bytes| {
-                self.codec.value_serde.deserialize(&bytes).map_err(|e| {
-                    self.codec.corrupt(format!(
-                        "a buffered value does not deserialize with {}: {e}",
-                        self.codec.value_serde.name()
-                    ))
-                })
-            })
+            .map(|bytes| self.codec.decode_value(&bytes))
             .transpose()
     }
 
@@ -155,24 +140,16 @@ impl<K: 'static, V: 'static> SuppressionBuffer<K, V> {
     }
 }
 
-impl<K: 'static, V: 'static> TaskStore for SuppressionBuffer<K, V> {
-    fn flush(&mut self) -> Result<(), StreamsError> {
-        self.write_changelog()
+impl<K: 'static, V: 'static> ByteStoreFacade for SuppressionBuffer<K, V> {
+    fn byte_store(&self) -> &dyn StateStore {
+        &self.inner
     }
 
-    fn close(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.close()?)
+    fn byte_store_mut(&mut self) -> &mut dyn StateStore {
+        &mut self.inner
     }
 
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-
-    fn persistent(&self) -> bool {
-        false
-    }
-
-    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+    fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
         self.restore(records)
     }
 }

@@ -6,7 +6,7 @@ use super::key_value_builder::resolve;
 use super::{ChangelogSpec, StoreBuilder, StoreInit, SuppressionBuffer, TaskStore};
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{SerdeRef, SerdeRegistry};
-use crate::topology::TopologyError;
+use crate::topology::{TopologyError, changelog_topic};
 use streams_state::InMemoryTimeOrderedBuffer;
 
 /// A [`SuppressionBuffer`] of `K` to table updates of `V`, as `KTable::suppress`
@@ -93,6 +93,7 @@ impl<K: 'static, V: 'static> StoreBuilder for SuppressionBufferBuilder<K, V> {
         Ok(Box::new(SuppressionBuffer::new(
             StoreCodec {
                 store: self.name.clone(),
+                changelog_topic: changelog_topic(init.application_id, &self.name),
                 key_serde,
                 value_serde,
             },

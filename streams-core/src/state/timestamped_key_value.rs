@@ -3,11 +3,10 @@
 //! the timestamp of the record that wrote it (Kafka Streams' timestamped layout:
 //! 8 bytes big-endian timestamp, then the serialized value).
 
-use super::TaskStore;
+use super::ByteStoreFacade;
 use super::codec::StoreCodec;
 use crate::error::StreamsError;
 use crate::record::Change;
-use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 use streams_state::{
@@ -214,24 +213,16 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     }
 }
 
-impl<K: 'static, V: 'static> TaskStore for TimestampedKeyValueStore<K, V> {
-    fn flush(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.flush()?)
+impl<K: 'static, V: 'static> ByteStoreFacade for TimestampedKeyValueStore<K, V> {
+    fn byte_store(&self) -> &dyn StateStore {
+        &self.inner
     }
 
-    fn close(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.close()?)
+    fn byte_store_mut(&mut self) -> &mut dyn StateStore {
+        &mut self.inner
     }
 
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+    fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
         Ok(self.inner.restore_batch(records)?)
     }
 }

@@ -3,10 +3,9 @@
 //! logged).
 
 use super::codec::StoreCodec;
-use super::{TaskStore, ValueAndTimestamp};
+use super::{ByteStoreFacade, ValueAndTimestamp};
 use crate::error::StreamsError;
 use crate::record::{Change, Window, Windowed};
-use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 use streams_state::{CachingWindowStore, KeyValueUpdate, StateStore, WindowStore};
@@ -208,24 +207,16 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
     }
 }
 
-impl<K: 'static, V: 'static> TaskStore for TimestampedWindowStore<K, V> {
-    fn flush(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.flush()?)
+impl<K: 'static, V: 'static> ByteStoreFacade for TimestampedWindowStore<K, V> {
+    fn byte_store(&self) -> &dyn StateStore {
+        &self.inner
     }
 
-    fn close(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.close()?)
+    fn byte_store_mut(&mut self) -> &mut dyn StateStore {
+        &mut self.inner
     }
 
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+    fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
         Ok(self.inner.restore_batch(records)?)
     }
 }

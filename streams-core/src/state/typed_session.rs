@@ -2,11 +2,10 @@
 //! closed interval `[first record, last record]` of a burst of activity, over a
 //! segmented byte store (possibly cached and logged).
 
-use super::TaskStore;
+use super::ByteStoreFacade;
 use super::codec::StoreCodec;
 use crate::error::StreamsError;
 use crate::record::{Change, Window, Windowed};
-use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 use streams_state::{CachingSessionStore, KeyValueUpdate, SessionIter, SessionStore, StateStore};
@@ -180,24 +179,16 @@ impl<K: 'static, V: 'static> TypedSessionStore<K, V> {
     }
 }
 
-impl<K: 'static, V: 'static> TaskStore for TypedSessionStore<K, V> {
-    fn flush(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.flush()?)
+impl<K: 'static, V: 'static> ByteStoreFacade for TypedSessionStore<K, V> {
+    fn byte_store(&self) -> &dyn StateStore {
+        &self.inner
     }
 
-    fn close(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.close()?)
+    fn byte_store_mut(&mut self) -> &mut dyn StateStore {
+        &mut self.inner
     }
 
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
+    fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
         Ok(self.inner.restore_batch(records)?)
     }
 }

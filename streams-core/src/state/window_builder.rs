@@ -82,14 +82,14 @@ impl<K: 'static, V: 'static> StoreBuilder for WindowStoreBuilder<K, V> {
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let settings = &self.settings;
-        let codec = settings.codec()?;
+        let codec = settings.codec(init.application_id)?;
         let mut store: Box<dyn WindowStore> = if settings.persistent {
             Box::new(SegmentedWindowStore::rocksdb(
                 &settings.name,
                 init.task_dir,
                 self.retention_ms,
                 self.retain_duplicates,
-                &settings.rocksdb,
+                &settings.rocksdb_options(init.rocksdb),
             )?)
         } else {
             Box::new(SegmentedWindowStore::in_memory(

@@ -6,6 +6,7 @@
 //! runtime drive the very same code.
 
 mod collector;
+mod committed_offset;
 mod context;
 mod graph;
 mod guard;
@@ -18,6 +19,7 @@ mod source_node;
 mod stream_task;
 
 pub use collector::RecordCollector;
+pub use committed_offset::CommittedChangelogOffset;
 pub use id::TaskId;
 pub use metrics::TaskMetrics;
 pub use stream_task::{NodeHandle, StreamTask, TaskConfig};

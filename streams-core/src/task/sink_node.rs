@@ -7,7 +7,7 @@ use crate::error::{ProcessError, RecordPart, StreamsError};
 use crate::handler::ErrorStage;
 use crate::processor::PunctuatorId;
 use crate::record::{ProducedRecord, Record};
-use crate::serde::SerdeRef;
+use crate::serde::{SerdeContext, SerdeRef};
 use crate::topology::TopicChooser;
 use std::any::Any;
 use std::sync::Arc;
@@ -85,7 +85,10 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
             SinkTarget::Fixed(topic) => topic.clone(),
             SinkTarget::PerRecord(choose) => choose(&record).into(),
         };
-        let key = match serde_guarded(|| self.key_serde.serialize_nullable(&record.key)) {
+        let key = match serde_guarded(|| {
+            self.key_serde
+                .serialize_with_context(&SerdeContext::key(&topic, &record.headers), &record.key)
+        }) {
             Ok(key) => key,
             Err(e) => {
                 let error =
@@ -93,7 +96,12 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
                 return self.production_failure(task, "SerializationError", error);
             }
         };
-        let value = match serde_guarded(|| self.value_serde.serialize_nullable(&record.value)) {
+        let value = match serde_guarded(|| {
+            self.value_serde.serialize_with_context(
+                &SerdeContext::value(&topic, &record.headers),
+                &record.value,
+            )
+        }) {
             Ok(value) => value,
             Err(e) => {
                 let error =

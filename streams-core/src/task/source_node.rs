@@ -5,7 +5,7 @@ use super::{Child, RawInput, SourceFailure, TaskContext, TaskNode, serde_guarded
 use crate::error::{ProcessError, RecordPart, StreamsError};
 use crate::processor::{ProcessorContext, PunctuatorId};
 use crate::record::Record;
-use crate::serde::SerdeRef;
+use crate::serde::{SerdeContext, SerdeRef};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -41,10 +41,21 @@ impl<K: Clone, V: Clone> RawInput for SourceNode<K, V> {
                 source: Box::new(source),
             }))
         };
-        let key = serde_guarded(|| self.key_serde.deserialize_nullable(raw.key.as_deref()))
-            .map_err(|e| failure(RecordPart::Key, self.key_serde.name(), e))?;
-        let value = serde_guarded(|| self.value_serde.deserialize_nullable(raw.value.as_deref()))
-            .map_err(|e| failure(RecordPart::Value, self.value_serde.name(), e))?;
+        let topic = &raw.metadata.topic;
+        let key = serde_guarded(|| {
+            self.key_serde.deserialize_with_context(
+                &SerdeContext::key(topic, &raw.headers),
+                raw.key.as_deref(),
+            )
+        })
+        .map_err(|e| failure(RecordPart::Key, self.key_serde.name(), e))?;
+        let value = serde_guarded(|| {
+            self.value_serde.deserialize_with_context(
+                &SerdeContext::value(topic, &raw.headers),
+                raw.value.as_deref(),
+            )
+        })
+        .map_err(|e| failure(RecordPart::Value, self.value_serde.name(), e))?;
         let record = Record {
             key,
             value,

@@ -1,8 +1,8 @@
 //! `StreamTask`: runs one sub-topology for one partition number.
 
 use super::{
-    CreatedNode, Handled, InputHandle, NodeEntry, RawInput, RecordCollector, SharedNode,
-    SourceFailure, TaskContext, TaskId, TaskMetrics, TaskSensors,
+    CommittedChangelogOffset, CreatedNode, Handled, InputHandle, NodeEntry, RawInput,
+    RecordCollector, SharedNode, SourceFailure, TaskContext, TaskId, TaskMetrics, TaskSensors,
 };
 use crate::error::StreamsError;
 use crate::handler::{ErrorHandlers, ErrorStage};
@@ -12,11 +12,11 @@ use crate::record::{ConsumedRecord, ProducedRecord, Record};
 use crate::state::{StoreInit, TaskStores};
 use crate::topology::{NodeKind, Topology, TopologyError, changelog_topic};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
-use streams_state::{RecordingChangelogSink, ThreadCache};
+use streams_state::{RecordingChangelogSink, RocksDbShared, ThreadCache, TopicPartition};
 
 /// How a task is set up.
 #[derive(Debug, Clone)]
@@ -35,6 +35,9 @@ pub struct TaskConfig {
     pub state_dir: PathBuf,
     /// The thread's write cache, shared by the caching stores of all its tasks.
     pub cache: ThreadCache,
+    /// The instance's RocksDB block cache, write buffer manager and options
+    /// setter, shared by the RocksDB stores of all its tasks.
+    pub rocksdb: RocksDbShared,
 }
 
 /// A typed entry point into one node of a task, for feeding it records directly
@@ -228,13 +231,70 @@ impl StreamTask {
     }
 
     /// Applies records read from the changelog of `store` (binary keys, `None`
-    /// values deleting), before the task processes anything.
+    /// values deleting), before the task processes anything, and commits them
+    /// together with `last_offset`, the changelog offset of the last record
+    /// read (which may be a record without a key, so not in `records`): the
+    /// store's [committed offset](Self::committed_changelog_offsets) then says
+    /// exactly how far restoration got.
     pub fn restore_batch(
         &mut self,
         store: &str,
         records: &[streams_state::KeyValueUpdate],
+        last_offset: i64,
     ) -> Result<(), StreamsError> {
-        self.ctx.stores.restore_batch(store, records)
+        self.ctx.stores.restore_batch(store, records, last_offset)
+    }
+
+    /// For each logged store: its changelog partition and the offset of the
+    /// last changelog record its committed state includes, as stored in the
+    /// store by its last commit (see [`CommittedChangelogOffset`]). Read when
+    /// the task is created, to know where restoration starts.
+    pub fn committed_changelog_offsets(
+        &self,
+    ) -> Result<Vec<CommittedChangelogOffset>, StreamsError> {
+        self.logged_stores
+            .iter()
+            .map(|(store, topic)| {
+                Ok(CommittedChangelogOffset {
+                    store: store.clone(),
+                    partition: TopicPartition::new(&**topic, self.ctx.task_id.partition),
+                    offset: self.ctx.stores.committed_offset(store)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes every store's writes since the last commit durable, each logged
+    /// store's together with the offset `changelog_offsets` gives for its
+    /// changelog partition: the offset of the last record written to that
+    /// partition, known once the producer acknowledged it (at-least-once) or
+    /// the transaction holding it committed (exactly-once). A store whose
+    /// partition is absent keeps its committed offset (nothing logged since).
+    /// Call after [`flush_caches`](Self::flush_caches) and after the output and
+    /// changelog records are committed.
+    pub fn commit_state(
+        &mut self,
+        changelog_offsets: &BTreeMap<TopicPartition, i64>,
+    ) -> Result<(), StreamsError> {
+        let partition = self.ctx.task_id.partition;
+        let topics = &self.changelog_topics;
+        let logged = &self.logged_stores;
+        self.ctx.stores.commit(|store| {
+            if !logged.iter().any(|(name, _)| name == store) {
+                return None;
+            }
+            let topic = topics.get(store)?;
+            changelog_offsets
+                .get(&TopicPartition::new(&**topic, partition))
+                .copied()
+        })
+    }
+
+    /// Bytes the task's stores hold for writes since their last commit: the
+    /// stream thread commits early when its tasks' total exceeds
+    /// `statestore.uncommitted.max.bytes`.
+    pub fn uncommitted_bytes(&self) -> usize {
+        self.ctx.stores.uncommitted_bytes()
     }
 
     /// Buffers a consumed record; it is processed by [`process_next`](Self::process_next).
@@ -470,23 +530,32 @@ impl StreamTask {
         self.punctuate(PunctuationType::StreamTime, self.ctx.stream_time)
     }
 
-    /// Prepares a commit: lets every processor, in topological order, write down
-    /// and forward what it buffers (caches), then flushes every state store. The
-    /// commit path calls this before flushing the producer and committing offsets.
+    /// Lets every processor, in topological order, write down and forward what
+    /// it buffers (caches), writes the stores' caches down, sends the resulting
+    /// changelog records, then commits every store's writes without new
+    /// changelog offsets (each keeps the offset it committed last).
+    ///
+    /// The commit path that keeps changelog offsets in the task's `.checkpoint`
+    /// file calls this before flushing the producer; one that keeps them in the
+    /// stores calls [`flush_caches`](Self::flush_caches) instead, then
+    /// [`commit_state`](Self::commit_state) with the offsets once the
+    /// changelog records are committed.
     pub fn flush(&mut self) -> Result<(), StreamsError> {
         self.flush_caches()?;
-        self.ctx.stores.flush()
+        self.commit_state(&BTreeMap::new())
     }
 
     /// Lets every processor, in topological order, write down and forward what it
-    /// buffers, and sends the resulting changelog records; stores are not made
-    /// durable (the test driver commits this way after every record).
+    /// buffers, writes the stores' caches down and sends the resulting
+    /// changelog records; nothing is made durable (that is
+    /// [`commit_state`](Self::commit_state)).
     pub fn flush_caches(&mut self) -> Result<(), StreamsError> {
         for (_, node) in &self.nodes {
             node.borrow_mut()
                 .flush(&mut self.ctx)
                 .map_err(|e| e.into_streams_error(None))?;
         }
+        self.ctx.stores.flush()?;
         self.send_changelog()
     }
 
@@ -496,12 +565,27 @@ impl StreamTask {
         self.ctx.stores.find(name)
     }
 
-    /// Closes every processor, then every store. The task must not be used afterwards.
+    /// Closes every processor, then every store (caches written down, writes
+    /// since the last commit committed with their offsets unchanged). The task
+    /// must not be used afterwards.
     pub fn close(&mut self) -> Result<(), StreamsError> {
         for (_, node) in &self.nodes {
             node.borrow_mut().close();
         }
         self.ctx.stores.close()
+    }
+
+    /// Closes every processor, then every store without committing: caches
+    /// and writes since the last commit are dropped, so each store stays at
+    /// its last commit (what a task whose transaction aborted, or which was
+    /// migrated, needs). Tries every store and reports the first failure. The
+    /// task must not be used afterwards; reopening it restores from the
+    /// stores' committed offsets.
+    pub fn close_dirty(&mut self) -> Result<(), StreamsError> {
+        for (_, node) in &self.nodes {
+            node.borrow_mut().close();
+        }
+        self.ctx.stores.close_dirty()
     }
 }
 
@@ -522,6 +606,7 @@ fn open_stores(
             application_id: &config.application_id,
             changelog: changelog.clone(),
             cache: config.cache.clone(),
+            rocksdb: &config.rocksdb,
         };
         let local_nodes = store
             .nodes

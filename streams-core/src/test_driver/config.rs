@@ -25,6 +25,12 @@ pub struct TestDriverConfig {
     pub commit_after_each_record: bool,
     /// Bytes of the write cache shared by all caching stores. Default 10 MiB.
     pub cache_max_bytes: usize,
+    /// Capacity of the block cache all RocksDB stores of the driver share
+    /// (memtables charged to it). Default as `rocksdb.block.cache.bytes`.
+    pub rocksdb_block_cache_bytes: usize,
+    /// Bytes all memtables of the driver's RocksDB stores may take. Default as
+    /// `rocksdb.write.buffer.bytes`.
+    pub rocksdb_write_buffer_bytes: usize,
 }
 
 impl Default for TestDriverConfig {
@@ -38,6 +44,8 @@ impl Default for TestDriverConfig {
             metrics_recording_level: RecordingLevel::default(),
             commit_after_each_record: true,
             cache_max_bytes: 10 * 1024 * 1024,
+            rocksdb_block_cache_bytes: crate::runtime::DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES,
+            rocksdb_write_buffer_bytes: crate::runtime::DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES,
         }
     }
 }

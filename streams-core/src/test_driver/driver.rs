@@ -10,11 +10,11 @@ use crate::state::{TimestampedKeyValueStore, ValueAndTimestamp};
 use crate::task::{RecordCollector, StreamTask, TaskConfig, TaskId, TaskMetrics};
 use crate::topology::Topology;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use streams_state::ThreadCache;
+use streams_state::{RocksDbShared, ThreadCache};
 
 /// Runs a topology without a broker. Cheap to create; one per test.
 ///
@@ -87,7 +87,7 @@ impl DriverState {
 
     /// Flushes every task (caches forward their pending updates, stores write
     /// down), processing whatever that sends through internal topics, until
-    /// nothing more is pending.
+    /// nothing more is pending; then commits every store.
     pub(crate) fn commit(&mut self) -> Result<(), StreamsError> {
         // Each round can only feed sub-topologies downstream of the flushed ones.
         for _ in 0..=self.tasks.len() {
@@ -95,9 +95,14 @@ impl DriverState {
                 task.flush_caches()?;
             }
             if self.captured.borrow().to_route.is_empty() {
-                return Ok(());
+                break;
             }
             self.run_until_idle()?;
+        }
+        // No broker, no changelog offsets: stores commit their writes and keep
+        // their (absent) offsets.
+        for task in &mut self.tasks {
+            task.commit_state(&BTreeMap::new())?;
         }
         Ok(())
     }
@@ -199,6 +204,10 @@ impl TopologyTestDriver {
             processing: config.processing_handler.clone(),
             production: config.production_handler.clone(),
         };
+        let rocksdb = RocksDbShared::bounded(
+            config.rocksdb_block_cache_bytes,
+            config.rocksdb_write_buffer_bytes,
+        );
         let mut tasks = Vec::new();
         for sub in topology.subtopologies() {
             let collector = CapturingCollector {
@@ -218,6 +227,7 @@ impl TopologyTestDriver {
                     metrics: metrics.clone(),
                     state_dir: state_dir.path().to_path_buf(),
                     cache: cache.clone(),
+                    rocksdb: rocksdb.clone(),
                 },
                 Box::new(collector),
             )?);

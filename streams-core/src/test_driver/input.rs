@@ -3,7 +3,7 @@
 use super::driver::DriverState;
 use crate::error::{RecordPart, StreamsError};
 use crate::record::{Headers, Record};
-use crate::serde::SerdeRef;
+use crate::serde::{SerdeContext, SerdeRef};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -63,11 +63,17 @@ impl<K, V> TestInputTopic<K, V> {
         };
         let key = self
             .key_serde
-            .serialize_nullable(&record.key)
+            .serialize_with_context(
+                &SerdeContext::key(&self.topic, &record.headers),
+                &record.key,
+            )
             .map_err(|e| serialization(RecordPart::Key, self.key_serde.name(), e))?;
         let value = self
             .value_serde
-            .serialize_nullable(&record.value)
+            .serialize_with_context(
+                &SerdeContext::value(&self.topic, &record.headers),
+                &record.value,
+            )
             .map_err(|e| serialization(RecordPart::Value, self.value_serde.name(), e))?;
         self.pipe_bytes(key, value, record.timestamp, record.headers)
     }

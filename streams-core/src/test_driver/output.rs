@@ -4,7 +4,7 @@ use super::TestDriverError;
 use super::driver::DriverState;
 use crate::error::RecordPart;
 use crate::record::{ProducedRecord, Record};
-use crate::serde::SerdeRef;
+use crate::serde::{SerdeContext, SerdeRef};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -63,11 +63,17 @@ impl<K, V> TestOutputTopic<K, V> {
         };
         let key = self
             .key_serde
-            .deserialize_nullable(record.key.as_deref())
+            .deserialize_with_context(
+                &SerdeContext::key(&self.topic, &record.headers),
+                record.key.as_deref(),
+            )
             .map_err(|e| failure(RecordPart::Key, self.key_serde.name(), e))?;
         let value = self
             .value_serde
-            .deserialize_nullable(record.value.as_deref())
+            .deserialize_with_context(
+                &SerdeContext::value(&self.topic, &record.headers),
+                record.value.as_deref(),
+            )
             .map_err(|e| failure(RecordPart::Value, self.value_serde.name(), e))?;
         Ok(Record {
             key,

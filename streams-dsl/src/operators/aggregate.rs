@@ -4,23 +4,37 @@
 //! With caching on, updates are forwarded when the cache writes them down (on
 //! eviction or commit), so repeated updates of a key between commits reach
 //! downstream once; with caching off, every update is forwarded at once.
+//! Either way an update carries the headers of the record that caused it (with
+//! caching, the last one that wrote the key), as in Kafka Streams.
 
+use super::PendingHeaders;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::{Change, Record};
+use streams_core::record::{Change, Headers, Record};
 use streams_core::state::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 
-/// Forwards what a caching store wrote down.
+/// Forwards what a caching store wrote down, with the headers of each key's
+/// last write.
 fn forward_flushed<K: Clone + 'static, V: Clone + 'static>(
     store_name: &str,
+    pending: &mut PendingHeaders,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
 ) -> Result<(), ProcessError> {
-    let flushed = ctx
-        .state_store::<TimestampedKeyValueStore<K, V>>(store_name)?
-        .take_flushed()?;
-    for (key, change, timestamp) in flushed {
-        ctx.forward(Record::new(key, change, timestamp))?;
+    let store = ctx.state_store::<TimestampedKeyValueStore<K, V>>(store_name)?;
+    let mut records = Vec::new();
+    for (key, change, timestamp) in store.take_flushed()? {
+        let headers = match pending.is_empty() {
+            true => Headers::new(),
+            false => match store.key_bytes(&key)? {
+                Some(key_bytes) => pending.take(&key_bytes),
+                None => Headers::new(),
+            },
+        };
+        records.push(Record::new(key, change, timestamp).with_headers(headers));
+    }
+    for record in records {
+        ctx.forward(record)?;
     }
     Ok(())
 }
@@ -29,33 +43,46 @@ fn forward_flushed<K: Clone + 'static, V: Clone + 'static>(
 /// aggregating processor).
 fn flush_and_forward<K: Clone + 'static, V: Clone + 'static>(
     store_name: &str,
+    pending: &mut PendingHeaders,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
 ) -> Result<(), ProcessError> {
     ctx.state_store::<TimestampedKeyValueStore<K, V>>(store_name)?
         .flush_cache()?;
-    forward_flushed(store_name, ctx)
+    forward_flushed(store_name, pending, ctx)
 }
 
-/// Writes `new` (or deletes) under the looked-up key bytes and forwards the
-/// change, directly or through the cache.
-fn update<K: Clone + 'static, V: Clone + 'static>(
-    store_name: &str,
-    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+/// The key and value of an update, and the headers and time of the record
+/// that caused it.
+struct Update<K, V> {
     key: K,
-    key_bytes: &[u8],
     new: Option<V>,
     old: Option<V>,
     timestamp: i64,
+    headers: Headers,
+}
+
+/// Writes the update's new value (or deletes) under the looked-up key bytes
+/// and forwards the change, directly or through the cache.
+fn update<K: Clone + 'static, V: Clone + 'static>(
+    store_name: &str,
+    pending: &mut PendingHeaders,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    key_bytes: &[u8],
+    update: Update<K, V>,
 ) -> Result<(), ProcessError> {
     let store = ctx.state_store::<TimestampedKeyValueStore<K, V>>(store_name)?;
-    store.write_at(key_bytes, new.as_ref(), timestamp)?;
     if store.is_caching() {
+        pending.written(key_bytes, &update.headers);
+        store.write_at(key_bytes, update.new.as_ref(), update.timestamp)?;
         if store.has_flushed() {
-            forward_flushed(store_name, ctx)?;
+            forward_flushed(store_name, pending, ctx)?;
         }
-        Ok(())
-    } else if new.is_some() || old.is_some() {
-        ctx.forward(Record::new(key, Change::new(new, old), timestamp))
+        return Ok(());
+    }
+    store.write_at(key_bytes, update.new.as_ref(), update.timestamp)?;
+    if update.new.is_some() || update.old.is_some() {
+        let change = Change::new(update.new, update.old);
+        ctx.forward(Record::new(update.key, change, update.timestamp).with_headers(update.headers))
     } else {
         Ok(())
     }
@@ -98,6 +125,7 @@ pub(crate) type AggregateStep<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + 
 pub(crate) struct StreamAggregate<K, V, VA> {
     pub(crate) store: Arc<str>,
     pub(crate) step: AggregateStep<K, V, VA>,
+    pub(crate) pending: PendingHeaders,
 }
 
 impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, K, Change<VA>>
@@ -117,19 +145,18 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, K, Change<VA>>
         };
         let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
         let new = (self.step)(&record.key, record.value, old_value.clone());
-        update(
-            &self.store,
-            ctx,
-            record.key,
-            &key_bytes,
-            Some(new),
-            old_value,
+        let change = Update {
+            key: record.key,
+            new: Some(new),
+            old: old_value,
             timestamp,
-        )
+            headers: record.headers,
+        };
+        update(&self.store, &mut self.pending, ctx, &key_bytes, change)
     }
 
     fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), ProcessError> {
-        flush_and_forward(&self.store, ctx)
+        flush_and_forward(&self.store, &mut self.pending, ctx)
     }
 }
 
@@ -143,6 +170,7 @@ pub(crate) struct TableAggregate<K, V, VA> {
     pub(crate) store: Arc<str>,
     pub(crate) add: TableStep<K, V, VA>,
     pub(crate) subtract: TableStep<K, V, VA>,
+    pub(crate) pending: PendingHeaders,
 }
 
 impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, Change<V>, K, Change<VA>>
@@ -168,25 +196,25 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, Change<V>, K, Chan
         if let Some(added) = record.value.new {
             aggregate = (self.add)(&record.key, added, aggregate);
         }
-        update(
-            &self.store,
-            ctx,
-            record.key,
-            &key_bytes,
-            aggregate,
-            old_value,
+        let change = Update {
+            key: record.key,
+            new: aggregate,
+            old: old_value,
             timestamp,
-        )
+            headers: record.headers,
+        };
+        update(&self.store, &mut self.pending, ctx, &key_bytes, change)
     }
 
     fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<(), ProcessError> {
-        flush_and_forward(&self.store, ctx)
+        flush_and_forward(&self.store, &mut self.pending, ctx)
     }
 }
 
 /// Materializes a topic as a table: a value upserts its key, a null deletes it.
 pub(crate) struct TableSource {
     pub(crate) store: Arc<str>,
+    pub(crate) pending: PendingHeaders,
 }
 
 impl<K: Clone + 'static, V: Clone + 'static> Processor<K, Option<V>, K, Change<V>> for TableSource {
@@ -202,20 +230,18 @@ impl<K: Clone + 'static, V: Clone + 'static> Processor<K, Option<V>, K, Change<V
         else {
             return Ok(());
         };
-        let old = old.map(|old| old.value);
-        update(
-            &self.store,
-            ctx,
-            record.key,
-            &key_bytes,
-            record.value,
-            old,
-            record.timestamp,
-        )
+        let change = Update {
+            key: record.key,
+            new: record.value,
+            old: old.map(|old| old.value),
+            timestamp: record.timestamp,
+            headers: record.headers,
+        };
+        update(&self.store, &mut self.pending, ctx, &key_bytes, change)
     }
 
     fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<(), ProcessError> {
-        flush_and_forward(&self.store, ctx)
+        flush_and_forward(&self.store, &mut self.pending, ctx)
     }
 }
 

@@ -8,6 +8,7 @@ mod flat_map;
 mod map;
 mod outer_join_store;
 mod peek;
+mod pending_headers;
 mod session_window_aggregate;
 mod sliding_window_aggregate;
 mod stream_stream_join;
@@ -26,6 +27,7 @@ pub(crate) use filter::Filter;
 pub(crate) use flat_map::{FlatMap, FlatMapValues};
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
+pub(crate) use pending_headers::PendingHeaders;
 pub(crate) use session_window_aggregate::{SessionMerge, SessionWindowAggregate};
 pub(crate) use sliding_window_aggregate::SlidingWindowAggregate;
 pub(crate) use stream_stream_join::{

@@ -3,13 +3,17 @@
 //! key overlapping `[t - gap, t + gap]` into one session spanning them all and
 //! `t`. The merged-away sessions are removed (and deleted downstream), then the
 //! merged session's aggregate is stored and forwarded, stamped with its end.
+//! Both carry the headers of the record that caused them (with caching, the
+//! last one that wrote the session).
 
 use super::AggregateStep;
+use super::PendingHeaders;
+use super::pending_headers::window_key;
 use crate::windows::SessionWindows;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::{Change, Record, Window, Windowed};
+use streams_core::record::{Change, Headers, Record, Window, Windowed};
 use streams_core::state::TypedSessionStore;
 
 /// Merges the aggregate accumulated so far (`None` before the first session)
@@ -22,18 +26,33 @@ pub(crate) struct SessionWindowAggregate<K, V, VA> {
     pub(crate) windows: SessionWindows,
     pub(crate) add: AggregateStep<K, V, VA>,
     pub(crate) merge: SessionMerge<K, VA>,
+    pub(crate) pending: PendingHeaders,
+}
+
+/// A session's entry: the key's bytes, then the session's start and end.
+fn session_key(key: &[u8], session: Window) -> Vec<u8> {
+    window_key(&window_key(key, session.start), session.end)
 }
 
 impl<K: Clone + 'static, V, VA: Clone + 'static> SessionWindowAggregate<K, V, VA> {
     fn forward_flushed(
-        &self,
+        &mut self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessError> {
-        let flushed = ctx
-            .state_store::<TypedSessionStore<K, VA>>(&self.store)?
-            .take_flushed()?;
-        for (key, change, timestamp) in flushed {
-            ctx.forward(Record::new(key, change, timestamp))?;
+        let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
+        let mut records = Vec::new();
+        for (key, change, timestamp) in store.take_flushed()? {
+            let headers = match self.pending.is_empty() {
+                true => Headers::new(),
+                false => match store.key_bytes(&key.key)? {
+                    Some(bytes) => self.pending.take(&session_key(&bytes, key.window)),
+                    None => Headers::new(),
+                },
+            };
+            records.push(Record::new(key, change, timestamp).with_headers(headers));
+        }
+        for record in records {
+            ctx.forward(record)?;
         }
         Ok(())
     }
@@ -91,18 +110,27 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Ch
             replaced = overlapping.into_iter().next().map(|(_, value)| value);
         } else {
             for (session, value) in overlapping {
+                if caching {
+                    self.pending
+                        .written(&session_key(&key_bytes, session), &record.headers);
+                }
                 ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?
                     .remove_at(&key_bytes, session)?;
                 if !caching {
-                    ctx.forward(Record::new(
+                    let removal = Record::new(
                         Windowed::new(record.key.clone(), session),
                         Change::new(None, Some(value)),
                         session.end,
-                    ))?;
+                    );
+                    ctx.forward(removal.with_headers(record.headers.clone()))?;
                 }
             }
         }
         let new = (self.add)(&record.key, record.value, aggregate);
+        if caching {
+            self.pending
+                .written(&session_key(&key_bytes, merged), &record.headers);
+        }
         let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
         store.put_at(&key_bytes, merged, &new)?;
         if caching {
@@ -111,11 +139,12 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Ch
             }
             Ok(())
         } else {
-            ctx.forward(Record::new(
+            let update = Record::new(
                 Windowed::new(record.key, merged),
                 Change::new(Some(new), replaced),
                 merged.end,
-            ))
+            );
+            ctx.forward(update.with_headers(record.headers))
         }
     }
 

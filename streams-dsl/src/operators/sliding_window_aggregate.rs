@@ -12,13 +12,18 @@
 //! window `[0, d]` instead of a left window (windows never start before zero).
 //! A window is only written while its end is at or after stream time minus
 //! grace; a record whose right window would already be closed is dropped whole.
+//! Updates carry the headers of the record that caused them (with caching, the
+//! last one that wrote the window).
 
 use super::AggregateStep;
+use super::PendingHeaders;
+use super::pending_headers::window_key;
 use crate::windows::SlidingWindows;
+use std::cell::RefCell;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::{Change, Record, Window, Windowed};
+use streams_core::record::{Change, Headers, Record, Window, Windowed};
 use streams_core::state::{TimestampedWindowStore, ValueAndTimestamp};
 
 /// Aggregates a grouped stream per key and sliding window.
@@ -26,12 +31,16 @@ pub(crate) struct SlidingWindowAggregate<K, V, VA> {
     pub(crate) store: Arc<str>,
     pub(crate) windows: SlidingWindows,
     pub(crate) step: AggregateStep<K, V, VA>,
+    /// Headers of the dirty windows' last writes (caching stores only).
+    pub(crate) pending: RefCell<PendingHeaders>,
 }
 
 /// The record being aggregated and the close time it is judged by.
 struct Arrival<K, V> {
     key: K,
+    key_bytes: Vec<u8>,
     value: V,
+    headers: Headers,
     timestamp: i64,
     close_time: i64,
 }
@@ -104,16 +113,35 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
         let old = if stored { base.clone() } else { None };
         let new = (self.step)(&arrival.key, arrival.value.clone(), base);
         let timestamp = arrival.timestamp.max(base_timestamp);
-        let store = self.store(ctx)?;
-        store.put(&arrival.key, &new, start, timestamp)?;
-        if store.is_caching() {
+        self.put(ctx, arrival, &new, start, timestamp)?;
+        if self.store(ctx)?.is_caching() {
             return Ok(());
         }
-        ctx.forward(Record::new(
+        let update = Record::new(
             Windowed::new(arrival.key.clone(), window),
             Change::new(Some(new), old),
             timestamp,
-        ))
+        );
+        ctx.forward(update.with_headers(arrival.headers.clone()))
+    }
+
+    /// Writes a window's aggregate, noting the record's headers for the cache.
+    fn put(
+        &self,
+        ctx: &mut Ctx<'_, K, VA>,
+        arrival: &Arrival<K, V>,
+        aggregate: &VA,
+        start: i64,
+        timestamp: i64,
+    ) -> Result<(), ProcessError> {
+        let store = self.store(ctx)?;
+        if store.is_caching() {
+            self.pending
+                .borrow_mut()
+                .written(&window_key(&arrival.key_bytes, start), &arrival.headers);
+        }
+        store.put(&arrival.key, aggregate, start, timestamp)?;
+        Ok(())
     }
 
     /// Stores the aggregate of the records after this one (within the time
@@ -125,16 +153,16 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
         aggregate: ValueAndTimestamp<VA>,
     ) -> Result<(), ProcessError> {
         let start = arrival.timestamp.saturating_add(1);
-        let store = self.store(ctx)?;
-        store.put(&arrival.key, &aggregate.value, start, aggregate.timestamp)?;
-        if store.is_caching() {
+        self.put(ctx, arrival, &aggregate.value, start, aggregate.timestamp)?;
+        if self.store(ctx)?.is_caching() {
             return Ok(());
         }
-        ctx.forward(Record::new(
+        let update = Record::new(
             Windowed::new(arrival.key.clone(), self.window(start)),
             Change::new(Some(aggregate.value), None),
             aggregate.timestamp,
-        ))
+        );
+        ctx.forward(update.with_headers(arrival.headers.clone()))
     }
 
     /// A record at or after the time difference: it has a full left window.
@@ -306,14 +334,24 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
     }
 
     fn forward_flushed(&self, ctx: &mut Ctx<'_, K, VA>) -> Result<(), ProcessError> {
-        let flushed = self.store(ctx)?.take_flushed()?;
-        for (key, change, timestamp) in flushed {
+        let store = self.store(ctx)?;
+        let mut pending = self.pending.borrow_mut();
+        let mut records = Vec::new();
+        for (key, change, timestamp) in store.take_flushed()? {
+            let headers = match pending.is_empty() {
+                true => Headers::new(),
+                false => match store.key_bytes(&key.key)? {
+                    Some(bytes) => pending.take(&window_key(&bytes, key.window.start)),
+                    None => Headers::new(),
+                },
+            };
             let window = self.window(key.window.start);
-            ctx.forward(Record::new(
-                Windowed::new(key.key, window),
-                change,
-                timestamp,
-            ))?;
+            let update = Record::new(Windowed::new(key.key, window), change, timestamp);
+            records.push(update.with_headers(headers));
+        }
+        drop(pending);
+        for record in records {
+            ctx.forward(record)?;
         }
         Ok(())
     }
@@ -328,11 +366,11 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
         ctx: &mut Ctx<'_, K, VA>,
     ) -> Result<(), ProcessError> {
         let store = self.store(ctx)?;
-        if store.key_bytes(&record.key)?.is_none() {
+        let Some(key_bytes) = store.key_bytes(&record.key)? else {
             tracing::debug!(store = %self.store, "dropping a record with a null key");
             ctx.record_dropped();
             return Ok(());
-        }
+        };
         let caching = store.is_caching();
         let timestamp = record.timestamp;
         let stream_time = ctx.stream_time().unwrap_or(timestamp).max(timestamp);
@@ -353,7 +391,9 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
         }
         let arrival = Arrival {
             key: record.key,
+            key_bytes,
             value: record.value,
+            headers: record.headers,
             timestamp,
             close_time,
         };

@@ -16,7 +16,7 @@ use crate::windows::JoinWindows;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::Record;
+use streams_core::record::{Headers, Record};
 use streams_core::state::{TimestampedKeyValueStore, TimestampedWindowStore};
 
 /// A record value of either input of a stream-stream join.
@@ -226,7 +226,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
             );
         }
         if timestamp == self.stream_time {
-            self.emit_closed(ctx)?;
+            self.emit_closed(ctx, &record.headers)?;
         }
         let (before, after) = spec.reach(side);
         let matches = ctx
@@ -314,8 +314,13 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
     }
 
     /// Emits, oldest first, the unmatched records whose window has closed, and
-    /// forgets them.
-    fn emit_closed(&mut self, ctx: &mut ProcessorContext<'_, K, VR>) -> Result<(), ProcessError> {
+    /// forgets them. They carry the headers of the record that advanced stream
+    /// time (`headers`), as Kafka Streams forwards the current record for them.
+    fn emit_closed(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, K, VR>,
+        headers: &Headers,
+    ) -> Result<(), ProcessError> {
         let spec = self.spec.clone();
         let closed_up_to = spec.closed_up_to(self.stream_time);
         if closed_up_to < 0 || self.earliest_unmatched > closed_up_to {
@@ -352,7 +357,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
         self.earliest_unmatched = earliest_open;
         self.buffered_entries = Some(buffered.saturating_sub(closed.len()));
         for (entry, list) in &closed {
-            self.emit_unmatched(ctx, &name, entry, list)?;
+            self.emit_unmatched(ctx, &name, entry, list, headers)?;
         }
         let store = ctx.state_store::<OuterStore>(&name)?;
         for (entry, _) in closed {
@@ -368,6 +373,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
         store_name: &str,
         entry: &[u8],
         list: &[u8],
+        headers: &Headers,
     ) -> Result<(), ProcessError> {
         let spec = &self.spec;
         let decoded = outer_join_store::decode_key(store_name, entry)?;
@@ -392,7 +398,8 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
                 }
             };
             if let Some(joined) = joined {
-                ctx.forward(Record::new(key.clone(), joined, decoded.timestamp))?;
+                let unmatched = Record::new(key.clone(), joined, decoded.timestamp);
+                ctx.forward(unmatched.with_headers(headers.clone()))?;
             }
         }
         Ok(())

@@ -1,10 +1,11 @@
 //! Table-table joins: an update on either side looks up the other side's current
-//! row and emits the joined row's new and old value.
+//! row and emits the joined row's new and old value, with the headers of the
+//! update that triggered it (as Kafka Streams forwards the current record).
 
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::{Change, Record};
+use streams_core::record::{Change, Headers, Record};
 use streams_core::state::TimestampedKeyValueStore;
 
 /// Joins a left and a right row (either may be missing); `None` means no row in
@@ -30,11 +31,12 @@ fn joined<K: Clone, VR: Clone>(
     key: K,
     change: Change<VR>,
     timestamp: i64,
+    headers: Headers,
 ) -> Result<(), ProcessError> {
     if change.new.is_none() && change.old.is_none() {
         return Ok(());
     }
-    ctx.forward(Record::new(key, change, timestamp))
+    ctx.forward(Record::new(key, change, timestamp).with_headers(headers))
 }
 
 /// The left side's updates (`Change<V1>`), looking up the right table.
@@ -57,7 +59,7 @@ impl<K: Clone + 'static, V1: Clone, V2: Clone + 'static, VR: Clone>
             self.join(record.value.new, right.clone()),
             self.join(record.value.old, right),
         );
-        joined(ctx, record.key, change, timestamp)
+        joined(ctx, record.key, change, timestamp, record.headers)
     }
 }
 
@@ -84,6 +86,6 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone, VR: Clone>
             join.join(left.clone(), record.value.new),
             join.join(left, record.value.old),
         );
-        joined(ctx, record.key, change, timestamp)
+        joined(ctx, record.key, change, timestamp, record.headers)
     }
 }

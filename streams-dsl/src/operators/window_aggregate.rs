@@ -1,15 +1,18 @@
 //! Windowed aggregation of a grouped stream: each record updates the aggregate
 //! of every window it falls in, unless that window is already closed (its end
 //! plus the grace period is behind stream time), in which case the record is
-//! dropped for that window and counted.
+//! dropped for that window and counted. Updates carry the headers of the
+//! record that caused them (with caching, the last one that wrote the window).
 
 use super::AggregateStep;
+use super::PendingHeaders;
 use super::aggregate::previous_aggregate;
+use super::pending_headers::window_key;
 use crate::windows::TimeWindows;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::{Change, Record, Windowed};
+use streams_core::record::{Change, Headers, Record, Windowed};
 use streams_core::state::TimestampedWindowStore;
 
 /// Aggregates a grouped stream per key and time window.
@@ -17,18 +20,28 @@ pub(crate) struct WindowAggregate<K, V, VA> {
     pub(crate) store: Arc<str>,
     pub(crate) windows: TimeWindows,
     pub(crate) step: AggregateStep<K, V, VA>,
+    pub(crate) pending: PendingHeaders,
 }
 
 impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> WindowAggregate<K, V, VA> {
     fn forward_flushed(
-        &self,
+        &mut self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessError> {
-        let flushed = ctx
-            .state_store::<TimestampedWindowStore<K, VA>>(&self.store)?
-            .take_flushed()?;
-        for (key, change, timestamp) in flushed {
-            ctx.forward(Record::new(key, change, timestamp))?;
+        let store = ctx.state_store::<TimestampedWindowStore<K, VA>>(&self.store)?;
+        let mut records = Vec::new();
+        for (key, change, timestamp) in store.take_flushed()? {
+            let headers = match self.pending.is_empty() {
+                true => Headers::new(),
+                false => match store.key_bytes(&key.key)? {
+                    Some(bytes) => self.pending.take(&window_key(&bytes, key.window.start)),
+                    None => Headers::new(),
+                },
+            };
+            records.push(Record::new(key, change, timestamp).with_headers(headers));
+        }
+        for record in records {
+            ctx.forward(record)?;
         }
         Ok(())
     }
@@ -43,11 +56,11 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessError> {
         let store = ctx.state_store::<TimestampedWindowStore<K, VA>>(&self.store)?;
-        if store.key_bytes(&record.key)?.is_none() {
+        let Some(key_bytes) = store.key_bytes(&record.key)? else {
             tracing::debug!(store = %self.store, "dropping a record with a null key");
             ctx.record_dropped();
             return Ok(());
-        }
+        };
         let stream_time = ctx.stream_time().unwrap_or(record.timestamp);
         let close_time = stream_time.saturating_sub(self.windows.grace_ms());
         for window in self.windows.windows_for(record.timestamp) {
@@ -60,15 +73,19 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
             let old = store.fetch(&record.key, window.start)?;
             let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
             let new = (self.step)(&record.key, record.value.clone(), old_value.clone());
-            store.put(&record.key, &new, window.start, timestamp)?;
             if store.is_caching() {
+                self.pending
+                    .written(&window_key(&key_bytes, window.start), &record.headers);
+                store.put(&record.key, &new, window.start, timestamp)?;
                 self.forward_flushed(ctx)?;
             } else {
-                ctx.forward(Record::new(
+                store.put(&record.key, &new, window.start, timestamp)?;
+                let update = Record::new(
                     Windowed::new(record.key.clone(), window),
                     Change::new(Some(new), old_value),
                     timestamp,
-                ))?;
+                );
+                ctx.forward(update.with_headers(record.headers.clone()))?;
             }
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! to `transactions`, the detector topology runs on `KafkaStreams` and writes
 //! alerts to `fraud-alerts`, and a consumer prints the alerts as they arrive.
 //!
-//! Usage: `fraud-detection [--bootstrap-servers host:port] [--transactions N]
+//! Usage: `fraud-detection [--bootstrap-servers host:port] [--schema-registry-url URL] [--transactions N]
 //! [--cards N] [--seed N] [--threads N] [--keep-running]`
 //!
 //! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
@@ -45,6 +45,7 @@ const RULES: [Rule; 4] = [
 
 struct Options {
     bootstrap_servers: Option<String>,
+    schema_registry_url: Option<String>,
     transactions: usize,
     cards: u64,
     seed: u64,
@@ -57,6 +58,7 @@ const USAGE: &str = "usage: fraud-detection [--bootstrap-servers host:port] [--t
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         bootstrap_servers: None,
+        schema_registry_url: None,
         transactions: 50_000,
         cards: 2_000,
         seed: 42,
@@ -75,6 +77,9 @@ fn parse_options() -> Result<Options, String> {
             "--bootstrap-servers" => {
                 options.bootstrap_servers = Some(value("--bootstrap-servers")?);
             }
+            "--schema-registry-url" => {
+                options.schema_registry_url = Some(value("--schema-registry-url")?);
+            }
             "--transactions" => {
                 options.transactions = number(&flag, value(&flag)?)? as usize;
             }
@@ -89,9 +94,14 @@ fn parse_options() -> Result<Options, String> {
 }
 
 fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
-    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?;
+    let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?
+        .with_schema_registry(options.schema_registry_url.clone())?;
     let bootstrap_servers = cluster.bootstrap_servers().to_string();
     println!("fraud-detection on {bootstrap_servers}");
+    match cluster.schema_registry_url() {
+        Some(url) => println!("schema registry at {url}"),
+        None => println!("no schema registry (give --schema-registry-url to use one)"),
+    }
     cluster.create_topics(&[TRANSACTIONS_TOPIC, ALERTS_TOPIC], PARTITIONS)?;
     let topology = fraud_topology(TRANSACTIONS_TOPIC, ALERTS_TOPIC)?;
     println!("{}", topology.describe());
