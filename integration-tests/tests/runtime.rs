@@ -2,8 +2,9 @@
 //! instances, restoration from checkpoints and from scratch, startup
 //! failures, the state directory lock, leaving the group, what the
 //! uncaught-exception handler does with a panic in user code, and
-//! exactly-once (each word counted once through fencing and hand-overs),
-//! against the harness's cluster.
+//! exactly-once (each word counted once through fencing and hand-overs; a
+//! SIGKILLed instance restoring only the changelog after its stores' last
+//! commit), against the harness's cluster.
 
 use integration_tests::{RawRecord, TestCluster, unique};
 use rdkafka::ClientConfig;
@@ -887,4 +888,113 @@ fn under_exactly_once_an_instance_leaving_mid_stream_hands_over_exactly() {
     all.extend(as_refs(&batch1));
     assert_counted_exactly_once(&app, &cluster, &all);
     first.close(WAIT).unwrap();
+}
+
+/// Set in the child process of
+/// `under_exactly_once_a_killed_instance_restores_only_the_changelog_tail`:
+/// input, output, application id and state directory, separated by `|`.
+const KILLED_CHILD: &str = "RSTREAMS_RUNTIME_KILLED_CHILD";
+
+/// The instance that is killed with SIGKILL: it runs the word count under
+/// exactly-once until it dies. Does nothing unless started as that child
+/// (the parent runs this test binary again with only this test).
+#[test]
+fn child_instance_run_until_killed() {
+    let Ok(spec) = std::env::var(KILLED_CHILD) else {
+        return;
+    };
+    let parts: Vec<&str> = spec.split('|').collect();
+    let [input, output, application_id, state_dir] = parts[..] else {
+        panic!("{KILLED_CHILD} has four parts: {spec}");
+    };
+    let cluster = TestCluster::start();
+    let app = App {
+        input: input.to_string(),
+        output: output.to_string(),
+        application_id: application_id.to_string(),
+        partitions: 1,
+    };
+    let mut streams = app.instance_with(&cluster, Path::new(state_dir), 1, &EXACTLY_ONCE);
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    println!("running");
+    // Parked until the parent kills the process; a bounded park so a child
+    // whose parent died does not stay forever.
+    std::thread::park_timeout(Duration::from_secs(300));
+}
+
+/// A child process, killed (SIGKILL) when the test ends early.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn under_exactly_once_a_killed_instance_restores_only_the_changelog_tail() {
+    let cluster = TestCluster::start();
+    let app = App::new(&cluster, 1);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+
+    // Instance A, in a child process, counts batch 0 and one more line (so
+    // its last transaction holds at most one changelog record), then is
+    // killed with SIGKILL.
+    let spec = format!(
+        "{}|{}|{}|{}",
+        app.input,
+        app.output,
+        app.application_id,
+        dir_a.path().display()
+    );
+    let mut child = KilledOnDrop(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_instance_run_until_killed", "--nocapture"])
+            .env(KILLED_CHILD, spec)
+            .env("KAFKA_BOOTSTRAP_SERVERS", cluster.bootstrap_servers())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let batch0 = lines(0, 50);
+    cluster.produce(&app.input, &as_refs(&batch0));
+    let mut all = as_refs(&batch0);
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    cluster.produce(&app.input, &[("last", "kafka")]);
+    all.push(("last", "kafka"));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+
+    // Instance B, with its own empty state, restores everything A logged
+    // (151 committed updates) and counts batch 1 (60 more).
+    let mut b = app.instance_with(&cluster, dir_b.path(), 1, &EXACTLY_ONCE);
+    b.start().unwrap();
+    b.wait_until_running(WAIT).unwrap();
+    assert_eq!(b.metrics().restored_records, 151);
+    let batch1 = lines(1, 20);
+    cluster.produce(&app.input, &as_refs(&batch1));
+    all.extend(as_refs(&batch1));
+    app.wait_for_counts(&cluster, &expected_counts(&all));
+    b.close(WAIT).unwrap();
+
+    // A's state directory again: its store is at its last commit, so only
+    // B's 60 updates are restored (61 if A died between committing its last
+    // transaction and its store), not the whole changelog (211) as when a
+    // crash under exactly-once wiped the state.
+    let mut a = app.instance_with(&cluster, dir_a.path(), 1, &EXACTLY_ONCE);
+    a.start().unwrap();
+    a.wait_until_running(WAIT).unwrap();
+    let restored = a.metrics().restored_records;
+    assert!(
+        (60..=61).contains(&restored),
+        "only the tail after the store's commit: {restored}"
+    );
+    let batch2 = lines(2, 10);
+    cluster.produce(&app.input, &as_refs(&batch2));
+    all.extend(as_refs(&batch2));
+    assert_counted_exactly_once(&app, &cluster, &all);
+    a.close(WAIT).unwrap();
 }

@@ -101,10 +101,6 @@ impl CommitProtocol for AtLeastOnce {
         Ok(())
     }
 
-    fn checkpoints_while_running(&self) -> bool {
-        true
-    }
-
     fn has_uncommitted_output(&self) -> bool {
         false
     }

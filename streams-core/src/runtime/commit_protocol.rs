@@ -6,9 +6,13 @@
 //! the open transaction with the consumer's group metadata and commits it.
 //! Both run on the same [`StreamsProducer`].
 //!
-//! The thread's commit, in order: tasks flush (caches write down and forward,
-//! stores flush, changelog records are sent), then [`CommitProtocol::commit`],
-//! then the tasks' checkpoints advance to the acknowledged changelog offsets.
+//! The thread's commit, in order: tasks flush their caches (caches write
+//! down and forward, changelog records are sent), then
+//! [`CommitProtocol::commit`], then the tasks' stores commit their writes
+//! with the changelog offsets that are now durable (`StreamTask::commit_state`)
+//! and their checkpoints advance to them. A failure before the stores commit
+//! leaves them at their previous commit; restoration replays the changelog
+//! after it.
 
 use super::at_least_once::AtLeastOnce;
 use super::consumer::GroupConsumer;
@@ -47,11 +51,6 @@ pub(crate) trait CommitProtocol {
     /// After the tasks were lost: makes the producer usable again (a fenced
     /// producer is replaced; an open transaction is aborted).
     fn recover(&mut self, changelogs: &[TopicPartition]) -> Result<(), RuntimeError>;
-
-    /// Whether a running task may write its checkpoint at every commit
-    /// (exactly-once: only once it is closed or suspended, see
-    /// [`task_factory`](super::task_factory)).
-    fn checkpoints_while_running(&self) -> bool;
 
     /// Whether something sent still waits for a commit.
     fn has_uncommitted_output(&self) -> bool;

@@ -136,11 +136,6 @@ impl CommitProtocol for ExactlyOnce {
         self.abort(changelogs)
     }
 
-    /// A running task's stores hold writes the open transaction may abort.
-    fn checkpoints_while_running(&self) -> bool {
-        false
-    }
-
     fn has_uncommitted_output(&self) -> bool {
         self.producer.in_transaction()
     }

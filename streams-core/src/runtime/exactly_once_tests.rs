@@ -7,12 +7,16 @@ use crate::runtime::RuntimeError;
 use crate::runtime::fake_cluster::{Fault, producer_error};
 use crate::runtime::producer::ProducerClient;
 use crate::runtime::producer_error::ErrorClass;
-use crate::runtime::task_checkpoint::CHECKPOINT_FILE;
 use crate::runtime::test_support::{CHANGELOG, Harness, INPUT};
+use crate::task::TaskId;
 use rdkafka::error::RDKafkaErrorCode;
 use std::time::Duration;
 
 const EOS: [(&str, &str); 1] = [("processing.guarantee", "exactly_once_v2")];
+const TASK_0_0: TaskId = TaskId {
+    subtopology: 0,
+    partition: 0,
+};
 
 fn updates(entries: &[(&str, i64)]) -> Vec<(String, i64)> {
     entries.iter().map(|(k, v)| (k.to_string(), *v)).collect()
@@ -39,16 +43,13 @@ fn output_changelog_and_offsets_commit_in_one_transaction() {
         3,
         "changelog writes are committed too"
     );
-    let task_dir = harness.dir.path().join("app").join("0_0");
-    assert!(
-        !task_dir.join(CHECKPOINT_FILE).exists(),
-        "no checkpoint while the task writes uncommitted state"
+    let task = thread.tasks().running_task(TASK_0_0).unwrap();
+    assert_eq!(
+        task.committed_changelog_offsets().unwrap()[0].offset,
+        Some(2),
+        "the store committed its state with the changelog offset of the transaction"
     );
     thread.close(true).unwrap();
-    assert!(
-        task_dir.join(CHECKPOINT_FILE).exists(),
-        "a clean close writes it"
-    );
 }
 
 #[test]
@@ -81,11 +82,14 @@ fn an_abortable_error_aborts_and_the_tasks_go_back_to_the_last_commit() {
         harness.output_updates(1, false),
         updates(&[("a", 1), ("a", 2), ("a", 3), ("b", 1), ("a", 3), ("b", 1)])
     );
+    // `a` at 3 and `b` at 1 once more (not 4 and 2): the aborted attempt's
+    // writes were rolled back, and nothing was restored, since the store's
+    // last commit covers the whole committed changelog.
     let metrics = harness.shared.metrics.snapshot();
     assert_eq!(metrics.aborted_transactions, 1);
     assert_eq!(
-        metrics.restored_records, 2,
-        "the state the abort left behind was wiped and restored from the committed changelog"
+        metrics.restored_records, 0,
+        "the store went back to its last commit without restoring"
     );
     assert_eq!(harness.supplier.member(0).lock().unwrap().rewound.len(), 1);
 }
@@ -158,27 +162,56 @@ fn offsets_of_an_older_generation_are_refused_and_the_output_stays_exact() {
 }
 
 #[test]
-fn state_a_crash_left_without_a_checkpoint_is_wiped_and_restored_from_the_changelog() {
+fn after_a_crash_restoration_starts_at_the_stores_committed_offset() {
     let harness = Harness::new(1, &EOS);
     let thread = harness.started(&[(0, "a", "x"), (0, "a", "x"), (0, "b", "x")]);
     let cluster = &harness.cluster;
-    // A running task has no checkpoint; then the thread dies without
-    // closing anything.
-    let task_dir = harness.dir.path().join("app").join("0_0");
-    assert!(task_dir.exists() && !task_dir.join(CHECKPOINT_FILE).exists());
+    // The process dies without closing anything; meanwhile another owner of
+    // the task appended to the changelog (`b` counted again).
+    let (key, value) = cluster.records(CHANGELOG, 0, true).pop().unwrap();
     harness.produce(0, "a", "x");
     let mut restarted = harness.crash_and_restart(thread);
+    cluster.append(CHANGELOG, 0, &key.unwrap(), &value.unwrap(), 1000);
     harness.run_until(&mut restarted, "the commit after the restart", |_| {
         cluster.committed(INPUT, 0) == Some(4)
     });
     assert_eq!(
         harness.shared.metrics.snapshot().restored_records,
-        3,
-        "the whole changelog"
+        1,
+        "only the changelog record after the store's committed offset"
     );
     assert_eq!(
         harness.output_updates(1, true),
         updates(&[("a", 1), ("a", 2), ("b", 1), ("a", 3)])
+    );
+}
+
+#[test]
+fn a_dirty_close_keeps_the_state_of_the_last_commit() {
+    // Commits 2 s apart: the second record is processed well before the next.
+    let harness = Harness::new(1, &[EOS[0], ("commit.interval.ms", "2000")]);
+    let mut thread = harness.started(&[(0, "a", "x")]);
+    let cluster = &harness.cluster;
+    // `a` is counted again, then the tasks are lost before the commit.
+    harness.produce(0, "a", "x");
+    harness.run_until(&mut thread, "the second record processed", |t| {
+        t.tasks().progress() >= 2
+    });
+    assert_eq!(cluster.committed(INPUT, 0), Some(1), "not committed yet");
+    thread.close(false).unwrap();
+    let mut restarted = harness.thread();
+    harness.run_until(&mut restarted, "the commit after the restart", |_| {
+        cluster.committed(INPUT, 0) == Some(2)
+    });
+    assert_eq!(
+        harness.shared.metrics.snapshot().restored_records,
+        0,
+        "the store's last commit covers the committed changelog"
+    );
+    assert_eq!(
+        harness.output_updates(1, true),
+        updates(&[("a", 1), ("a", 2)]),
+        "the uncommitted count was dropped, not counted twice"
     );
 }
 

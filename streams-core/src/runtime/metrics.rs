@@ -63,6 +63,9 @@ pub struct StreamsMetrics {
     pub tasks: TaskMetrics,
     /// Commits done by all threads.
     pub commits: u64,
+    /// Of them, commits done before `commit.interval.ms` because the stores'
+    /// uncommitted writes passed `statestore.uncommitted.max.bytes`.
+    pub early_commits: u64,
     /// Times an input partition was paused because its buffer was full.
     pub partition_pauses: u64,
     /// Tasks restoring their state right now.
@@ -85,6 +88,7 @@ pub(crate) struct SharedMetrics {
     /// Task counters of each thread, by thread index.
     tasks: Mutex<Vec<TaskMetrics>>,
     commits: AtomicU64,
+    early_commits: AtomicU64,
     pauses: AtomicU64,
     migrations: AtomicU64,
     aborts: AtomicU64,
@@ -98,6 +102,7 @@ impl SharedMetrics {
             restore: Arc::default(),
             tasks: Mutex::default(),
             commits: AtomicU64::default(),
+            early_commits: AtomicU64::default(),
             pauses: AtomicU64::default(),
             migrations: AtomicU64::default(),
             aborts: AtomicU64::default(),
@@ -125,6 +130,11 @@ impl SharedMetrics {
     /// Counts one commit.
     pub(crate) fn committed(&self) {
         self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a commit started early (uncommitted bytes over the bound).
+    pub(crate) fn committed_early(&self) {
+        self.early_commits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a thread losing its tasks.
@@ -158,6 +168,7 @@ impl SharedMetrics {
                     sum
                 }),
             commits: self.commits.load(Ordering::Relaxed),
+            early_commits: self.early_commits.load(Ordering::Relaxed),
             partition_pauses: self.pauses.load(Ordering::Relaxed),
             restoring_tasks: self.restore.restoring_tasks(),
             task_migrations: self.migrations.load(Ordering::Relaxed),

@@ -65,9 +65,6 @@ pub(crate) struct StateUpdater {
     stale_assignment: bool,
     listener: Option<Arc<dyn StateRestoreListener>>,
     metrics: Arc<RestoreMetrics>,
-    /// Whether a restored task writes its checkpoint (not under exactly-once:
-    /// processing writes uncommitted state into the stores right after).
-    checkpoint_restored: bool,
     /// How long end offsets may stay unreadable before restoration fails.
     task_timeout: Duration,
     retry_backoff: Duration,
@@ -83,7 +80,6 @@ impl StateUpdater {
         reader: Box<dyn ChangelogReader>,
         listener: Option<Arc<dyn StateRestoreListener>>,
         metrics: Arc<RestoreMetrics>,
-        checkpoint_restored: bool,
         task_timeout: Duration,
     ) -> Self {
         Self {
@@ -93,7 +89,6 @@ impl StateUpdater {
             stale_assignment: false,
             listener,
             metrics,
-            checkpoint_restored,
             task_timeout,
             retry_backoff: RETRY_BACKOFF,
             last_progress: Instant::now(),
@@ -387,7 +382,7 @@ impl StateUpdater {
                     "restored state"
                 );
             }
-            if self.checkpoint_restored && restoration.restored > 0 {
+            if restoration.restored > 0 {
                 restoration.task.checkpoint.write()?;
             }
             restoration.task.restored = true;
@@ -513,13 +508,8 @@ mod tests {
         let reader = cluster.changelog_reader(false);
         let state = reader.state();
         let listener = listener.map(|l| Arc::new(l) as Arc<dyn StateRestoreListener>);
-        let updater = StateUpdater::new(
-            Box::new(reader),
-            listener,
-            metrics,
-            true,
-            Duration::from_secs(60),
-        );
+        let updater =
+            StateUpdater::new(Box::new(reader), listener, metrics, Duration::from_secs(60));
         (updater, state)
     }
 
@@ -778,7 +768,7 @@ mod tests {
         let reader = cluster.changelog_reader(false);
         reader.state().lock().unwrap().failing_end_offsets = 1;
         let mut impatient =
-            StateUpdater::new(Box::new(reader), None, Arc::default(), true, Duration::ZERO);
+            StateUpdater::new(Box::new(reader), None, Arc::default(), Duration::ZERO);
         let other_dir = tempfile::tempdir().unwrap();
         impatient
             .add(task_on(&cluster, &topology, other_dir.path(), 1))

@@ -94,13 +94,11 @@ impl StreamThread {
             producer,
             shared.directory.clone(),
             owner,
-            exactly_once,
         );
         let updater = StateUpdater::new(
             clients.restore,
             shared.restore_listener.clone(),
             shared.metrics.restore.clone(),
-            commit.checkpoints_while_running(),
             config.task_timeout(),
         );
         let mut consumer = clients.consumer;
@@ -260,9 +258,20 @@ impl StreamThread {
     }
 
     /// Commits every `commit.interval.ms` when something was processed (as
-    /// Kafka Streams) or output waits for a commit.
+    /// Kafka Streams) or output waits for a commit, and at once when the
+    /// tasks' stores hold more uncommitted bytes than the thread's share of
+    /// `statestore.uncommitted.max.bytes` (KIP-892).
     fn maybe_commit(&mut self) -> Result<(), RuntimeError> {
-        if self.last_commit.elapsed() < self.shared.config.commit_interval() {
+        let config = &self.shared.config;
+        if self.tasks.uncommitted_bytes() > config.uncommitted_max_bytes_per_thread() {
+            tracing::debug!(
+                thread = self.index + 1,
+                "the stores' uncommitted writes passed their bound; committing early"
+            );
+            self.shared.metrics.committed_early();
+            return self.commit_tasks();
+        }
+        if self.last_commit.elapsed() < config.commit_interval() {
             return Ok(());
         }
         if self.tasks.progress() != self.committed_progress || self.commit.has_uncommitted_output()

@@ -420,3 +420,41 @@ fn a_full_buffer_stops_the_poll_round_and_only_a_partition_still_full_is_paused(
     );
     assert_eq!(harness.output_counts(1, false), counts(&[("a", 10)]));
 }
+
+#[test]
+fn a_thread_commits_early_once_its_stores_hold_more_uncommitted_bytes_than_the_bound() {
+    // An hour between commits: only the bound makes the thread commit.
+    let settings = [
+        ("commit.interval.ms", "3600000"),
+        ("statestore.uncommitted.max.bytes", "1"),
+    ];
+    let harness = Harness::new(1, &settings);
+    harness.produce(0, "a", "x");
+    harness.produce(0, "b", "x");
+    let mut thread = harness.thread();
+    harness.run_until(&mut thread, "an early commit", |_| {
+        harness.cluster.committed(INPUT, 0) == Some(2)
+    });
+    assert!(harness.shared.metrics.snapshot().early_commits >= 1);
+    let task = thread.tasks().running_task(task(0)).unwrap();
+    assert_eq!(
+        task.uncommitted_bytes(),
+        0,
+        "the commit made the writes durable"
+    );
+
+    // Under the default bound (64 MiB) the same records wait for the interval.
+    let harness = Harness::new(1, &settings[..1]);
+    harness.produce(0, "a", "x");
+    harness.produce(0, "b", "x");
+    let mut thread = harness.thread();
+    harness.run_until(&mut thread, "the records processed", |t| {
+        t.tasks().progress() >= 2
+    });
+    for _ in 0..5 {
+        thread.run_round().unwrap();
+    }
+    assert!(thread.tasks().uncommitted_bytes() > 0);
+    assert_eq!(harness.cluster.committed(INPUT, 0), None);
+    assert_eq!(harness.shared.metrics.snapshot().early_commits, 0);
+}

@@ -1,25 +1,25 @@
 //! Creating and closing a stream thread's tasks: a task's directory is taken
 //! for the thread first (another thread of the instance may still hold it),
 //! its stores opened (another process may still hold their RocksDB lock),
-//! its checkpoint read; closing writes the checkpoint (clean) or, under
-//! exactly-once, wipes the state the last commit does not cover (dirty).
+//! its checkpoint read (the stores' own committed changelog offsets first);
+//! closing writes the checkpoint (clean) or rolls the stores back to their
+//! last commit (dirty).
 //!
-//! Exactly-once without transactional stores follows Kafka Streams: a
-//! running task has no checkpoint file (it is deleted once read), because its
-//! stores receive writes the open transaction may still abort; only a clean
-//! close or suspension writes one. A task directory found with state but no
-//! checkpoint was left by a crash and is wiped before the stores open, so
-//! the task restores from its changelog (read_committed).
+//! The stores are transactional: what a task wrote since its last commit is
+//! held apart and becomes durable only with the changelog offsets it
+//! corresponds to, once the output is committed
+//! ([`StreamTask::commit_state`]). So under both guarantees a task closed
+//! dirty (migrated, its transaction aborted) or killed keeps the state of its
+//! last commit, and restoration replays only the changelog after it.
 
 use super::RuntimeError;
 use super::active_task::{ActiveTask, TaskState};
 use super::producer::{KafkaRecordCollector, StreamsProducer};
 use super::state_directory::{StateDirectory, TaskOwner};
-use super::task_checkpoint::{CHECKPOINT_FILE, StoreChangelog, TaskCheckpoint};
+use super::task_checkpoint::TaskCheckpoint;
 use crate::error::StreamsError;
 use crate::task::{StreamTask, TaskConfig, TaskId, TaskMetrics};
 use crate::topology::Topology;
-use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use streams_state::{StateStoreError, TopicPartition};
@@ -62,8 +62,6 @@ pub(crate) struct TaskFactory {
     producer: Rc<StreamsProducer>,
     directory: Arc<StateDirectory>,
     owner: TaskOwner,
-    /// Exactly-once without transactional stores: see the module docs.
-    exactly_once: bool,
 }
 
 impl TaskFactory {
@@ -75,7 +73,6 @@ impl TaskFactory {
         producer: Rc<StreamsProducer>,
         directory: Arc<StateDirectory>,
         owner: TaskOwner,
-        exactly_once: bool,
     ) -> Self {
         Self {
             topology,
@@ -86,7 +83,6 @@ impl TaskFactory {
             producer,
             directory,
             owner,
-            exactly_once,
         }
     }
 
@@ -109,11 +105,6 @@ impl TaskFactory {
     }
 
     fn open(&self, id: TaskId, partitions: Vec<TopicPartition>) -> Result<ActiveTask, CreateError> {
-        let task_dir = self.directory.task_dir(id);
-        if self.exactly_once && holds_state_without_checkpoint(&task_dir)? {
-            tracing::warn!(task = %id, dir = %task_dir.display(), "wiping state a crash left without a checkpoint (exactly-once); the task restores it from its changelog");
-            wipe(&task_dir)?;
-        }
         let task = StreamTask::new(
             &self.topology,
             id,
@@ -127,18 +118,8 @@ impl TaskFactory {
                 CreateError::Failed(Box::new(error.into()))
             }
         })?;
-        let changelogs: Vec<StoreChangelog> = task
-            .changelogs()
-            .map(|(store, topic)| StoreChangelog {
-                store: store.to_string(),
-                partition: TopicPartition::new(topic, id.partition),
-                persistent: task.store_is_persistent(store),
-            })
-            .collect();
-        let checkpoint = TaskCheckpoint::load(&task_dir, changelogs).map_err(RuntimeError::from)?;
-        if self.exactly_once {
-            checkpoint.delete().map_err(RuntimeError::from)?;
-        }
+        let checkpoint = TaskCheckpoint::of_task(&task, &self.directory.task_dir(id))
+            .map_err(RuntimeError::from)?;
         let active = ActiveTask::new(task, checkpoint, partitions);
         self.producer.forget_acked(&active.changelog_partitions());
         tracing::debug!(task = %id, kind = ?active.kind(), "created task");
@@ -155,18 +136,10 @@ impl TaskFactory {
         active.transition(TaskState::Suspended)
     }
 
-    /// Resumes a suspended task; under exactly-once its checkpoint goes again
-    /// (it will write uncommitted state).
-    pub(crate) fn resume(&self, active: &mut ActiveTask) -> Result<(), RuntimeError> {
-        if self.exactly_once {
-            active.checkpoint.delete()?;
-        }
-        Ok(())
-    }
-
-    /// Closes a task. Clean: its stores are flushed and closed and its
-    /// checkpoint written (the caller committed it). Dirty: nothing more is
-    /// made durable, and under exactly-once its state is wiped. Returns its
+    /// Closes a task. Clean: its stores are closed and its checkpoint
+    /// written (the caller committed it). Dirty: its stores roll back to
+    /// their last commit, dropping caches and writes since (they restore the
+    /// changelog after it when the task is created again). Returns its
     /// counters.
     pub(crate) fn close(
         &self,
@@ -182,7 +155,7 @@ impl TaskFactory {
                 .map_err(RuntimeError::from)
                 .and_then(|()| Ok(active.checkpoint.write()?))
         } else {
-            if let Err(error) = active.task.close() {
+            if let Err(error) = active.task.close_dirty() {
                 tracing::warn!(task = %id, %error, "closing a task without a commit failed");
             }
             Ok(())
@@ -191,53 +164,8 @@ impl TaskFactory {
             tracing::warn!(%error, "closing a task");
         }
         drop(active);
-        let wiped = if !clean && self.exactly_once {
-            wipe(&self.directory.task_dir(id))
-        } else {
-            Ok(())
-        };
         self.directory.unlock_task(id, self.owner);
         tracing::debug!(task = %id, clean, "closed task");
-        result.and(wiped).map(|()| metrics)
-    }
-}
-
-/// Whether `task_dir` holds store files but no checkpoint.
-fn holds_state_without_checkpoint(task_dir: &Path) -> Result<bool, RuntimeError> {
-    let entries = match std::fs::read_dir(task_dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(source) => {
-            return Err(StreamsError::StateDirectory {
-                path: task_dir.to_path_buf(),
-                source,
-            }
-            .into());
-        }
-    };
-    let mut has_state = false;
-    for entry in entries {
-        let entry = entry.map_err(|source| StreamsError::StateDirectory {
-            path: task_dir.to_path_buf(),
-            source,
-        })?;
-        if entry.file_name() == CHECKPOINT_FILE {
-            return Ok(false);
-        }
-        has_state = true;
-    }
-    Ok(has_state)
-}
-
-/// Deletes a task's directory.
-fn wipe(task_dir: &Path) -> Result<(), RuntimeError> {
-    match std::fs::remove_dir_all(task_dir) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(StreamsError::StateDirectory {
-            path: task_dir.to_path_buf(),
-            source,
-        }
-        .into()),
+        result.map(|()| metrics)
     }
 }

@@ -171,6 +171,12 @@ impl TaskManager {
         self.running.get_mut(&id).map(|t| &mut t.task)
     }
 
+    /// A running task (for tests).
+    #[cfg(test)]
+    pub(crate) fn running_task(&self, id: TaskId) -> Option<&StreamTask> {
+        self.running.get(&id).map(|t| &t.task)
+    }
+
     /// The changelog partitions of the running tasks.
     pub(crate) fn running_changelogs(&self) -> Vec<TopicPartition> {
         self.running
@@ -229,7 +235,6 @@ impl TaskManager {
             }
             match self.suspended.remove(&id) {
                 Some(mut task) => {
-                    self.factory.resume(&mut task)?;
                     if task.restored {
                         task.transition(TaskState::Running)?;
                         resumed.push(id);
@@ -378,10 +383,12 @@ impl TaskManager {
         Ok(())
     }
 
-    /// Commits the running tasks: they flush, the protocol commits their
-    /// output with their consumed offsets, their checkpoints advance to the
-    /// acknowledged changelog offsets (and are written where the protocol
-    /// allows).
+    /// Commits the running tasks: they flush their caches (sending the
+    /// changelog records), the protocol commits their output with their
+    /// consumed offsets, then their stores make their writes durable with the
+    /// changelog offsets just committed (acknowledged under at-least-once, in
+    /// the committed transaction under exactly-once) and their checkpoints
+    /// advance to them.
     pub(crate) fn commit(
         &mut self,
         protocol: &mut dyn CommitProtocol,
@@ -389,7 +396,7 @@ impl TaskManager {
     ) -> Result<(), RuntimeError> {
         let mut offsets = Vec::new();
         for active in self.running.values_mut() {
-            guarded(&mut active.task, StreamTask::flush)?;
+            guarded(&mut active.task, StreamTask::flush_caches)?;
             offsets.extend(
                 active.task.next_offsets().map(|(topic, partition, next)| {
                     (TopicPartition::new(&**topic, partition), next)
@@ -397,20 +404,28 @@ impl TaskManager {
             );
         }
         protocol.commit(&offsets, consumer)?;
-        let write = protocol.checkpoints_while_running();
         let producer = protocol.producer().clone();
         for active in self.running.values_mut() {
+            let mut logged = BTreeMap::new();
             for partition in active.changelog_partitions() {
                 if let Some(offset) = producer.acked_offset(&partition) {
                     active.checkpoint.advance(&partition, offset);
+                    logged.insert(partition, offset);
                 }
             }
-            if write {
-                active.checkpoint.write()?;
-            }
+            guarded(&mut active.task, |task| task.commit_state(&logged))?;
+            active.checkpoint.write()?;
         }
         self.shared.metrics.committed();
         Ok(())
+    }
+
+    /// Bytes the running tasks' stores hold for writes since their last commit.
+    pub(crate) fn uncommitted_bytes(&self) -> usize {
+        self.running
+            .values()
+            .map(|t| t.task.uncommitted_bytes())
+            .sum()
     }
 
     /// After a committed revocation: every task is suspended (its checkpoint
@@ -429,7 +444,7 @@ impl TaskManager {
     }
 
     /// The tasks are no longer this thread's: every one is closed without a
-    /// commit (under exactly-once its uncommitted state is wiped).
+    /// commit (its stores back at their last commit).
     pub(crate) fn lose_all(&mut self) {
         let running = std::mem::take(&mut self.running);
         let suspended = std::mem::take(&mut self.suspended);

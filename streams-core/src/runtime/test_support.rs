@@ -10,7 +10,7 @@ use super::metrics::SharedMetrics;
 use super::producer::{ProducerClient, ProducerFactory, StreamsProducer};
 use super::state_directory::StateDirectory;
 use super::stream_thread::StreamThread;
-use super::task_checkpoint::{StoreChangelog, TaskCheckpoint};
+use super::task_checkpoint::TaskCheckpoint;
 use super::thread_shared::{InstanceParts, ThreadShared};
 use super::uncaught_handler::fixed_response;
 use super::{RuntimeError, StateMachine, StreamsConfig, StreamsState, TopicPlan};
@@ -159,15 +159,7 @@ pub(crate) fn task_on(
         Box::new(super::producer::KafkaRecordCollector::new(producer)),
     )
     .unwrap();
-    let changelogs = task
-        .changelogs()
-        .map(|(store, topic)| StoreChangelog {
-            store: store.to_string(),
-            partition: TopicPartition::new(topic, partition),
-            persistent: task.store_is_persistent(store),
-        })
-        .collect();
-    let checkpoint = TaskCheckpoint::load(&state_dir.join(id.to_string()), changelogs).unwrap();
+    let checkpoint = TaskCheckpoint::of_task(&task, &state_dir.join(id.to_string())).unwrap();
     ActiveTask::new(
         task,
         checkpoint,
