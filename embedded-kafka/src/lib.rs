@@ -22,6 +22,7 @@
 mod api;
 pub mod batch;
 pub mod broker;
+pub mod cli;
 mod config;
 pub mod dispatch;
 mod error;

@@ -11,6 +11,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use schema_registry::{SchemaRegistry, SchemaRegistryConfig, StartError};
+use std::time::Duration;
+
+/// How long reading the cluster's metadata may take.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the example's cluster could not be reached or prepared.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +123,24 @@ impl ExampleCluster {
             }
         }
         Ok(())
+    }
+
+    /// Which of `topics` the cluster does not have.
+    pub fn missing_topics(&self, topics: &[&str]) -> Result<Vec<String>, ClusterError> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .create()?;
+        let metadata = admin.inner().fetch_metadata(None, METADATA_TIMEOUT)?;
+        Ok(topics
+            .iter()
+            .filter(|wanted| {
+                !metadata
+                    .topics()
+                    .iter()
+                    .any(|t| t.name() == **wanted && t.error().is_none())
+            })
+            .map(|topic| topic.to_string())
+            .collect())
     }
 
     /// Shuts the embedded broker down, if this run started one. Clients should

@@ -16,3 +16,10 @@ pub fn stop_on_signals(stop: &Arc<AtomicBool>) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// A new stop flag that SIGINT and SIGTERM set (see [`stop_on_signals`]).
+pub fn stop_flag() -> io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signals(&stop)?;
+    Ok(stop)
+}

@@ -92,6 +92,21 @@ pub enum StreamsError {
         source: std::io::Error,
     },
 
+    /// A sink's partitioner chose a partition the topic does not have.
+    #[error(
+        "the partitioner of sink '{node}' chose partition {partition} of topic '{topic}', which has {partitions} partitions: return a partition from 0 to {partitions} - 1, or None for the default partitioning"
+    )]
+    PartitionOutOfRange {
+        /// Sink node name.
+        node: String,
+        /// Destination topic.
+        topic: String,
+        /// The partition it chose.
+        partition: i32,
+        /// Partitions of the topic.
+        partitions: i32,
+    },
+
     /// A record could not be handed to the producer.
     #[error("could not send a record to topic '{topic}': {reason}")]
     Produce {

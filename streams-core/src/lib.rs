@@ -9,6 +9,7 @@
 pub mod error;
 pub mod handler;
 pub mod metrics;
+pub mod partitioner;
 pub mod processor;
 pub mod record;
 pub mod runtime;

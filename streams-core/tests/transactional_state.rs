@@ -59,6 +59,11 @@ impl RecordCollector for Captured {
         self.0.borrow_mut().push(record);
         Ok(())
     }
+
+    /// The task's changelogs have two partitions.
+    fn partitions(&mut self, _topic: &str) -> Result<i32, StreamsError> {
+        Ok(2)
+    }
 }
 
 const TASK: TaskId = TaskId {

@@ -88,6 +88,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         table: &KTable<K, VT>,
         prefix: &str,
+        left: bool,
         joiner: StreamTableJoiner<V, VT, VR>,
     ) -> KStream<K, VR> {
         let input = if self.key_changed {
@@ -99,11 +100,17 @@ impl<K: Data, V: Data> KStream<K, V> {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name(prefix);
         let store_name: Arc<str> = store.as_str().into();
+        let value_serde = input
+            .value_serde
+            .clone()
+            .or_else(|| topology.serdes().get::<V>());
         let node = topology.add_processor(
             name,
             move || StreamTableJoin {
                 store: store_name.clone(),
                 joiner: joiner.clone(),
+                left,
+                value_serde: value_serde.clone(),
             },
             &[input.node],
         );
@@ -113,8 +120,9 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// Joins each record with the table row of its key at processing time; records
-    /// whose key has no row produce nothing. Streams whose keys changed are
-    /// repartitioned first.
+    /// whose key has no row produce nothing. Records with a null key or a null
+    /// value are dropped and counted in `dropped_records`. Streams whose keys
+    /// changed are repartitioned first.
     pub fn join<VT: Data, VR: Data, F>(&self, table: &KTable<K, VT>, joiner: F) -> KStream<K, VR>
     where
         F: Fn(V, VT) -> VR + Send + Sync + 'static,
@@ -122,12 +130,15 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.join_table(
             table,
             "KSTREAM-JOIN",
+            false,
             Arc::new(move |value, row| row.map(|row| joiner(value, row))),
         )
     }
 
-    /// Like [`join`](Self::join), but every record produces output: the joiner
-    /// gets `None` when its key has no row.
+    /// Like [`join`](Self::join), but every record with a value produces output:
+    /// the joiner gets `None` when its key has no row. A record with a null key
+    /// has no row either: it is joined with `None` and keeps its null key
+    /// (KIP-962, Kafka Streams 3.7); records with a null value are dropped.
     pub fn left_join<VT: Data, VR: Data, F>(
         &self,
         table: &KTable<K, VT>,
@@ -139,6 +150,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.join_table(
             table,
             "KSTREAM-LEFTJOIN",
+            true,
             Arc::new(move |value, row| Some(joiner(value, row))),
         )
     }
@@ -401,11 +413,12 @@ impl<K: Data, V: Data> KStream<K, V> {
         let name = produced
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-SINK"));
-        topology.add_sink(
+        topology.add_partitioned_sink(
             name,
             topic,
             produced.key_serde.or_else(|| self.key_serde.clone()),
             produced.value_serde.or_else(|| self.value_serde.clone()),
+            produced.partitioner,
             &[self.node],
         );
     }
@@ -423,11 +436,12 @@ impl<K: Data, V: Data> KStream<K, V> {
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-REPARTITION"));
         let topic = TopicRef::Internal(format!("{name}-repartition"));
-        topology.add_sink(
+        topology.add_partitioned_sink(
             format!("{name}-repartition-sink"),
             SinkTopic::Topic(topic.clone()),
             key_serde.clone(),
             value_serde.clone(),
+            repartitioned.partitioner,
             &[self.node],
         );
         let source = topology.add_source(

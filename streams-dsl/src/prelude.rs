@@ -11,6 +11,7 @@ pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::{
     DeserializationHandler, ErrorHandler, ErrorStage, HandlerResponse,
 };
+pub use streams_core::partitioner::StreamPartitioner;
 pub use streams_core::processor::{
     FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
     PunctuationType, PunctuatorId, RetryPolicy,

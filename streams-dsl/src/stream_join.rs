@@ -119,6 +119,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             key_serde,
             value_serde,
             name,
+            partitioner: None,
         })
     }
 
@@ -233,8 +234,9 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// `joiner(left, right)` at once, stamped with the later of the two
     /// timestamps. Records with a null key or value, and records arriving after
     /// their window closed (its end plus the grace period), are dropped and
-    /// counted in `dropped_records`. Streams whose keys changed are
-    /// repartitioned first.
+    /// counted in `dropped_records` (left and outer joins forward null keys
+    /// instead, see [`left_join_stream`](Self::left_join_stream)). Streams whose
+    /// keys changed are repartitioned first.
     ///
     /// ```
     /// use std::time::Duration;
@@ -305,6 +307,9 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// matched before then is never emitted that way. As in Kafka Streams, a
     /// right record arriving after that, but within its own window (its
     /// timestamp + `before` + grace), still joins the buffered left record.
+    /// A left record with a null key cannot match anything: it is forwarded at
+    /// once as `joiner(left, None)`, with its null key (KIP-962, Kafka Streams
+    /// 3.7); right records with a null key are dropped and counted.
     pub fn left_join_stream<V2: Data, VR: Data, F>(
         &self,
         other: &KStream<K, V2>,
@@ -347,6 +352,8 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Like [`left_join_stream`](Self::left_join_stream) for both sides: an
     /// unmatched right record is emitted as `joiner(None, right)` once its
     /// window closes (stream time passed its timestamp + `before` + grace).
+    /// Records with a null key on either side are forwarded at once, with their
+    /// null key, as `joiner(left, None)` or `joiner(None, right)` (KIP-962).
     pub fn outer_join_stream<V2: Data, VR: Data, F>(
         &self,
         other: &KStream<K, V2>,

@@ -21,6 +21,10 @@ impl RecordCollector for DiscardingCollector {
     fn send(&mut self, _record: ProducedRecord) -> Result<(), StreamsError> {
         Ok(())
     }
+
+    fn partitions(&mut self, _topic: &str) -> Result<i32, StreamsError> {
+        Ok(1)
+    }
 }
 
 /// filter -> map_values -> map over already-deserialized `Record<u64, i64>`s.

@@ -2,7 +2,7 @@
 //! folded into one view per order, which an HTTP endpoint serves from the
 //! running application's state store through interactive queries.
 //!
-//! Usage: `read-model [--bootstrap-servers host:port] [--schema-registry-url URL] [--orders N] [--http host:port] [--keep-running]`
+//! Usage: `read-model [--bootstrap-servers host:port] [--schema-registry-url URL] [--orders N] [--http host:port] [--state-dir DIR] [--keep-running]`
 //!
 //! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
 //! It writes the events of a fixed set of orders in three rounds, prints how
@@ -11,36 +11,45 @@
 //! The views are served by the `streams-http` endpoint
 //! (`/stores/order-views/keys/{id}`, `/stores/order-views/all`, next to
 //! `/metrics`, `/health`, `/ready` and `/topology`). With `--keep-running` it
-//! keeps serving until SIGINT or SIGTERM, and closes cleanly.
+//! keeps serving. SIGINT or SIGTERM, at any point, close the application
+//! cleanly (exit 0); a failed stream engine ends it with exit code 1 and the
+//! error. Without `--state-dir` each instance keeps its state in a directory of
+//! its own, removed when it exits.
 
 use examples::cluster::ExampleCluster;
+use examples::engine::{self, Waited};
 use examples::read_model::{
     EventBatch, INVENTORY_TOPIC, ORDER_VIEWS_STORE, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, OrderStatus,
     OrderView, PAYMENTS_TOPIC, generate_events, read_model_topology, serve_order_views,
 };
+use examples::state_dir::StateDir;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use streams_dsl::prelude::*;
 
 const PARTITIONS: i32 = 3;
 const TIMEOUT: Duration = Duration::from_secs(120);
-const USAGE: &str = "usage: read-model [--bootstrap-servers host:port] [--orders N] [--http host:port] [--keep-running]";
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the serving loop watches the state before looking at the stop flag.
+const WATCH: Duration = Duration::from_millis(100);
+const USAGE: &str = "usage: read-model [--bootstrap-servers host:port] [--schema-registry-url URL] [--orders N] [--http host:port] [--state-dir DIR] [--keep-running]";
 
 struct Options {
     bootstrap_servers: Option<String>,
     schema_registry_url: Option<String>,
     orders: usize,
     http: String,
+    state_dir: Option<PathBuf>,
     keep_running: bool,
 }
 
@@ -50,6 +59,7 @@ fn parse_options() -> Result<Options, String> {
         schema_registry_url: None,
         orders: 12,
         http: "127.0.0.1:0".to_string(),
+        state_dir: None,
         keep_running: false,
     };
     let mut args = std::env::args().skip(1);
@@ -71,6 +81,10 @@ fn parse_options() -> Result<Options, String> {
                     .map_err(|e| format!("--orders: {e}"))?;
             }
             "--http" => options.http = args.next().ok_or("--http needs host:port")?,
+            "--state-dir" => {
+                options.state_dir =
+                    Some(args.next().ok_or("--state-dir needs a directory")?.into());
+            }
             "--keep-running" => options.keep_running = true,
             other => return Err(format!("unknown argument '{other}'; {USAGE}")),
         }
@@ -139,17 +153,24 @@ impl ViewReader {
 
     /// Reads until every order has folded at least its expected number of
     /// events (a real cluster may hold views of earlier runs); returns the
-    /// orders whose view changed.
+    /// orders whose view changed, or `None` when a signal came first. Fails
+    /// if the engine stops.
     fn read_until(
         &mut self,
         expected_events: &BTreeMap<String, u32>,
-    ) -> Result<Vec<String>, Box<dyn Error>> {
+        streams: &KafkaStreams,
+        stop: &AtomicBool,
+    ) -> Result<Option<Vec<String>>, Box<dyn Error>> {
         let started = Instant::now();
         let mut changed = Vec::new();
         while expected_events
             .iter()
             .any(|(id, n)| self.views.get(id).is_none_or(|v| v.events < *n))
         {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            engine::ensure_alive(streams)?;
             if started.elapsed() > TIMEOUT {
                 return Err(format!("the order views did not arrive within {TIMEOUT:?}").into());
             }
@@ -167,7 +188,7 @@ impl ViewReader {
             }
         }
         changed.sort();
-        Ok(changed)
+        Ok(Some(changed))
     }
 }
 
@@ -184,7 +205,7 @@ fn print_view(view: &OrderView) {
     );
 }
 
-fn run(options: Options) -> Result<bool, Box<dyn Error>> {
+fn run(options: Options, stop: &AtomicBool) -> Result<bool, Box<dyn Error>> {
     let cluster = ExampleCluster::connect(options.bootstrap_servers.clone())?
         .with_schema_registry(options.schema_registry_url.clone())?;
     let bootstrap_servers = cluster.bootstrap_servers().to_string();
@@ -202,54 +223,28 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
         ],
         PARTITIONS,
     )?;
-    let state_dir = std::env::temp_dir().join("rstreams-read-model");
+    let state_dir = StateDir::new("read-model", options.state_dir.clone())?;
+    println!("state directory: {}", state_dir.path().display());
     let config = StreamsConfig::builder()
         .set("application.id", "rstreams-read-model")
         .set("bootstrap.servers", &bootstrap_servers)
-        .set("state.dir", state_dir.display().to_string())
+        .set("state.dir", state_dir.path().display().to_string())
         .set("num.stream.threads", "2")
         .set("commit.interval.ms", "200")
         .build()?;
     let mut streams = KafkaStreams::new(read_model_topology()?, config)?;
     streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
-    // With --keep-running, SIGINT/SIGTERM close cleanly; registered before the
-    // work starts so a signal during it is not lost. Otherwise they end the
-    // process as usual.
-    let mut signals = if options.keep_running {
-        Some(Signals::new([SIGINT, SIGTERM])?)
-    } else {
-        None
-    };
     streams.start()?;
-    streams.wait_until_running(TIMEOUT)?;
-
     let streams = Arc::new(streams);
-    let endpoint = serve_order_views(streams.clone(), &options.http)?;
-    let address = endpoint.address();
-    println!(
-        "order views served at http://{address}/stores/{ORDER_VIEWS_STORE}/all (metrics at /metrics, topology at /topology?format=mermaid)"
-    );
-    let (rounds, outcomes) = generate_events(options.orders);
-    let result = demo(&bootstrap_servers, address, &rounds, &outcomes);
-    if let (Ok(_), Some(signals)) = (&result, &mut signals) {
-        println!("serving until Ctrl-C (SIGINT) or SIGTERM");
-        if let Some(signal) = signals.forever().next() {
-            println!("signal {signal}: closing");
-        }
-    }
-    endpoint.stop();
-    let all_as_expected = result?;
+    let all_as_expected = serve(&options, &streams, &bootstrap_servers, stop);
     let mut streams = Arc::try_unwrap(streams)
         .map_err(|_| "the HTTP endpoint still holds the application after stopping")?;
-
-    let closed = streams
-        .close(Duration::from_secs(30))
-        .inspect_err(|error| eprintln!("closing the application: {error}"))
-        .is_ok();
-    let metrics = streams.metrics();
+    let closed = engine::close(&mut streams, CLOSE_TIMEOUT);
+    let all_as_expected = all_as_expected?;
+    closed?;
     println!(
-        "closed cleanly: {closed}; {} records processed",
-        metrics.tasks.processed_records
+        "closed cleanly: true; {} records processed",
+        streams.metrics().tasks.processed_records
     );
     if cluster.is_embedded() {
         streams.cleanup()?;
@@ -258,13 +253,58 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
     Ok(all_as_expected)
 }
 
+/// Once the application runs: the endpoint, the demo, and with
+/// `--keep-running` serving until a signal. Returns whether every order ended
+/// as expected (true when a signal cut the demo short).
+fn serve(
+    options: &Options,
+    streams: &Arc<KafkaStreams>,
+    bootstrap_servers: &str,
+    stop: &AtomicBool,
+) -> Result<bool, Box<dyn Error>> {
+    if engine::wait_until_running(streams, stop, TIMEOUT)? == Waited::Stopped {
+        println!("signal received during start-up: closing");
+        return Ok(true);
+    }
+    let endpoint = serve_order_views(streams.clone(), &options.http)?;
+    let address = endpoint.address();
+    println!(
+        "order views served at http://{address}/stores/{ORDER_VIEWS_STORE}/all (metrics at /metrics, topology at /topology?format=mermaid)"
+    );
+    let (rounds, outcomes) = generate_events(options.orders);
+    let result = demo(
+        bootstrap_servers,
+        address,
+        &rounds,
+        &outcomes,
+        streams,
+        stop,
+    )
+    .and_then(|all_as_expected| {
+        if options.keep_running && !stop.load(Ordering::SeqCst) {
+            println!("serving until Ctrl-C (SIGINT) or SIGTERM");
+            while !stop.load(Ordering::SeqCst) {
+                engine::ensure_alive(streams)?;
+                streams.wait_for_state(WATCH, |s| !s.is_running_or_rebalancing());
+            }
+            println!("signal received: closing");
+        }
+        Ok(all_as_expected)
+    });
+    endpoint.stop();
+    result
+}
+
 /// Produces the rounds, prints the views as they evolve, queries the endpoint
-/// and prints a summary; returns whether every order ended as expected.
+/// and prints a summary; returns whether every order ended as expected (true
+/// when a signal ends it early).
 fn demo(
     bootstrap_servers: &str,
     address: SocketAddr,
     rounds: &[EventBatch],
     outcomes: &[(String, OrderStatus)],
+    streams: &KafkaStreams,
+    stop: &AtomicBool,
 ) -> Result<bool, Box<dyn Error>> {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap_servers)
@@ -289,7 +329,10 @@ fn demo(
             *expected_events.entry(id).or_insert(0) += 1;
         }
         produce(&producer, round)?;
-        let changed = reader.read_until(&expected_events)?;
+        let Some(changed) = reader.read_until(&expected_events, streams, stop)? else {
+            println!("signal received: closing");
+            return Ok(true);
+        };
         println!("round {}: {} ({} events)", n + 1, round.label, round.len());
         for id in changed {
             if let Some(view) = reader.views.get(&id) {
@@ -341,24 +384,13 @@ fn demo(
 }
 
 fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .try_init();
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(options) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("read-model failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    examples::app_main::app_main("read-model", parse_options, |options, stop| {
+        run(options, &stop).map(|all_as_expected| {
+            if all_as_expected {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        })
+    })
 }

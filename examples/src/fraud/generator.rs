@@ -6,6 +6,7 @@
 use super::places::{City, FAR_AWAY, HOME_CITIES, NEARBY_ABROAD};
 use super::profile::MIN_HISTORY;
 use super::{Rule, Transaction};
+use crate::xorshift::Xorshift;
 use std::collections::{HashMap, VecDeque};
 
 /// Small charges in one injected burst.
@@ -48,7 +49,7 @@ impl GeneratedTraffic {
 /// traffic: ids and times go on, and cards keep their history.
 #[derive(Debug, Clone)]
 pub struct TransactionGenerator {
-    state: u64,
+    random: Xorshift,
     cards: u64,
     next_id: u64,
     next_ms: i64,
@@ -63,7 +64,7 @@ impl TransactionGenerator {
     /// `start_ms`, the next ones `spacing_ms` apart.
     pub fn new(seed: u64, cards: u64, start_ms: i64, spacing_ms: i64) -> Self {
         Self {
-            state: seed.max(1),
+            random: Xorshift::new(seed),
             cards: cards.max(1),
             next_id: 0,
             next_ms: start_ms,
@@ -74,10 +75,7 @@ impl TransactionGenerator {
     }
 
     fn next(&mut self) -> u64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state
+        self.random.next_u64()
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {

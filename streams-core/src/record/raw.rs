@@ -46,8 +46,8 @@ pub struct ConsumedRecord {
 pub struct ProducedRecord {
     /// Destination topic (internal topics already carry the application id prefix).
     pub topic: Arc<str>,
-    /// Destination partition; `None` lets the producer's partitioner (murmur2 of
-    /// the key, as Kafka's default) choose. Changelog records name their task's.
+    /// Destination partition: the one the sink's partitioner chose, or the
+    /// task's for changelog records; `None` (null keys) lets the producer choose.
     pub partition: Option<i32>,
     /// Key bytes; `None` is a null key.
     pub key: Option<Vec<u8>>,

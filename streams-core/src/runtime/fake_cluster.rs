@@ -9,10 +9,10 @@
 use super::RuntimeError;
 use super::changelog_reader::{ChangelogEntry, ChangelogReader};
 use super::consumer::{GroupConsumer, GroupMetadata};
-use super::partitioner::partition_for_key;
 use super::producer::ProducerClient;
 use super::producer_error::{ErrorClass, ProducerError};
 use super::rebalance::RebalanceEvent;
+use crate::partitioner::default_partition;
 use crate::record::{ConsumedRecord, Headers, ProducedRecord, RecordMetadata};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use std::cell::{Cell, RefCell};
@@ -562,7 +562,7 @@ impl ProducerClient for FakeProducer {
             record
                 .key
                 .as_deref()
-                .map_or(0, |key| partition_for_key(key, count))
+                .map_or(0, |key| default_partition(key, count))
         });
         if let Some(Fault::Delivery(error)) =
             cluster.take_fault(|f| matches!(f, Fault::Delivery(_)))
@@ -629,7 +629,7 @@ impl ProducerClient for FakeProducer {
         }
     }
 
-    fn partition_count(&self, topic: &str) -> Result<i32, ProducerError> {
+    fn partitions(&self, topic: &str) -> Result<i32, ProducerError> {
         self.cluster
             .lock()
             .partitions

@@ -1,13 +1,15 @@
 //! Interactive queries: read a running application's materialized key-value
 //! stores from any thread, as Kafka Streams' `store(StoreQueryParameters)`
-//! allows. A key is served by the local task of its partition (found with the
-//! producer's murmur2 partitioner over the store's key serde); all entries and
-//! ranges come from every local task of the store.
+//! allows. A key is served by the local task of its partition, found with the
+//! partitioner that wrote the store's input: the custom one of the sink that
+//! feeds it, or else the default (murmur2 of the key as the store's key serde
+//! serializes it). All entries and ranges come from every local task of the
+//! store.
 
-use super::partitioner::partition_for_key;
 use super::query_router::{QueryRouter, TaskAvailability};
 use super::thread_shared::ThreadShared;
 use super::{KafkaStreams, QueryError, RuntimeError};
+use crate::partitioner::default_partition;
 use crate::serde::SerdeRef;
 use crate::state::TimestampedKeyValueStore;
 use crate::task::{StreamTask, TaskId};
@@ -45,9 +47,23 @@ impl KafkaStreams {
             .plan
             .subtopology(subtopology)
             .map_or(1, |plan| plan.partitions);
+        let custom = self
+            .topology
+            .input_partitioner::<K>(subtopology)
+            .map_err(|sink| QueryError::PartitionerKeyType {
+                store: store.to_string(),
+                sink,
+            })?
+            .and_then(|(partitioner, topic)| {
+                partitioner(
+                    &topic.resolve(self.config().application_id()),
+                    key,
+                    partitions,
+                )
+            });
         let task = TaskId {
             subtopology,
-            partition: partition_for_key(&key_bytes, partitions),
+            partition: custom.unwrap_or_else(|| default_partition(&key_bytes, partitions)),
         };
         let key = key.clone();
         let name = store.to_string();

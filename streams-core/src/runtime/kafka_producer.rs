@@ -166,7 +166,7 @@ impl ProducerClient for KafkaProducerClient {
         }
     }
 
-    fn partition_count(&self, topic: &str) -> Result<i32, ProducerError> {
+    fn partitions(&self, topic: &str) -> Result<i32, ProducerError> {
         if let Some(count) = self.partition_counts.borrow().get(topic) {
             return Ok(*count);
         }
@@ -183,7 +183,10 @@ impl ProducerClient for KafkaProducerClient {
             .map(|t| t.partitions().len() as i32)
             .filter(|&count| count > 0)
             .ok_or_else(|| ProducerError {
-                operation: operation(),
+                operation: format!(
+                    "{}: the topic does not exist, create it before the application writes to it",
+                    operation()
+                ),
                 error: KafkaError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition),
                 class: ErrorClass::Fatal,
             })?;

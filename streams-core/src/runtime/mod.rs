@@ -28,7 +28,6 @@ mod kafka_consumer;
 mod kafka_producer;
 mod kafka_streams;
 mod metrics;
-mod partitioner;
 mod producer;
 mod producer_error;
 mod query_error;

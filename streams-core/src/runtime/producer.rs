@@ -38,7 +38,7 @@ pub(crate) trait ProducerClient {
     fn forget_acked(&self, partitions: &[TopicPartition]);
 
     /// How many partitions `topic` has (what a custom partitioner needs).
-    fn partition_count(&self, topic: &str) -> Result<i32, ProducerError>;
+    fn partitions(&self, topic: &str) -> Result<i32, ProducerError>;
 
     /// The error that made the client unusable, if one did.
     fn fatal_error(&self) -> Option<String>;
@@ -252,8 +252,8 @@ impl StreamsProducer {
     }
 
     /// How many partitions `topic` has.
-    pub(crate) fn partition_count(&self, topic: &str) -> Result<i32, ProducerError> {
-        self.client.borrow().partition_count(topic)
+    pub(crate) fn partitions(&self, topic: &str) -> Result<i32, ProducerError> {
+        self.client.borrow().partitions(topic)
     }
 }
 
@@ -273,9 +273,9 @@ impl RecordCollector for KafkaRecordCollector {
         self.producer.send(&record)
     }
 
-    fn partition_count(&mut self, topic: &str) -> Result<i32, StreamsError> {
+    fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError> {
         self.producer
-            .partition_count(topic)
+            .partitions(topic)
             .map_err(|error| StreamsError::Produce {
                 topic: topic.to_string(),
                 reason: error.to_string(),

@@ -73,6 +73,17 @@ pub enum QueryError {
         source: Box<SerdeError>,
     },
 
+    /// The store's input is partitioned by a custom partitioner of another key type.
+    #[error(
+        "store '{store}': its input is written by sink '{sink}', whose partitioner takes another key type than the query's: query with the key type that sink partitions"
+    )]
+    PartitionerKeyType {
+        /// The store name.
+        store: String,
+        /// The sink with the custom partitioner.
+        sink: String,
+    },
+
     /// The store could not be read.
     #[error("store '{store}': {source}")]
     Store {

@@ -469,7 +469,9 @@ mod tests {
     use super::*;
     use crate::runtime::fake_cluster::{FakeCluster, ReaderState};
     use crate::runtime::task_checkpoint::CHECKPOINT_FILE;
-    use crate::runtime::test_support::{CHANGELOG, count_topology, process, store_counts, task_on};
+    use crate::runtime::test_support::{
+        CHANGELOG, OUTPUT, count_topology, process, store_counts, task_on,
+    };
     use std::sync::Mutex;
 
     /// Every listener call, as text.
@@ -523,9 +525,11 @@ mod tests {
         panic!("restoration did not finish within 100 steps");
     }
 
+    /// The changelog, and the output the count topology's sink partitions for.
     fn cluster() -> FakeCluster {
         let cluster = FakeCluster::default();
         cluster.create_topic(CHANGELOG, 2);
+        cluster.create_topic(OUTPUT, 2);
         cluster
     }
 

@@ -77,6 +77,26 @@ pub trait Serde<T>: Send + Sync {
         self.serialize(value).map(Some)
     }
 
+    /// When keys of this type are partitioned by other bytes than their
+    /// serialized form: the function giving those bytes (`None` for a null
+    /// key). Windowed keys are partitioned by their inner key, so every window
+    /// of a key lands in the key's partition (Kafka's
+    /// `WindowedStreamPartitioner`). The default, `None`, has the default
+    /// partitioner hash the serialized key.
+    fn partition_bytes(&self) -> Option<PartitionBytes<T>> {
+        None
+    }
+
+    /// Whether `value` is Kafka's null (what [`serialize_nullable`](Serde::serialize_nullable)
+    /// writes as null), without serializing it: operators that drop null values,
+    /// such as stream-table joins, ask this. The default says no value is; a
+    /// serde that overrides `serialize_nullable` to write some values as null
+    /// overrides this too.
+    fn is_null(&self, value: &T) -> bool {
+        let _ = value;
+        false
+    }
+
     /// Deserializes possibly-null bytes; the default rejects null, because a plain
     /// `T` cannot represent it (use `Option<T>` for nullable keys and values).
     fn deserialize_nullable(&self, bytes: Option<&[u8]>) -> Result<T, SerdeError> {
@@ -164,3 +184,6 @@ pub(crate) fn serialize_present<T>(
 
 /// A shareable serde for `T`.
 pub type SerdeRef<T> = Arc<dyn Serde<T>>;
+
+/// The bytes a key is partitioned by (see [`Serde::partition_bytes`]).
+pub type PartitionBytes<T> = Arc<dyn Fn(&T) -> Result<Option<Vec<u8>>, SerdeError> + Send + Sync>;

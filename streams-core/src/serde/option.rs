@@ -12,6 +12,7 @@ use super::{Serde, SerdeContext, SerdeError, SerdeRef};
 /// assert_eq!(serde.serialize_nullable(&None).unwrap(), None);
 /// assert_eq!(serde.deserialize_nullable(None).unwrap(), None);
 /// assert_eq!(serde.deserialize_nullable(Some(b"x")).unwrap(), Some("x".to_string()));
+/// assert!(serde.is_null(&None) && !serde.is_null(&Some(String::new())));
 /// ```
 pub struct OptionSerde<T> {
     inner: SerdeRef<T>,
@@ -75,5 +76,9 @@ impl<T> Serde<Option<T>> for OptionSerde<T> {
                 .map(Some),
             None => Ok(None),
         }
+    }
+
+    fn is_null(&self, value: &Option<T>) -> bool {
+        value.as_ref().is_none_or(|value| self.inner.is_null(value))
     }
 }

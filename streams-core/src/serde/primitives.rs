@@ -73,6 +73,9 @@ impl Serde<()> for UnitSerde {
     fn deserialize_nullable(&self, _bytes: Option<&[u8]>) -> Result<(), SerdeError> {
         Ok(())
     }
+    fn is_null(&self, _value: &()) -> bool {
+        true
+    }
 }
 
 macro_rules! fixed_width_serde {
@@ -170,6 +173,7 @@ mod tests {
     #[test]
     fn unit_maps_to_null_and_accepts_anything() {
         assert_eq!(UnitSerde.serialize_nullable(&()).unwrap(), None);
+        assert!(UnitSerde.is_null(&()));
         UnitSerde.deserialize_nullable(Some(b"ignored")).unwrap();
         UnitSerde.deserialize_nullable(None).unwrap();
     }

@@ -1,7 +1,8 @@
 //! The serde of windowed keys.
 
-use super::{Serde, SerdeContext, SerdeError, SerdeRef, serialize_present};
+use super::{PartitionBytes, Serde, SerdeContext, SerdeError, SerdeRef, serialize_present};
 use crate::record::{Window, Windowed};
+use std::sync::Arc;
 
 /// Serializes `Windowed<K>` as the key's bytes followed by the window start and end,
 /// each 8 bytes big-endian, so keys of one record key sort by window start.
@@ -29,9 +30,17 @@ impl<K> WindowedSerde<K> {
     }
 }
 
-impl<K> Serde<Windowed<K>> for WindowedSerde<K> {
+impl<K: 'static> Serde<Windowed<K>> for WindowedSerde<K> {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The inner key's bytes: every window of a key goes to the key's partition.
+    fn partition_bytes(&self) -> Option<PartitionBytes<Windowed<K>>> {
+        let inner = self.inner.clone();
+        Some(Arc::new(move |windowed: &Windowed<K>| {
+            inner.serialize_nullable(&windowed.key)
+        }))
     }
 
     fn serialize(&self, value: &Windowed<K>) -> Result<Vec<u8>, SerdeError> {

@@ -135,11 +135,17 @@ pub trait ByteStoreFacade: Any {
 
     /// Applies changelog records to the byte store, uncommitted.
     fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError>;
+
+    /// Called after the byte store was flushed, for what the facade keeps
+    /// between flushes. The default keeps nothing.
+    fn flushed(&mut self) {}
 }
 
 impl<T: ByteStoreFacade> TaskStore for T {
     fn flush(&mut self) -> Result<(), StreamsError> {
-        Ok(self.byte_store_mut().flush()?)
+        self.byte_store_mut().flush()?;
+        self.flushed();
+        Ok(())
     }
 
     fn close(&mut self) -> Result<(), StreamsError> {

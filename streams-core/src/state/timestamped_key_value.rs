@@ -8,6 +8,7 @@ use super::codec::StoreCodec;
 use crate::error::StreamsError;
 use crate::record::Change;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use streams_state::{
     CachingKeyValueStore, KeyValueIter, KeyValueStore, KeyValueUpdate, StateStore,
@@ -23,8 +24,13 @@ pub struct ValueAndTimestamp<V> {
 }
 
 /// Updates a caching store wrote down, waiting to be forwarded: key, new value,
-/// old value, all as stored bytes.
-pub(crate) type FlushedBytes = Vec<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)>;
+/// old value, all as stored bytes, and for a delete the timestamp of the record
+/// that deleted (when it was written with [`TimestampedKeyValueStore::write_at`]).
+pub(crate) type FlushedBytes = Vec<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>)>;
+
+/// Timestamps of the deletes waiting in the cache, by key bytes: a cached
+/// delete holds no value to carry its timestamp.
+type PendingDeletes = Rc<RefCell<HashMap<Vec<u8>, i64>>>;
 
 /// A key's stored bytes and its current value, from
 /// [`TimestampedKeyValueStore::lookup`].
@@ -45,6 +51,7 @@ pub struct TimestampedKeyValueStore<K, V> {
     codec: StoreCodec<K, V>,
     inner: CachingKeyValueStore,
     flushed: Rc<RefCell<FlushedBytes>>,
+    pending_deletes: PendingDeletes,
 }
 
 impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
@@ -52,13 +59,19 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     /// [`take_flushed`](Self::take_flushed).
     pub(crate) fn new(codec: StoreCodec<K, V>, mut inner: CachingKeyValueStore) -> Self {
         let flushed: Rc<RefCell<FlushedBytes>> = Rc::default();
+        let pending_deletes: PendingDeletes = Rc::default();
         if inner.caching_enabled() {
-            let sink = flushed.clone();
+            let (sink, deletes) = (flushed.clone(), pending_deletes.clone());
             inner.set_flush_listener(Box::new(move |key, new, old| {
+                let deleted_at = match new {
+                    Some(_) => None,
+                    None => deletes.borrow_mut().remove(key),
+                };
                 sink.borrow_mut().push((
                     key.to_vec(),
                     new.map(<[u8]>::to_vec),
                     old.map(<[u8]>::to_vec),
+                    deleted_at,
                 ));
             }));
         }
@@ -66,6 +79,7 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
             codec,
             inner,
             flushed,
+            pending_deletes,
         }
     }
 
@@ -83,12 +97,19 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     /// Writes the cache down to the store (without making the store durable);
     /// the updates become available from [`take_flushed`](Self::take_flushed).
     pub fn flush_cache(&mut self) -> Result<(), StreamsError> {
-        Ok(self.inner.flush_cache()?)
+        self.inner.flush_cache()?;
+        // Every cached delete was written down; those left are of keys created
+        // and deleted between flushes, which the store never held.
+        self.pending_deletes.borrow_mut().clear();
+        Ok(())
     }
 
     /// The updates the cache wrote down since the last call (on eviction or
     /// [`flush_cache`](Self::flush_cache)), in write order, as typed changes with
-    /// the timestamp of their new value (the old one for deletes).
+    /// the timestamp of their new value, or for deletes the timestamp they were
+    /// written at with [`write_at`](Self::write_at) (as Kafka Streams forwards
+    /// the timestamp of the record that deleted); a delete through
+    /// [`delete`](Self::delete) has only the old value's.
     pub fn take_flushed(&mut self) -> Result<Vec<(K, Change<V>, i64)>, StreamsError> {
         if self.flushed.borrow().is_empty() {
             return Ok(Vec::new());
@@ -96,10 +117,11 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
         let flushed = std::mem::take(&mut *self.flushed.borrow_mut());
         flushed
             .into_iter()
-            .map(|(key, new, old)| {
+            .map(|(key, new, old, deleted_at)| {
                 let new = new.map(|b| self.codec.decode(&b)).transpose()?;
                 let old = old.map(|b| self.codec.decode(&b)).transpose()?;
-                let timestamp = new.as_ref().or(old.as_ref()).map_or(0, |v| v.timestamp);
+                let timestamp = deleted_at
+                    .unwrap_or_else(|| new.as_ref().or(old.as_ref()).map_or(0, |v| v.timestamp));
                 Ok((
                     self.codec.decode_key(&key)?,
                     Change::new(new.map(|v| v.value), old.map(|v| v.value)),
@@ -141,8 +163,16 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
             Some(value) => {
                 let value = self.codec.encode(value, timestamp)?;
                 self.inner.put(key, &value)?;
+                if self.inner.caching_enabled() {
+                    self.pending_deletes.borrow_mut().remove(key);
+                }
             }
             None => {
+                if self.inner.caching_enabled() {
+                    self.pending_deletes
+                        .borrow_mut()
+                        .insert(key.to_vec(), timestamp);
+                }
                 self.inner.delete(key)?;
             }
         }
@@ -224,5 +254,10 @@ impl<K: 'static, V: 'static> ByteStoreFacade for TimestampedKeyValueStore<K, V> 
 
     fn restore_records(&mut self, records: &[KeyValueUpdate]) -> Result<(), StreamsError> {
         Ok(self.inner.restore_batch(records)?)
+    }
+
+    /// Every cached delete was written down.
+    fn flushed(&mut self) {
+        self.pending_deletes.borrow_mut().clear();
     }
 }

@@ -9,12 +9,7 @@ pub trait RecordCollector {
     /// Accepts one serialized record.
     fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError>;
 
-    /// How many partitions `topic` has (what a custom partitioner needs).
-    /// Collectors that cannot tell say so.
-    fn partition_count(&mut self, topic: &str) -> Result<i32, StreamsError> {
-        Err(StreamsError::Produce {
-            topic: topic.to_string(),
-            reason: "this collector does not know partition counts".into(),
-        })
-    }
+    /// How many partitions `topic` has: sinks partition their records with
+    /// it. Fails for a topic that does not exist.
+    fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError>;
 }

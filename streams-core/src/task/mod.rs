@@ -32,5 +32,5 @@ pub(crate) use graph::{
 };
 pub(crate) use guard::{guarded, serde_guarded};
 pub(crate) use processor_node::ProcessorNode;
-pub(crate) use sink_node::{SinkNode, SinkTarget};
+pub(crate) use sink_node::{SinkNode, SinkPartitioning, SinkTarget};
 pub(crate) use source_node::SourceNode;

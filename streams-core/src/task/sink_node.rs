@@ -1,13 +1,14 @@
-//! A sink node: serializes records and hands them to the task's collector; a
-//! record that cannot be serialized (its serde fails or panics) or sent meets the
-//! production handler.
+//! A sink node: serializes records, chooses their partition with the sink's
+//! partitioner and hands them to the task's collector; a record that cannot be
+//! serialized (its serde fails or panics) or sent meets the production handler.
 
 use super::{Handled, NodeInput, TaskContext, TaskNode, serde_guarded};
 use crate::error::{ProcessError, RecordPart, StreamsError};
 use crate::handler::ErrorStage;
+use crate::partitioner::{PartitionerRef, default_partition};
 use crate::processor::PunctuatorId;
 use crate::record::{ProducedRecord, Record};
-use crate::serde::{SerdeContext, SerdeRef};
+use crate::serde::{PartitionBytes, SerdeContext, SerdeRef};
 use crate::topology::TopicChooser;
 use std::any::Any;
 use std::sync::Arc;
@@ -19,11 +20,23 @@ pub(crate) enum SinkTarget<K, V> {
     PerRecord(TopicChooser<K, V>),
 }
 
+/// How a sink partitions: a custom partitioner first (if any), then the
+/// default partitioning, murmur2 of the serialized key, or of the bytes the
+/// key serde names (windowed keys: the inner key). A null key is left to the
+/// producer.
+pub(crate) struct SinkPartitioning<K, V> {
+    pub(crate) custom: Option<PartitionerRef<K, V>>,
+    pub(crate) key_bytes: Option<PartitionBytes<K>>,
+}
+
 pub(crate) struct SinkNode<K, V> {
     name: Arc<str>,
     target: SinkTarget<K, V>,
     key_serde: SerdeRef<K>,
     value_serde: SerdeRef<V>,
+    partitioning: SinkPartitioning<K, V>,
+    /// Partitions of a fixed target topic, once known.
+    fixed_partitions: Option<i32>,
 }
 
 impl<K, V> SinkNode<K, V> {
@@ -32,12 +45,59 @@ impl<K, V> SinkNode<K, V> {
         target: SinkTarget<K, V>,
         key_serde: SerdeRef<K>,
         value_serde: SerdeRef<V>,
+        partitioning: SinkPartitioning<K, V>,
     ) -> Self {
         Self {
             name,
             target,
             key_serde,
             value_serde,
+            partitioning,
+            fixed_partitions: None,
+        }
+    }
+
+    /// The partition of `record` (serialized key `key`) in `topic`, `None`
+    /// for the producer to choose (null keys).
+    fn partition(
+        &mut self,
+        topic: &str,
+        record: &Record<K, V>,
+        key: Option<&[u8]>,
+        task: &mut TaskContext,
+    ) -> Result<Option<i32>, ProcessError> {
+        let partitions = match (&self.target, self.fixed_partitions) {
+            (SinkTarget::Fixed(_), Some(partitions)) => partitions,
+            (SinkTarget::Fixed(_), None) => {
+                let partitions = task.collector.partitions(topic)?;
+                self.fixed_partitions = Some(partitions);
+                partitions
+            }
+            (SinkTarget::PerRecord(_), _) => task.collector.partitions(topic)?,
+        };
+        let chosen = self
+            .partitioning
+            .custom
+            .as_ref()
+            .and_then(|p| p.partition(topic, &record.key, Some(&record.value), partitions));
+        match chosen {
+            Some(partition) if (0..partitions).contains(&partition) => Ok(Some(partition)),
+            Some(partition) => Err(StreamsError::PartitionOutOfRange {
+                node: self.name.to_string(),
+                topic: topic.to_string(),
+                partition,
+                partitions,
+            }
+            .into()),
+            None => {
+                let bytes = match &self.partitioning.key_bytes {
+                    Some(key_bytes) => key_bytes(&record.key).map_err(|e| {
+                        self.serialization_error(topic, RecordPart::Key, self.key_serde.name(), e)
+                    })?,
+                    None => return Ok(key.map(|key| default_partition(key, partitions))),
+                };
+                Ok(bytes.map(|bytes| default_partition(&bytes, partitions)))
+            }
         }
     }
 
@@ -109,9 +169,10 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
                 return self.production_failure(task, "SerializationError", error);
             }
         };
+        let partition = self.partition(&topic, &record, key.as_deref(), task)?;
         let sent = task.collector.send(ProducedRecord {
             topic,
-            partition: None,
+            partition,
             key,
             value,
             timestamp: record.timestamp,

@@ -2,6 +2,7 @@
 
 use crate::handler::{DeserializationHandler, ProcessingHandler, ProductionHandler};
 use crate::metrics::RecordingLevel;
+use std::collections::HashMap;
 
 /// How a [`TopologyTestDriver`](super::TopologyTestDriver) runs a topology.
 #[derive(Debug, Clone)]
@@ -31,6 +32,24 @@ pub struct TestDriverConfig {
     /// Bytes all memtables of the driver's RocksDB stores may take. Default as
     /// `rocksdb.write.buffer.bytes`.
     pub rocksdb_write_buffer_bytes: usize,
+    /// Partition counts of the topics the topology writes (full names), which
+    /// its sinks' partitioners partition by; a topic not listed has one
+    /// partition. The driver still runs one task per sub-topology.
+    pub topic_partitions: HashMap<String, i32>,
+}
+
+impl TestDriverConfig {
+    /// Gives `topic` `partitions` partitions for the sinks writing it.
+    ///
+    /// ```
+    /// use streams_core::test_driver::TestDriverConfig;
+    /// let config = TestDriverConfig::default().with_partitions("orders", 4);
+    /// assert_eq!(config.topic_partitions["orders"], 4);
+    /// ```
+    pub fn with_partitions(mut self, topic: impl Into<String>, partitions: i32) -> Self {
+        self.topic_partitions.insert(topic.into(), partitions);
+        self
+    }
 }
 
 impl Default for TestDriverConfig {
@@ -46,6 +65,7 @@ impl Default for TestDriverConfig {
             cache_max_bytes: 10 * 1024 * 1024,
             rocksdb_block_cache_bytes: crate::runtime::DEFAULT_ROCKSDB_BLOCK_CACHE_BYTES,
             rocksdb_write_buffer_bytes: crate::runtime::DEFAULT_ROCKSDB_WRITE_BUFFER_BYTES,
+            topic_partitions: HashMap::new(),
         }
     }
 }

@@ -36,6 +36,7 @@ pub(crate) struct Captured {
 struct CapturingCollector {
     captured: Rc<RefCell<Captured>>,
     topology_inputs: Arc<HashMap<String, usize>>,
+    topic_partitions: Arc<HashMap<String, i32>>,
 }
 
 impl RecordCollector for CapturingCollector {
@@ -50,6 +51,10 @@ impl RecordCollector for CapturingCollector {
             .or_default()
             .push_back(record);
         Ok(())
+    }
+
+    fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError> {
+        Ok(self.topic_partitions.get(topic).copied().unwrap_or(1))
     }
 }
 
@@ -197,6 +202,7 @@ impl TopologyTestDriver {
                 source: e,
             })?;
         let captured = Rc::new(RefCell::new(Captured::default()));
+        let topic_partitions = Arc::new(config.topic_partitions.clone());
         let cache = ThreadCache::new(config.cache_max_bytes);
         let metrics = MetricsRegistry::new(config.metrics_recording_level, &application_id);
         let handlers = ErrorHandlers {
@@ -213,6 +219,7 @@ impl TopologyTestDriver {
             let collector = CapturingCollector {
                 captured: captured.clone(),
                 topology_inputs: task_of_topic.clone(),
+                topic_partitions: topic_partitions.clone(),
             };
             tasks.push(StreamTask::new(
                 &topology,

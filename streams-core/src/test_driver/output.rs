@@ -46,6 +46,12 @@ impl<K, V> TestOutputTopic<K, V> {
 
     /// Reads the next record.
     pub fn read(&self) -> Result<Record<K, V>, TestDriverError> {
+        self.read_with_partition().map(|(_, record)| record)
+    }
+
+    /// Reads the next record with the partition its sink's partitioner chose
+    /// (`None` for a null key, which the producer places).
+    pub fn read_with_partition(&self) -> Result<(Option<i32>, Record<K, V>), TestDriverError> {
         let record = self.pop().ok_or_else(|| TestDriverError::NoRecord {
             topic: self.topic.clone(),
         })?;
@@ -75,12 +81,15 @@ impl<K, V> TestOutputTopic<K, V> {
                 record.value.as_deref(),
             )
             .map_err(|e| failure(RecordPart::Value, self.value_serde.name(), e))?;
-        Ok(Record {
-            key,
-            value,
-            timestamp: record.timestamp,
-            headers: record.headers,
-        })
+        Ok((
+            record.partition,
+            Record {
+                key,
+                value,
+                timestamp: record.timestamp,
+                headers: record.headers,
+            },
+        ))
     }
 
     /// Reads the next record's key and value.

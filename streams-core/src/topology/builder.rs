@@ -6,6 +6,7 @@ use super::built::{BuiltNode, BuiltStore, NodeKind};
 use super::factory::{NodeSpec, ProcessorFactory, SinkSpec, SourceSpec};
 use super::topic::check_topic_name;
 use super::{TopicRef, Topology, TopologyError};
+use crate::partitioner::PartitionerRef;
 use crate::processor::Processor;
 use crate::record::Record;
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
@@ -188,14 +189,32 @@ impl TopologyBuilder {
         )
     }
 
-    /// Adds a sink writing to `topic`, attached to `parents`. Missing serdes are
-    /// taken from the registry by type at `build()`.
+    /// Adds a sink writing to `topic`, attached to `parents`, partitioning
+    /// with the default partitioner. Missing serdes are taken from the
+    /// registry by type at `build()`.
     pub fn add_sink<K: 'static, V: 'static>(
         &mut self,
         name: impl Into<String>,
         topic: SinkTopic<K, V>,
         key_serde: Option<SerdeRef<K>>,
         value_serde: Option<SerdeRef<V>>,
+        parents: &[NodeRef<K, V>],
+    ) {
+        self.add_partitioned_sink(name, topic, key_serde, value_serde, None, parents);
+    }
+
+    /// Adds a sink like [`add_sink`](Self::add_sink) whose records go to the
+    /// partition `partitioner` chooses (`None`: the default partitioner,
+    /// murmur2 of the serialized key; windowed keys by their inner key).
+    /// Interactive queries of the stores fed by its topic find a key's
+    /// partition with the same partitioner.
+    pub fn add_partitioned_sink<K: 'static, V: 'static>(
+        &mut self,
+        name: impl Into<String>,
+        topic: SinkTopic<K, V>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+        partitioner: Option<PartitionerRef<K, V>>,
         parents: &[NodeRef<K, V>],
     ) {
         let described = match &topic {
@@ -210,6 +229,7 @@ impl TopologyBuilder {
                 topic,
                 key_serde,
                 value_serde,
+                partitioner,
             }),
         );
     }

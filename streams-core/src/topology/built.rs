@@ -5,6 +5,7 @@
 use super::description::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
 };
+use super::factory::KeyPartitioner;
 use super::{NodeFactory, TopicRef};
 use crate::serde::SerdeRegistry;
 use crate::state::{ChangelogSpec, StoreBuilder};
@@ -142,6 +143,43 @@ impl Topology {
             NodeKind::Sink { topic: Some(topic) } => vec![topic.clone()],
             _ => Vec::new(),
         })
+    }
+
+    /// The custom partitioner (asked by key) of the sinks of this topology
+    /// that write a topic `subtopology` reads, with that topic; `Ok(None)`
+    /// when they partition by default. Fails, naming the sink, when the
+    /// partitioner's key type is not `K`.
+    pub(crate) fn input_partitioner<K: 'static>(
+        &self,
+        subtopology: u32,
+    ) -> Result<Option<(KeyPartitioner<K>, &TopicRef)>, String> {
+        let Some(sub) = self.subtopology(subtopology) else {
+            return Ok(None);
+        };
+        let inputs: Vec<&TopicRef> = sub
+            .nodes
+            .iter()
+            .filter_map(|&n| match &self.nodes[n].kind {
+                NodeKind::Source { topics } => Some(topics),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for node in &self.nodes {
+            let NodeKind::Sink { topic: Some(topic) } = &node.kind else {
+                continue;
+            };
+            if !inputs.contains(&topic) {
+                continue;
+            }
+            if let Some(partitioner) = node.factory.key_partitioner() {
+                return match partitioner.downcast::<KeyPartitioner<K>>() {
+                    Ok(partitioner) => Ok(Some((KeyPartitioner::clone(&partitioner), topic))),
+                    Err(_) => Err(node.name.to_string()),
+                };
+            }
+        }
+        Ok(None)
     }
 
     /// Every internal topic (repartition topics), resolved for an application id.

@@ -5,11 +5,14 @@
 use super::TopologyError;
 use super::builder::SinkTopic;
 use crate::error::RecordPart;
+use crate::partitioner::PartitionerRef;
 use crate::processor::Processor;
 use crate::serde::{SerdeRef, SerdeRegistry};
 use crate::task::{
-    CreatedNode, InputHandle, NodeEntry, ProcessorNode, SinkNode, SinkTarget, SourceNode,
+    CreatedNode, InputHandle, NodeEntry, ProcessorNode, SinkNode, SinkPartitioning, SinkTarget,
+    SourceNode,
 };
+use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -27,7 +30,17 @@ pub(crate) trait NodeSpec: Send + Sync {
 /// Creates one instance of a node for a task.
 pub(crate) trait NodeFactory: Send + Sync {
     fn create(&self, name: Arc<str>, index: usize, application_id: &str) -> CreatedNode;
+
+    /// A sink's custom partitioner as a [`KeyPartitioner`] of its key type,
+    /// for interactive queries of the stores its topic feeds.
+    fn key_partitioner(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        None
+    }
 }
+
+/// A custom partitioner asked with the key alone (Kafka Streams passes a null
+/// value when it looks up a key's partition): `(topic, key, partitions)`.
+pub(crate) type KeyPartitioner<K> = Arc<dyn Fn(&str, &K, i32) -> Option<i32> + Send + Sync>;
 
 fn resolve_serde<T: 'static>(
     explicit: Option<SerdeRef<T>>,
@@ -152,12 +165,14 @@ pub(crate) struct SinkSpec<K, V> {
     pub(crate) topic: SinkTopic<K, V>,
     pub(crate) key_serde: Option<SerdeRef<K>>,
     pub(crate) value_serde: Option<SerdeRef<V>>,
+    pub(crate) partitioner: Option<PartitionerRef<K, V>>,
 }
 
 struct SinkFactory<K, V> {
     topic: SinkTopic<K, V>,
     key_serde: SerdeRef<K>,
     value_serde: SerdeRef<V>,
+    partitioner: Option<PartitionerRef<K, V>>,
 }
 
 impl<K: 'static, V: 'static> NodeSpec for SinkSpec<K, V> {
@@ -174,6 +189,7 @@ impl<K: 'static, V: 'static> NodeSpec for SinkSpec<K, V> {
             key_serde: resolve_serde(self.key_serde, serdes, node, &label, RecordPart::Key)?,
             value_serde: resolve_serde(self.value_serde, serdes, node, &label, RecordPart::Value)?,
             topic: self.topic,
+            partitioner: self.partitioner,
         }))
     }
 }
@@ -184,16 +200,29 @@ impl<K: 'static, V: 'static> NodeFactory for SinkFactory<K, V> {
             SinkTopic::Topic(topic) => SinkTarget::Fixed(topic.resolve(application_id).into()),
             SinkTopic::PerRecord(choose) => SinkTarget::PerRecord(choose.clone()),
         };
+        let partitioning = SinkPartitioning {
+            custom: self.partitioner.clone(),
+            key_bytes: self.key_serde.partition_bytes(),
+        };
         let node = Rc::new(RefCell::new(SinkNode::new(
             name,
             target,
             self.key_serde.clone(),
             self.value_serde.clone(),
+            partitioning,
         )));
         let input: InputHandle<K, V> = node.clone();
         CreatedNode {
             node,
             entry: NodeEntry::Typed(Box::new(input)),
         }
+    }
+
+    fn key_partitioner(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        let partitioner = self.partitioner.clone()?;
+        let by_key: KeyPartitioner<K> = Arc::new(move |topic: &str, key: &K, partitions| {
+            partitioner.partition(topic, key, None, partitions)
+        });
+        Some(Arc::new(by_key))
     }
 }

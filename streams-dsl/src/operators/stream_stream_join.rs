@@ -6,10 +6,14 @@
 //! shared store and is emitted with `None` for the other side once stream time
 //! has passed its window close; a later match removes it from there.
 //!
-//! Records with a null key or value, or arriving after their window closed, are
-//! dropped and counted. Results of unmatched records carry no headers (Kafka
-//! Streams attaches those of whichever record triggered the emission, which has
-//! nothing to do with them).
+//! Records with a null value, or arriving after their window closed, are dropped
+//! and counted. A record with a null key cannot join anything: on an outer side
+//! (the left side of a left join, both sides of an outer join) it is forwarded
+//! at once, with its null key, as the joiner's result with a missing other side
+//! (KIP-962, Kafka Streams 3.7); on an inner side it is dropped and counted.
+//! Results of unmatched records carry no headers (Kafka Streams attaches those
+//! of whichever record triggered the emission, which has nothing to do with
+//! them).
 
 use super::outer_join_store::{self, JoinSide};
 use crate::windows::JoinWindows;
@@ -192,13 +196,13 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
 {
     /// Joins a record of `side` (value type `VT`) with the other side's buffered
     /// records (`VO`), `pair` calling the joiner with the values in left-right
-    /// order, then buffers it.
+    /// order (`None` for a missing other side), then buffers it.
     fn process_side<VT: Clone + 'static, VO: 'static>(
         &mut self,
         side: JoinSide,
         record: Record<K, VT>,
         ctx: &mut ProcessorContext<'_, K, VR>,
-        pair: impl Fn(&K, VT, VO) -> Option<VR>,
+        pair: impl Fn(&K, VT, Option<VO>) -> Option<VR>,
     ) -> Result<(), ProcessError> {
         let spec = self.spec.clone();
         let (this_store, other_store) = match side {
@@ -211,11 +215,28 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
         }
         self.stream_time = self.stream_time.max(timestamp);
         let store = ctx.state_store::<TimestampedWindowStore<K, VT>>(this_store)?;
-        let Some(key) = store.key_bytes(&record.key)? else {
-            return drop_record(ctx, this_store, timestamp, "null key");
-        };
         let Some(stored) = store.encode_value(&record.value, timestamp)? else {
             return drop_record(ctx, this_store, timestamp, "null value");
+        };
+        let Some(key) = store.key_bytes(&record.key)? else {
+            if !spec.is_outer(side) {
+                return drop_record(ctx, this_store, timestamp, "null key");
+            }
+            let Record {
+                key,
+                value,
+                timestamp,
+                headers,
+            } = record;
+            return match pair(&key, value, None) {
+                Some(joined) => ctx.forward(Record {
+                    key,
+                    value: joined,
+                    timestamp,
+                    headers,
+                }),
+                None => Ok(()),
+            };
         };
         if spec.close(side, timestamp) < self.stream_time {
             return drop_record(
@@ -243,7 +264,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
             if spec.is_outer(side.other()) {
                 self.remove_unmatched(ctx, side.other(), window.start, &key)?;
             }
-            if let Some(joined) = pair(&record.key, record.value.clone(), other.value) {
+            if let Some(joined) = pair(&record.key, record.value.clone(), Some(other.value)) {
                 ctx.forward(Record {
                     key: record.key.clone(),
                     value: joined,
@@ -431,7 +452,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
                     headers,
                 },
                 ctx,
-                |key, this: V1, other: V2| joiner(key, Some(this), Some(other)),
+                |key, this: V1, other: Option<V2>| joiner(key, Some(this), other),
             ),
             Sided::Right(value) => self.process_side(
                 JoinSide::Right,
@@ -442,7 +463,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone + 'static, VR: Clone + '
                     headers,
                 },
                 ctx,
-                |key, this: V2, other: V1| joiner(key, Some(other), Some(this)),
+                |key, this: V2, other: Option<V1>| joiner(key, other, Some(this)),
             ),
         }
     }

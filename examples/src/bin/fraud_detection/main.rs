@@ -3,15 +3,18 @@
 //! alerts to `fraud-alerts`, and a consumer prints the alerts as they arrive.
 //!
 //! Usage: `fraud-detection [--bootstrap-servers host:port] [--schema-registry-url URL] [--transactions N]
-//! [--cards N] [--seed N] [--threads N] [--keep-running]`
+//! [--cards N] [--seed N] [--threads N] [--state-dir DIR] [--keep-running]`
 //!
 //! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker.
 //! By default it writes a fixed number of transactions, waits until the
 //! application has committed all of them and every alert is read, prints a
 //! summary and exits 0. With `--keep-running` it generates traffic (about 1000
-//! transactions/s) until Ctrl-C. SIGINT and SIGTERM close the application
-//! cleanly (final commit, leave the group). Instances against one cluster share
-//! the work as one consumer group (`application.id` is fixed).
+//! transactions/s) until Ctrl-C. SIGINT and SIGTERM, also during start-up,
+//! close the application cleanly (final commit, leave the group); a failed
+//! stream engine ends the process with exit code 1 and the error. Instances
+//! against one cluster share the work as one consumer group (`application.id`
+//! is fixed); without `--state-dir` each keeps its state in a directory of its
+//! own, removed when it exits.
 
 mod alerts;
 mod event_time;
@@ -20,11 +23,14 @@ mod traffic;
 
 use alerts::AlertPrinter;
 use examples::cluster::ExampleCluster;
+use examples::engine::{self, Waited};
 use examples::fraud::{ALERTS_TOPIC, Injection, Rule, TRANSACTIONS_TOPIC, fraud_topology};
+use examples::state_dir::StateDir;
 use offsets::Offsets;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::BaseConsumer;
 use std::error::Error;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +42,7 @@ type BoxError = Box<dyn Error + Send + Sync>;
 const APPLICATION_ID: &str = "rstreams-fraud-detection";
 const PARTITIONS: i32 = 4;
 const TIMEOUT: Duration = Duration::from_secs(120);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 const RULES: [Rule; 4] = [
     Rule::BurstOfSmallCharges,
     Rule::AmountSpike,
@@ -50,10 +57,11 @@ struct Options {
     cards: u64,
     seed: u64,
     threads: u64,
+    state_dir: Option<PathBuf>,
     keep_running: bool,
 }
 
-const USAGE: &str = "usage: fraud-detection [--bootstrap-servers host:port] [--transactions N] [--cards N] [--seed N] [--threads N] [--keep-running]";
+const USAGE: &str = "usage: fraud-detection [--bootstrap-servers host:port] [--schema-registry-url URL] [--transactions N] [--cards N] [--seed N] [--threads N] [--state-dir DIR] [--keep-running]";
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
@@ -63,6 +71,7 @@ fn parse_options() -> Result<Options, String> {
         cards: 2_000,
         seed: 42,
         threads: 2,
+        state_dir: None,
         keep_running: false,
     };
     let mut args = std::env::args().skip(1);
@@ -86,6 +95,7 @@ fn parse_options() -> Result<Options, String> {
             "--cards" => options.cards = number(&flag, value(&flag)?)?,
             "--seed" => options.seed = number(&flag, value(&flag)?)?,
             "--threads" => options.threads = number(&flag, value(&flag)?)?.max(1),
+            "--state-dir" => options.state_dir = Some(value(&flag)?.into()),
             "--keep-running" => options.keep_running = true,
             other => return Err(format!("unknown argument '{other}'; {USAGE}")),
         }
@@ -105,20 +115,36 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
     cluster.create_topics(&[TRANSACTIONS_TOPIC, ALERTS_TOPIC], PARTITIONS)?;
     let topology = fraud_topology(TRANSACTIONS_TOPIC, ALERTS_TOPIC)?;
     println!("{}", topology.describe());
-    // One state directory per process, so instances on one host do not collide.
-    let state_dir =
-        std::env::temp_dir().join(format!("rstreams-fraud-detection-{}", std::process::id()));
+    let state_dir = StateDir::new("fraud-detection", options.state_dir.clone())?;
+    println!("state directory: {}", state_dir.path().display());
     let config = StreamsConfig::builder()
         .set("application.id", APPLICATION_ID)
         .set("bootstrap.servers", &bootstrap_servers)
-        .set("state.dir", state_dir.display().to_string())
+        .set("state.dir", state_dir.path().display().to_string())
         .set("num.stream.threads", options.threads.to_string())
         .set("commit.interval.ms", "200")
         .build()?;
     let mut streams = KafkaStreams::new(topology, config)?;
     streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
     streams.start()?;
-    streams.wait_until_running(TIMEOUT)?;
+    match engine::wait_until_running(&streams, &stop, TIMEOUT) {
+        Ok(Waited::Done) => {}
+        Ok(Waited::Stopped) => {
+            println!("signal received during start-up: closing");
+            engine::close(&mut streams, CLOSE_TIMEOUT)?;
+            println!("closed cleanly: true");
+            if cluster.is_embedded() {
+                streams.cleanup()?;
+            }
+            cluster.shutdown();
+            return Ok(());
+        }
+        Err(error) => {
+            // Closing first, so the error names what stopped the engine.
+            engine::close(&mut streams, CLOSE_TIMEOUT)?;
+            return Err(error.into());
+        }
+    }
 
     let group: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap_servers)
@@ -142,12 +168,7 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
             println!("signal received: closing");
             break "interrupted";
         }
-        if matches!(
-            streams.state(),
-            StreamsState::Error | StreamsState::PendingError | StreamsState::NotRunning
-        ) {
-            return Err(format!("the application stopped: {:?}", streams.state()).into());
-        }
+        engine::ensure_alive(&streams)?;
         if producer.as_ref().is_some_and(|p| p.is_finished()) {
             let finished = producer.take().ok_or("no producer")?;
             produced = Some(finished.join().map_err(|_| "the generator panicked")??);
@@ -174,10 +195,7 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
         (None, Some(thread)) => thread.join().map_err(|_| "the generator panicked")??,
         (None, None) => return Err("no generator".into()),
     };
-    let closed = streams
-        .close(Duration::from_secs(30))
-        .inspect_err(|error| eprintln!("closing the application: {error}"))
-        .is_ok();
+    let closed = engine::close(&mut streams, CLOSE_TIMEOUT);
     let processed = Offsets::end_of(&group, TRANSACTIONS_TOPIC)?
         .committed(&group, TRANSACTIONS_TOPIC)?
         .count_since(&input_start);
@@ -206,42 +224,20 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
         processed as f64 / elapsed.as_secs_f64().max(0.001),
         elapsed.as_secs_f64()
     );
-    println!("  closed cleanly: {closed}");
+    println!("  closed cleanly: {}", closed.is_ok());
+    closed?;
     // The clients go before the broker they talk to.
     drop(alerts);
     drop(group);
-    streams.cleanup()?;
-    cluster.shutdown();
-    if closed {
-        Ok(())
-    } else {
-        Err("the application did not close in time".into())
+    if cluster.is_embedded() {
+        streams.cleanup()?;
     }
+    cluster.shutdown();
+    Ok(())
 }
 
 fn main() -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .try_init();
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    if let Err(error) = examples::shutdown::stop_on_signals(&stop) {
-        eprintln!("fraud-detection failed to install signal handlers: {error}");
-        return ExitCode::FAILURE;
-    }
-    match run(options, stop) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("fraud-detection failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    examples::app_main::app_main("fraud-detection", parse_options, |options, stop| {
+        run(options, stop).map(|()| ExitCode::SUCCESS)
+    })
 }

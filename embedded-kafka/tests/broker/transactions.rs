@@ -2,7 +2,7 @@
 //! read_committed and read_uncommitted consumers, zombie fencing, and the abort of
 //! an abandoned transaction by timeout.
 
-mod common;
+use crate::common;
 
 use common::*;
 use embedded_kafka::BrokerConfig;

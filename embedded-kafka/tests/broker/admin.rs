@@ -2,7 +2,7 @@
 //! duplicates, bad partition counts), delete, add partitions, describe configs and
 //! delete records.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rdkafka::TopicPartitionList;

@@ -5,7 +5,7 @@
 //! transaction commits, a zombie's transactional offsets refused (KIP-447), and
 //! commits refused for partitions the broker does not host.
 
-mod common;
+use crate::common;
 
 use common::*;
 use embedded_kafka::BrokerConfig;

@@ -564,8 +564,54 @@ fn duplicates_on_one_side_each_join_and_each_wait_for_a_match() {
     );
 }
 
+/// Inner, left and outer joins of the topics `left` and `right`, whose keys
+/// and values may be null, written to `inner`, `left-join` and `outer-join`.
+fn nullable_joins() -> TopologyTestDriver {
+    let builder = StreamsBuilder::new();
+    let right = builder.stream::<Option<String>, Option<String>>("right", Consumed::default());
+    let left = builder.stream::<Option<String>, Option<String>>("left", Consumed::default());
+    let windows = JoinWindows::of_time_difference_with_no_grace(ms(100));
+    left.join_stream(
+        &right,
+        |l: Option<String>, r: Option<String>| pair(l.as_deref(), r.as_deref()),
+        windows,
+        StreamJoined::default(),
+    )
+    .to("inner", Produced::default());
+    left.left_join_stream(
+        &right,
+        |l: Option<String>, r: Option<Option<String>>| pair(l.as_deref(), r.flatten().as_deref()),
+        windows,
+        StreamJoined::default(),
+    )
+    .to("left-join", Produced::default());
+    left.outer_join_stream(
+        &right,
+        |l: Option<Option<String>>, r: Option<Option<String>>| {
+            pair(l.flatten().as_deref(), r.flatten().as_deref())
+        },
+        windows,
+        StreamJoined::default(),
+    )
+    .to("outer-join", Produced::default());
+    driver(builder)
+}
+
+fn drain_nullable(driver: &TopologyTestDriver, topic: &str) -> Vec<(Option<String>, String, i64)> {
+    driver
+        .output_topic::<Option<String>, String>(topic)
+        .expect("output topic")
+        .read_all()
+        .expect("outputs deserialize")
+        .into_iter()
+        .map(|record| (record.key, record.value, record.timestamp))
+        .collect()
+}
+
+// The expectation of this test changed with KIP-962 (Kafka Streams 3.7): it
+// used to have the outer join drop null keys on both sides as well.
 #[test]
-fn null_keys_and_null_values_are_dropped_and_counted() {
+fn null_values_are_dropped_and_null_keys_are_forwarded_at_once_by_an_outer_join() {
     let builder = StreamsBuilder::new();
     let right = builder.stream::<Option<String>, Option<String>>("right", Consumed::default());
     builder
@@ -591,15 +637,24 @@ fn null_keys_and_null_values_are_dropped_and_counted() {
     right.pipe(key(), None, 1_000).unwrap(); // tombstone
     left.pipe(None, Some("no key".to_string()), 1_000).unwrap();
     right.pipe(None, Some("no key".to_string()), 1_000).unwrap();
-    right.pipe(key(), Some("r".to_string()), 1_010).unwrap();
-    assert!(
+    assert_eq!(
         driver
             .output_topic::<Option<String>, String>("joined")
             .unwrap()
-            .is_empty(),
-        "dropped records neither join nor wait"
+            .read_key_values()
+            .unwrap(),
+        [
+            (None, "[no key, null]".to_string()),
+            (None, "[null, no key]".to_string())
+        ],
+        "records with a null key are joined with a missing other side at once, keeping their null key"
     );
-    assert_eq!(driver.metrics().dropped_records, 4);
+    assert_eq!(
+        driver.metrics().dropped_records,
+        2,
+        "the null values are dropped"
+    );
+    right.pipe(key(), Some("r".to_string()), 1_010).unwrap();
     left.pipe(key(), Some("l".to_string()), 1_020).unwrap();
     right
         .pipe(key(), Some("late trigger".to_string()), 1_500)
@@ -609,7 +664,75 @@ fn null_keys_and_null_values_are_dropped_and_counted() {
         .unwrap()
         .read_key_values()
         .unwrap();
-    assert_eq!(output, [(key(), "[l, r]".to_string())]);
+    assert_eq!(
+        output,
+        [(key(), "[l, r]".to_string())],
+        "null-key records neither wait nor join later records"
+    );
+}
+
+#[test]
+fn null_keys_are_dropped_by_inner_sides_and_forwarded_by_outer_sides() {
+    let driver = nullable_joins();
+    let left = driver
+        .input_topic::<Option<String>, Option<String>>("left")
+        .unwrap();
+    let right = driver
+        .input_topic::<Option<String>, Option<String>>("right")
+        .unwrap();
+    let mut headers = Headers::new();
+    headers.add("trace", Some(b"t-1".to_vec()));
+    left.pipe_with_headers(None, Some("A".to_string()), 1_000, headers.clone())
+        .unwrap();
+    right.pipe(None, Some("b".to_string()), 1_050).unwrap();
+    assert!(
+        drain_nullable(&driver, "inner").is_empty(),
+        "an inner join drops null keys on both sides"
+    );
+    let left_joined = driver
+        .output_topic::<Option<String>, String>("left-join")
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(
+        left_joined
+            .iter()
+            .map(|r| (r.key.clone(), r.value.as_str(), r.timestamp))
+            .collect::<Vec<_>>(),
+        [(None, "[A, null]", 1_000)],
+        "a left join forwards a left record with a null key at once, with its timestamp; its right side is inner"
+    );
+    assert_eq!(
+        left_joined[0].headers, headers,
+        "the forwarded record keeps its headers"
+    );
+    assert_eq!(
+        drain_nullable(&driver, "outer-join"),
+        [
+            (None, "[A, null]".to_string(), 1_000),
+            (None, "[null, b]".to_string(), 1_050)
+        ]
+    );
+    assert_eq!(
+        driver.metrics().dropped_records,
+        3,
+        "two null keys in the inner join, the right one in the left join"
+    );
+    // A keyed record at the same time joins neither null-key record, and none
+    // of them is emitted again when the windows close.
+    left.pipe(Some("k".into()), Some("C".to_string()), 1_000)
+        .unwrap();
+    right
+        .pipe(Some("k".into()), Some("late".to_string()), 2_000)
+        .unwrap();
+    assert_eq!(
+        drain_nullable(&driver, "left-join"),
+        [(Some("k".into()), "[C, null]".to_string(), 1_000)]
+    );
+    assert_eq!(
+        drain_nullable(&driver, "outer-join"),
+        [(Some("k".into()), "[C, null]".to_string(), 1_000)]
+    );
 }
 
 fn buffered_values(driver: &TopologyTestDriver, store: &str, key: &str) -> Vec<(i64, String)> {

@@ -2,7 +2,7 @@
 //! acknowledged record, topic config, transaction outcome and producer state, and
 //! cuts off whatever a crash left half-written at the end of any of its files.
 
-mod common;
+use crate::common;
 
 use common::*;
 use embedded_kafka::BrokerConfig;

@@ -3,7 +3,7 @@
 //! records), so running librdkafka members keep their assignment, heartbeat and
 //! commit with their old generation, without a rebalance.
 
-mod common;
+use crate::common;
 
 use common::*;
 use embedded_kafka::BrokerConfig;

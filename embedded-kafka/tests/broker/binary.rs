@@ -1,7 +1,7 @@
 //! The broker as a process: `embedded-kafka --listen 127.0.0.1:0 --data-dir DIR`
 //! prints its bootstrap address and serves librdkafka clients.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};

@@ -5,7 +5,7 @@
 //! TxnOffsetCommit refused; every advertised version of every served API answered
 //! in that version's format.
 
-mod common;
+use crate::common;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use common::*;

@@ -1,6 +1,5 @@
 //! Helpers shared by the broker's integration tests: a broker per test (in-process
 //! or the binary), unique names, rdkafka clients and bounded waits.
-#![allow(dead_code)]
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::ClientConfig;

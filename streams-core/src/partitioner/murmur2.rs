@@ -1,9 +1,13 @@
-//! Kafka's default partitioner for keyed records (murmur2 of the serialized key),
-//! as the Java client and librdkafka's `murmur2_random` compute it, so the
-//! runtime finds the partition, hence the task, that holds a key.
+//! Kafka's default partitioning of keyed records: murmur2 of the serialized
+//! key, as the Java client's `BuiltInPartitioner` and librdkafka's
+//! `murmur2_random` compute it.
 
 /// Kafka's 32-bit murmur2 hash of `data` (seed `0x9747b28c`).
-pub(crate) fn murmur2(data: &[u8]) -> i32 {
+///
+/// ```
+/// assert_eq!(streams_core::partitioner::murmur2(b"21"), -973_932_308);
+/// ```
+pub fn murmur2(data: &[u8]) -> i32 {
     const SEED: u32 = 0x9747_b28c;
     const M: u32 = 0x5bd1_e995;
     const R: u32 = 24;
@@ -35,8 +39,16 @@ pub(crate) fn murmur2(data: &[u8]) -> i32 {
     h as i32
 }
 
-/// The partition of `partitions` a record with this serialized key goes to.
-pub(crate) fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
+/// The partition of a topic with `partitions` partitions that Kafka's
+/// default partitioner gives a record with this serialized key: the positive
+/// part of its murmur2 hash, modulo the partition count.
+///
+/// ```
+/// use streams_core::partitioner::default_partition;
+/// assert_eq!(default_partition(b"21", 4), 0);
+/// assert!((0..7).contains(&default_partition(b"any key", 7)));
+/// ```
+pub fn default_partition(key: &[u8], partitions: i32) -> i32 {
     (murmur2(key) & 0x7fff_ffff) % partitions.max(1)
 }
 
@@ -62,9 +74,9 @@ mod tests {
     fn partitions_are_in_range_and_stable() {
         for n in 0..200 {
             let key = format!("key-{n}");
-            let partition = partition_for_key(key.as_bytes(), 7);
+            let partition = default_partition(key.as_bytes(), 7);
             assert!((0..7).contains(&partition));
-            assert_eq!(partition, partition_for_key(key.as_bytes(), 7));
+            assert_eq!(partition, default_partition(key.as_bytes(), 7));
         }
     }
 }

@@ -3,7 +3,7 @@
 //! max.message.bytes; keyless records refused by compacted topics; auto-creation
 //! only when configured.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rdkafka::consumer::Consumer;

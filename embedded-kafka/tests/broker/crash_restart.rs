@@ -4,7 +4,7 @@
 //! ending transactions are reloaded, and the producers carry on without a fatal
 //! error; read_committed consumers then find every record exactly once, in order.
 
-mod common;
+use crate::common;
 
 use common::*;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};

@@ -99,7 +99,8 @@ fn a_sink_without_a_serde_for_its_type_fails_at_build_with_what_to_do() {
     assert!(matches!(error, TopologyError::MissingSerde { .. }));
     assert!(message.contains("'payments-sink'"), "{message}");
     assert!(
-        message.contains("value serde for type `serdes_and_errors::Payment`"),
+        message.contains("value serde for type `")
+            && message.contains("serdes_and_errors::Payment`"),
         "{message}"
     );
     assert!(message.contains("register_serde"), "{message}");
