@@ -100,14 +100,10 @@ pub fn close(streams: &mut KafkaStreams, timeout: Duration) -> Result<(), Engine
     let failed = ensure_alive(streams);
     let closed = streams.close(timeout);
     failed?;
-    if !closed {
-        return Err(EngineError::CloseTimeout(timeout));
+    match closed {
+        Ok(()) => Ok(()),
+        Err(RuntimeError::Timeout { .. }) => Err(EngineError::CloseTimeout(timeout)),
+        Err(RuntimeError::Stopped { state, cause }) => Err(EngineError::Failed { state, cause }),
+        Err(other) => Err(other.into()),
     }
-    if let Some(failure) = streams.failure() {
-        return Err(EngineError::Failed {
-            state: streams.state(),
-            cause: failure.to_string(),
-        });
-    }
-    Ok(())
 }

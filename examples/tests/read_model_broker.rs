@@ -168,6 +168,6 @@ fn the_order_views_are_served_over_http_while_the_application_runs() {
     }
     endpoint.stop();
     let mut streams = std::sync::Arc::try_unwrap(streams).ok().unwrap();
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     broker.shutdown_blocking();
 }

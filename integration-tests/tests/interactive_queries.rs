@@ -162,7 +162,7 @@ fn a_running_instance_answers_keys_all_entries_and_ranges() {
         "{unknown:?}"
     );
 
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
     let after_close = streams.query_key_value_all::<String, i64>(STORE);
     assert!(
         matches!(after_close, Err(RuntimeError::IllegalState { .. })),
@@ -238,6 +238,6 @@ fn each_key_is_answered_by_the_instance_hosting_its_partition() {
         expected.len(),
         "the instances' stores split the words"
     );
-    assert!(first.close(WAIT));
-    assert!(second.close(WAIT));
+    first.close(WAIT).unwrap();
+    second.close(WAIT).unwrap();
 }

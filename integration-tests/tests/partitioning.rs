@@ -106,7 +106,7 @@ fn the_default_partitioner_puts_keys_where_librdkafka_murmur2_does() {
             "{key}"
         );
     }
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
 }
 
 /// `key-<n>` goes to partition `n % partitions`: nothing like murmur2.
@@ -175,5 +175,5 @@ fn queries_find_every_key_a_custom_repartition_partitioner_placed() {
             "the count of {key}"
         );
     }
-    assert!(streams.close(WAIT));
+    streams.close(WAIT).unwrap();
 }

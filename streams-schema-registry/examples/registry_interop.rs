@@ -187,9 +187,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     println!("running");
     let mut rest = Vec::new();
     std::io::stdin().read_to_end(&mut rest)?;
-    if !streams.close(Duration::from_secs(30)) {
-        return Err("the topology did not close within 30 s".into());
-    }
+    streams
+        .close(Duration::from_secs(30))
+        .map_err(|error| format!("the topology did not close cleanly within 30 s: {error}"))?;
     Ok(())
 }
 

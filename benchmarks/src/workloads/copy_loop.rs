@@ -210,7 +210,12 @@ impl CopyVariant {
         let (group, state_dir) = e2e::application(&format!("e2e-copy-{id_safe}"));
         let (mut consumer, mut producer) = match self.base {
             Base::Runtime => {
-                let config = e2e::streams_config(&group, &fixture.bootstrap, &state_dir)?;
+                let config = e2e::streams_config(
+                    &group,
+                    &fixture.bootstrap,
+                    &state_dir,
+                    e2e::AT_LEAST_ONCE,
+                )?;
                 (
                     config.consumer_config("copy"),
                     config.producer_config("copy"),

@@ -3,7 +3,9 @@
 //! records with `--quick`) run through a
 //! stateless `KafkaStreams` pipeline, and counted per key by a `KafkaStreams`
 //! pipeline with a cached RocksDB store and its changelog, each reported with
-//! its ratio to the fastest plain copy loop on the same input (`copy_loop`).
+//! its ratio to the fastest plain copy loop on the same input (`copy_loop`);
+//! the count also under exactly-once v2 against at-least-once at the same
+//! commit interval.
 //! Broker startup and input production are not timed; each run starts from a
 //! fresh broker. The fixture and helpers here serve the other broker-backed
 //! workloads too.
@@ -36,6 +38,9 @@ pub(super) fn records() -> u64 {
 /// Commit interval of the runtime pipelines: short enough that "processed and
 /// committed" is not dominated by Kafka Streams' 30 s default.
 pub(super) const COMMIT_INTERVAL_MS: u64 = 1000;
+/// Commit interval of the exactly-once comparison: Kafka Streams' default
+/// under exactly_once_v2, used for both guarantees there.
+const EOS_COMMIT_INTERVAL_MS: u64 = 100;
 /// The stateless pipeline drops keys `k % FILTER_MODULUS == 0`.
 pub(super) const FILTER_MODULUS: u64 = 100;
 /// Longest any phase may take before the workload fails instead of hanging.
@@ -168,17 +173,32 @@ pub(super) fn application(name: &str) -> (String, PathBuf) {
     (unique, state_dir)
 }
 
+/// How a runtime pipeline commits.
+#[derive(Clone, Copy)]
+pub(super) struct Commits {
+    guarantee: &'static str,
+    interval_ms: u64,
+}
+
+/// At-least-once every [`COMMIT_INTERVAL_MS`]: the e2e workloads' default.
+pub(super) const AT_LEAST_ONCE: Commits = Commits {
+    guarantee: "at_least_once",
+    interval_ms: COMMIT_INTERVAL_MS,
+};
+
 pub(super) fn streams_config(
     application_id: &str,
     bootstrap: &str,
     state_dir: &std::path::Path,
+    commits: Commits,
 ) -> Result<StreamsConfig, Box<dyn Error>> {
     Ok(StreamsConfig::builder()
         .set("application.id", application_id)
         .set("bootstrap.servers", bootstrap)
         .set("state.dir", state_dir.display().to_string())
         .set("num.stream.threads", "1")
-        .set("commit.interval.ms", COMMIT_INTERVAL_MS.to_string())
+        .set("processing.guarantee", commits.guarantee)
+        .set("commit.interval.ms", commits.interval_ms.to_string())
         .build()?)
 }
 
@@ -196,10 +216,11 @@ fn run_streams(
     fixture: &Fixture,
     name: &str,
     topology: Topology,
+    commits: Commits,
     mut done: impl FnMut(&BaseConsumer) -> Result<bool, Box<dyn Error>>,
 ) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
     let (application_id, state_dir) = application(name);
-    let config = streams_config(&application_id, &fixture.bootstrap, &state_dir)?;
+    let config = streams_config(&application_id, &fixture.bootstrap, &state_dir, commits)?;
     let monitor = fixture.monitor(&application_id)?;
     let mut streams = KafkaStreams::new(topology, config)?;
     let cpu_before = CpuSnapshot::of_self();
@@ -220,10 +241,11 @@ fn run_streams(
             streams.metrics()
         )
     });
-    streams.close(Duration::from_secs(60));
+    let closed = streams.close(Duration::from_secs(60));
     let cleaned = streams.cleanup();
     let _ = std::fs::remove_dir_all(&state_dir);
     outcome?;
+    closed?;
     cleaned?;
     Ok((elapsed, cpu))
 }
@@ -278,6 +300,7 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         &fixture,
         "e2e-stateless",
         stateless_topology()?,
+        AT_LEAST_ONCE,
         |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
     )?;
     fixture.shutdown();
@@ -295,11 +318,7 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 /// until the committed offsets cover every input record.
 pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
-    let fixture = Fixture::start()?;
-    let (elapsed, cpu) = run_streams(&fixture, "e2e-count", count_topology()?, |monitor| {
-        Ok(committed_records(monitor)? >= records())
-    })?;
-    fixture.shutdown();
+    let (elapsed, cpu) = run_count("e2e-count", AT_LEAST_ONCE)?;
     Ok(vec![
         cpu.annotate(with_ratio(
             result("e2e-count", elapsed)
@@ -307,5 +326,46 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
                 .with("commit_interval_ms", COMMIT_INTERVAL_MS),
             ceiling,
         )),
+    ])
+}
+
+/// Runs the count on a fresh fixture, timed until the committed offsets
+/// cover every input record.
+fn run_count(name: &str, commits: Commits) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
+    let fixture = Fixture::start()?;
+    let run = run_streams(&fixture, name, count_topology()?, commits, |monitor| {
+        Ok(committed_records(monitor)? >= records())
+    })?;
+    fixture.shutdown();
+    Ok(run)
+}
+
+/// The count under exactly_once_v2 and, for comparison, under at_least_once,
+/// both committing every [`EOS_COMMIT_INTERVAL_MS`], each on a fresh broker.
+pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    let (at_least_once, alos_cpu) = run_count(
+        "e2e-count-alos-100ms",
+        Commits {
+            guarantee: "at_least_once",
+            interval_ms: EOS_COMMIT_INTERVAL_MS,
+        },
+    )?;
+    let (exactly_once, eos_cpu) = run_count(
+        "e2e-count-eos",
+        Commits {
+            guarantee: "exactly_once_v2",
+            interval_ms: EOS_COMMIT_INTERVAL_MS,
+        },
+    )?;
+    let baseline = result("e2e-count-alos-100ms", at_least_once)
+        .with("store", "rocksdb")
+        .with("commit_interval_ms", EOS_COMMIT_INTERVAL_MS);
+    let eos = result("e2e-count-eos", exactly_once)
+        .with("store", "rocksdb")
+        .with("commit_interval_ms", EOS_COMMIT_INTERVAL_MS);
+    let ratio = (eos.records_per_sec() / baseline.records_per_sec() * 1000.0).round() / 1000.0;
+    Ok(vec![
+        alos_cpu.annotate(baseline),
+        eos_cpu.annotate(eos.with("ratio_to_at_least_once", ratio)),
     ])
 }

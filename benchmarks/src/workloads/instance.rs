@@ -249,10 +249,11 @@ fn serve(args: &[String]) -> Result<(), Box<dyn Error>> {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break Ok(()),
         }
     };
-    streams.close(LIFECYCLE_LIMIT);
+    let closed = streams.close(LIFECYCLE_LIMIT);
     let cleaned = streams.cleanup();
     let _ = std::fs::remove_dir_all(&state_dir);
     outcome?;
+    closed?;
     cleaned?;
     Ok(())
 }

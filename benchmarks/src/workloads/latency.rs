@@ -89,6 +89,12 @@ const VARIANTS: &[Variant] = &[
             ("producer.linger.ms", "5"),
         ],
     },
+    Variant {
+        workload: "latency-count",
+        name: "count-eos",
+        topology: "count",
+        settings: &[("processing.guarantee", "exactly_once_v2")],
+    },
 ];
 
 /// The schedule: when input record `sequence` is due.
@@ -161,6 +167,9 @@ fn connected_probe(bootstrap: &str) -> Result<BaseConsumer, Box<dyn Error>> {
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("latency-probe-{}", std::process::id()))
         .set("enable.auto.commit", "false")
+        // Output counts once committed (librdkafka's default, said here because
+        // the exactly-once variant's latency depends on it).
+        .set("isolation.level", "read_committed")
         .create()?;
     let mut assignment = TopicPartitionList::new();
     for partition in 0..PARTITIONS {

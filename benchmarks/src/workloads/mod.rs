@@ -144,7 +144,7 @@ pub fn all() -> Vec<Workload> {
         },
         Workload {
             name: "latency-count",
-            about: "as latency-stateless for the count: defaults (record cache, 30 s commits), and cache off with producer linger 5 ms",
+            about: "as latency-stateless for the count: defaults (record cache, 30 s commits), cache off with producer linger 5 ms, and exactly_once_v2 (100 ms commits; the probe reads read_committed)",
             run: latency::count,
         },
         Workload {
@@ -156,6 +156,11 @@ pub fn all() -> Vec<Workload> {
             name: "peers",
             about: "rstreams and Quix Streams side by side on the e2e stateless and count workloads (each its own process; needs QUIX_PYTHON: run benchmarks/peers/run.sh)",
             run: peers::quix,
+        },
+        Workload {
+            name: "e2e-count-eos",
+            about: "as e2e-count under processing.guarantee=exactly_once_v2, both it and an at_least_once run committing every 100 ms (plus the ratio between them)",
+            run: e2e::count_eos,
         },
     ]
 }

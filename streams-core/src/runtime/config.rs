@@ -3,6 +3,7 @@
 //! librdkafka configurations of the clients the runtime creates.
 
 use super::ConfigError;
+use super::StreamThreadExceptionResponse;
 use crate::handler::{DeserializationHandler, ErrorHandler, ErrorHandlers};
 use crate::metrics::RecordingLevel;
 use crate::topology::check_topic_name;
@@ -20,7 +21,8 @@ pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
 pub const NUM_STREAM_THREADS: &str = "num.stream.threads";
 /// `state.dir`: where task state lives (default `<tmp>/kafka-streams`).
 pub const STATE_DIR: &str = "state.dir";
-/// `commit.interval.ms`: how often tasks commit (default 30000).
+/// `commit.interval.ms`: how often tasks commit (default 30000; 100 under
+/// `exactly_once_v2`, as Kafka Streams).
 pub const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
 /// `processing.guarantee`: `at_least_once` (default) or `exactly_once_v2`.
 pub const PROCESSING_GUARANTEE: &str = "processing.guarantee";
@@ -67,8 +69,20 @@ pub const METRICS_RECORDING_LEVEL: &str = "metrics.recording.level";
 const DEFAULT_STATISTICS_INTERVAL_MS: &str = "5000";
 // --- end error handlers and metrics ---
 
+// Runtime fault handling.
+/// `task.timeout.ms`: how long a task may wait for something that should come
+/// back (its state directory or stores held elsewhere, changelog end offsets,
+/// a retriable transactional call) before the thread fails (default 300000).
+pub const TASK_TIMEOUT_MS: &str = "task.timeout.ms";
+/// `uncaught.exception.handler`: what follows an error or panic that escapes
+/// a stream thread: `shutdown_client` (default), `replace_thread` or
+/// `shutdown_application` (Kafka Streams' `StreamThreadExceptionResponse`;
+/// [`KafkaStreams::set_uncaught_exception_handler`](super::KafkaStreams::set_uncaught_exception_handler)
+/// decides per error instead).
+pub const UNCAUGHT_EXCEPTION_HANDLER: &str = "uncaught.exception.handler";
+
 /// Client properties the runtime sets itself; setting them is an error.
-const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 4] = [
+const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 5] = [
     (
         "group.id",
         "the consumer group is always application.id; set application.id instead",
@@ -84,6 +98,10 @@ const RESERVED_CLIENT_PROPERTIES: [(&str, &str); 4] = [
     (
         "partition.assignment.strategy",
         "the runtime relies on the range assignor to give a task all of its partitions",
+    ),
+    (
+        "transactional.id",
+        "under exactly_once_v2 each stream thread gets its own, from application.id, the process id kept in the state directory and the thread number",
     ),
 ];
 
@@ -179,6 +197,8 @@ pub struct StreamsConfig {
     buffered_records_per_partition: usize,
     poll_interval: Duration,
     deserialization_handler: DeserializationHandler,
+    task_timeout: Duration,
+    uncaught_exception_handler: StreamThreadExceptionResponse,
     handlers: ErrorHandlers,
     metrics_recording_level: RecordingLevel,
     clients: ClientProperties,
@@ -392,17 +412,15 @@ impl StreamsConfig {
             Some(raw) => raw.trim().parse()?,
             None => ProcessingGuarantee::AtLeastOnce,
         };
-        if processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 {
-            return Err(ConfigError::Unsupported {
-                setting: PROCESSING_GUARANTEE,
-                value: guarantee_raw.unwrap_or_default(),
-                reason: "the runtime commits at_least_once for now; set processing.guarantee=at_least_once",
-            });
-        }
+        let exactly_once = processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
         let commit_interval_ms = take(
             &mut properties,
             COMMIT_INTERVAL_MS,
-            30_000u64,
+            if exactly_once {
+                EOS_COMMIT_INTERVAL_MS
+            } else {
+                30_000
+            },
             |_| true,
             "use a whole number of milliseconds, 0 or more",
         )?;
@@ -499,8 +517,22 @@ impl StreamsConfig {
         if let Some(handler) = handler_override {
             deserialization_handler = handler;
         }
+        let task_timeout_ms = take(
+            &mut properties,
+            TASK_TIMEOUT_MS,
+            300_000u64,
+            |_| true,
+            "use a whole number of milliseconds, 0 or more",
+        )?;
+        let uncaught_exception_handler = match properties.remove(UNCAUGHT_EXCEPTION_HANDLER) {
+            Some(value) => value.trim().parse()?,
+            None => StreamThreadExceptionResponse::default(),
+        };
         let state_stores = StateStoreConfig::parse(&mut properties, rocksdb_config_setter)?;
         let clients = split_client_properties(properties)?;
+        if exactly_once {
+            check_exactly_once_clients(&clients, commit_interval_ms)?;
+        }
         let config = Self {
             application_id,
             bootstrap_servers,
@@ -514,6 +546,8 @@ impl StreamsConfig {
             buffered_records_per_partition,
             poll_interval: Duration::from_millis(poll_ms),
             deserialization_handler,
+            task_timeout: Duration::from_millis(task_timeout_ms),
+            uncaught_exception_handler,
             handlers,
             metrics_recording_level,
             clients,
@@ -624,6 +658,16 @@ impl StreamsConfig {
         &self.deserialization_handler
     }
 
+    /// `task.timeout.ms`.
+    pub fn task_timeout(&self) -> Duration {
+        self.task_timeout
+    }
+
+    /// `uncaught.exception.handler`.
+    pub fn uncaught_exception_handler(&self) -> StreamThreadExceptionResponse {
+        self.uncaught_exception_handler
+    }
+
     /// The deserialization, processing and production handlers.
     pub fn error_handlers(&self) -> ErrorHandlers {
         ErrorHandlers {
@@ -658,9 +702,15 @@ impl StreamsConfig {
 
     /// The group consumer of a stream thread: group `application.id`, range
     /// assignor, no automatic commits or offset storing, `earliest` reset unless
-    /// overridden, client id `<client.id or application.id>-<thread>-consumer`.
+    /// overridden, client id `<client.id or application.id>-<thread>-consumer`;
+    /// a `group.instance.id` (static membership) gets the thread as a suffix,
+    /// so the threads of an instance do not fence each other.
     pub fn consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config = self.client_config([&self.clients.consumer, &self.clients.main_consumer]);
+        self.read_committed_under_exactly_once(&mut config);
+        if let Some(instance) = config.get("group.instance.id").map(str::to_string) {
+            config.set("group.instance.id", format!("{instance}-{thread}"));
+        }
         let client_id = self.client_id(&config, &format!("{thread}-consumer"));
         config
             .set("client.id", client_id)
@@ -685,6 +735,7 @@ impl StreamsConfig {
     pub fn restore_consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config =
             self.client_config([&self.clients.consumer, &self.clients.restore_consumer]);
+        self.read_committed_under_exactly_once(&mut config);
         let client_id = self.client_id(&config, &format!("{thread}-restore-consumer"));
         config
             .set("client.id", client_id)
@@ -715,6 +766,35 @@ impl StreamsConfig {
         config
     }
 
+    /// The transactional producer of a stream thread under exactly-once:
+    /// [`producer_config`](Self::producer_config) with `transactional_id` and
+    /// `transaction.timeout.ms` 10000 unless set (Kafka Streams' default: a
+    /// transaction left open by a crash blocks `read_committed` readers of
+    /// its partitions for at most that long).
+    pub fn transactional_producer_config(
+        &self,
+        thread: &str,
+        transactional_id: &str,
+    ) -> ClientConfig {
+        let mut config = self.producer_config(thread);
+        config.set("transactional.id", transactional_id);
+        if config.get(TRANSACTION_TIMEOUT_MS).is_none() {
+            config.set(
+                TRANSACTION_TIMEOUT_MS,
+                EOS_TRANSACTION_TIMEOUT_MS.to_string(),
+            );
+        }
+        config
+    }
+
+    /// Under exactly-once every consumer of the runtime reads committed
+    /// records only (aborted output and open transactions stay invisible).
+    fn read_committed_under_exactly_once(&self, config: &mut ClientConfig) {
+        if self.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+            config.set(ISOLATION_LEVEL, "read_committed");
+        }
+    }
+
     /// The admin client that checks and creates topics.
     pub fn admin_config(&self) -> ClientConfig {
         let mut config = self.client_config([&self.clients.admin]);
@@ -722,6 +802,74 @@ impl StreamsConfig {
         config.set("client.id", client_id);
         config
     }
+}
+
+// Exactly-once v2 client settings.
+/// `commit.interval.ms` under exactly_once_v2 unless set.
+const EOS_COMMIT_INTERVAL_MS: u64 = 100;
+/// The producer's transaction timeout under exactly_once_v2 unless set.
+const EOS_TRANSACTION_TIMEOUT_MS: u64 = 10_000;
+const TRANSACTION_TIMEOUT_MS: &str = "transaction.timeout.ms";
+const ISOLATION_LEVEL: &str = "isolation.level";
+
+/// Client settings exactly-once cannot run with: a consumer reading
+/// uncommitted records, a producer without idempotence, or commits spaced
+/// wider than the transaction timeout (every transaction would time out).
+fn check_exactly_once_clients(
+    clients: &ClientProperties,
+    commit_interval_ms: u64,
+) -> Result<(), ConfigError> {
+    for (prefix, layer) in [
+        ("", &clients.common),
+        ("consumer.", &clients.consumer),
+        ("main.consumer.", &clients.main_consumer),
+        ("restore.consumer.", &clients.restore_consumer),
+    ] {
+        if let Some(level) = layer.get(ISOLATION_LEVEL)
+            && level.trim() != "read_committed"
+        {
+            return Err(invalid(
+                &format!("{prefix}{ISOLATION_LEVEL}"),
+                level,
+                "exactly_once_v2 reads committed records only; remove it",
+            ));
+        }
+    }
+    for (prefix, layer) in [("", &clients.common), ("producer.", &clients.producer)] {
+        if let Some(idempotence) = layer.get("enable.idempotence")
+            && idempotence.trim() == "false"
+        {
+            return Err(invalid(
+                &format!("{prefix}enable.idempotence"),
+                idempotence,
+                "exactly_once_v2 needs the idempotent producer; remove it",
+            ));
+        }
+    }
+    let timeout = clients
+        .producer
+        .get(TRANSACTION_TIMEOUT_MS)
+        .or_else(|| clients.common.get(TRANSACTION_TIMEOUT_MS));
+    let timeout_ms = match timeout {
+        Some(raw) => raw.trim().parse::<u64>().map_err(|_| {
+            invalid(
+                TRANSACTION_TIMEOUT_MS,
+                raw,
+                "use a whole number of milliseconds",
+            )
+        })?,
+        None => EOS_TRANSACTION_TIMEOUT_MS,
+    };
+    if commit_interval_ms >= timeout_ms {
+        return Err(invalid(
+            COMMIT_INTERVAL_MS,
+            &commit_interval_ms.to_string(),
+            format!(
+                "under exactly_once_v2 commits must come more often than the producer's transaction.timeout.ms ({timeout_ms}); lower it or raise producer.transaction.timeout.ms"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Sorts the remaining (non-Streams) properties by client prefix and rejects the
@@ -895,6 +1043,52 @@ mod tests {
             config.deserialization_handler(),
             &DeserializationHandler::LogAndFail
         );
+        assert_eq!(config.task_timeout(), Duration::from_secs(300));
+        assert_eq!(
+            config.uncaught_exception_handler(),
+            StreamThreadExceptionResponse::ShutdownClient
+        );
+    }
+
+    #[test]
+    fn fault_handling_settings() {
+        let config = base()
+            .set(TASK_TIMEOUT_MS, "2500")
+            .set(UNCAUGHT_EXCEPTION_HANDLER, "REPLACE_THREAD")
+            .build()
+            .unwrap();
+        assert_eq!(config.task_timeout(), Duration::from_millis(2500));
+        assert_eq!(
+            config.uncaught_exception_handler(),
+            StreamThreadExceptionResponse::ReplaceThread
+        );
+    }
+
+    #[test]
+    fn a_static_member_id_gets_the_thread_as_suffix() {
+        let config = base().set("group.instance.id", "node-7").build().unwrap();
+        assert_eq!(
+            config
+                .consumer_config("StreamThread-1")
+                .get("group.instance.id"),
+            Some("node-7-StreamThread-1")
+        );
+        assert_eq!(
+            config
+                .consumer_config("StreamThread-2")
+                .get("group.instance.id"),
+            Some("node-7-StreamThread-2")
+        );
+        assert_eq!(
+            base()
+                .build()
+                .unwrap()
+                .consumer_config("StreamThread-1")
+                .get("group.instance.id"),
+            None
+        );
+        let producer = config.transactional_producer_config("StreamThread-1", "app-p-1");
+        assert_eq!(producer.get("transactional.id"), Some("app-p-1"));
     }
 
     #[test]
@@ -942,6 +1136,9 @@ mod tests {
                 "true",
                 "commits offsets itself",
             ),
+            (TASK_TIMEOUT_MS, "-1", "0 or more"),
+            (UNCAUGHT_EXCEPTION_HANDLER, "ignore", "replace_thread"),
+            ("producer.transactional.id", "mine", "its own"),
         ] {
             let message = base().set(setting, value).build().unwrap_err().to_string();
             assert!(
@@ -953,17 +1150,86 @@ mod tests {
     }
 
     #[test]
-    fn exactly_once_v2_parses_but_is_not_yet_supported() {
+    fn exactly_once_v2_commits_every_100_ms_and_reads_committed_records_only() {
         assert_eq!(
             "exactly_once_v2".parse::<ProcessingGuarantee>().unwrap(),
             ProcessingGuarantee::ExactlyOnceV2
         );
-        let error = base()
+        let config = base()
             .set(PROCESSING_GUARANTEE, "exactly_once_v2")
             .build()
-            .unwrap_err();
-        assert!(matches!(error, ConfigError::Unsupported { .. }));
-        assert!(error.to_string().contains("not yet supported"), "{error}");
+            .unwrap();
+        assert_eq!(
+            config.processing_guarantee(),
+            ProcessingGuarantee::ExactlyOnceV2
+        );
+        assert_eq!(config.commit_interval(), Duration::from_millis(100));
+        for consumer in [
+            config.consumer_config("StreamThread-1"),
+            config.restore_consumer_config("StreamThread-1"),
+        ] {
+            assert_eq!(consumer.get("isolation.level"), Some("read_committed"));
+        }
+        let producer = config.transactional_producer_config("StreamThread-1", "app-1-p-1");
+        assert_eq!(producer.get("transactional.id"), Some("app-1-p-1"));
+        assert_eq!(producer.get("transaction.timeout.ms"), Some("10000"));
+        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        let config = base()
+            .set(PROCESSING_GUARANTEE, "exactly_once_v2")
+            .set("commit.interval.ms", "1000")
+            .set("producer.transaction.timeout.ms", "60000")
+            .build()
+            .unwrap();
+        assert_eq!(config.commit_interval(), Duration::from_secs(1));
+        assert_eq!(
+            config
+                .transactional_producer_config("t", "id")
+                .get("transaction.timeout.ms"),
+            Some("60000")
+        );
+        let at_least_once = base().build().unwrap();
+        assert_eq!(
+            at_least_once.consumer_config("t").get("isolation.level"),
+            None
+        );
+    }
+
+    #[test]
+    fn exactly_once_v2_refuses_client_settings_it_cannot_run_with() {
+        for (setting, value, expected) in [
+            (
+                "consumer.isolation.level",
+                "read_uncommitted",
+                "committed records only",
+            ),
+            (
+                "isolation.level",
+                "read_uncommitted",
+                "committed records only",
+            ),
+            (
+                "producer.enable.idempotence",
+                "false",
+                "idempotent producer",
+            ),
+            (
+                COMMIT_INTERVAL_MS,
+                "10000",
+                "transaction.timeout.ms (10000)",
+            ),
+        ] {
+            let message = base()
+                .set(PROCESSING_GUARANTEE, "exactly_once_v2")
+                .set(setting, value)
+                .build()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains(&format!("'{value}' for '{setting}'"))
+                    && message.contains(expected),
+                "{setting}={value}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -146,6 +146,97 @@ pub enum RuntimeError {
         /// Why.
         source: std::io::Error,
     },
+
+    /// Another instance of the application uses the state directory.
+    #[error(
+        "the state directory {} is locked by another instance of this application: give each instance its own state.dir, or stop the other one",
+        path.display()
+    )]
+    StateDirectoryLocked {
+        /// The application's state directory (`<state.dir>/<application.id>`).
+        path: std::path::PathBuf,
+    },
+
+    /// A task failed while processing, punctuating or committing.
+    #[error("task {task} failed: {source}")]
+    TaskFailed {
+        /// The task.
+        task: String,
+        /// What failed.
+        #[source]
+        source: Box<StreamsError>,
+    },
+
+    /// Code of a task panicked outside the processing guard (a panic in a
+    /// processor, punctuator or serde meets `processing.exception.handler`
+    /// first and, when that fails the task, arrives as [`TaskFailed`](Self::TaskFailed)).
+    #[error("task {task} panicked{}: {message}", record_suffix(.record))]
+    TaskPanicked {
+        /// The task.
+        task: String,
+        /// The record it was processing (topic, partition, offset), if any.
+        record: Option<String>,
+        /// The panic message.
+        message: String,
+    },
+
+    /// The runtime itself panicked on a stream thread (a bug: please report it).
+    #[error("stream thread '{thread}' panicked: {message}")]
+    ThreadPanicked {
+        /// The thread.
+        thread: String,
+        /// The panic message.
+        message: String,
+    },
+
+    /// Exactly-once: the transaction was aborted; the thread's tasks go back
+    /// to their last commit (handled by the thread).
+    #[error("the transaction was aborted: {reason}")]
+    TaskCorrupted {
+        /// Why.
+        reason: String,
+    },
+
+    /// A task could not be created within `task.timeout.ms`.
+    #[error(
+        "task {task} could not be created within task.timeout.ms ({waited_ms} ms): {reason}; make sure no other instance uses the same state.dir, or raise task.timeout.ms"
+    )]
+    TaskCreationTimeout {
+        /// The task.
+        task: String,
+        /// How long creation was retried.
+        waited_ms: u128,
+        /// The last reason it failed.
+        reason: String,
+    },
+
+    /// The runtime moved a task between states Kafka Streams does not allow
+    /// (a bug: please report it).
+    #[error("internal error: task {task} cannot move from {from} to {to}")]
+    TaskState {
+        /// The task.
+        task: String,
+        /// Its state.
+        from: String,
+        /// The state it was moved to.
+        to: String,
+    },
+
+    /// An instance's uncaught-exception handler answered SHUTDOWN_APPLICATION.
+    #[error("instance {process_id} shut the whole application down: {reason}")]
+    ApplicationShutdown {
+        /// The process id of the instance that asked.
+        process_id: String,
+        /// The error that made it ask.
+        reason: String,
+    },
+}
+
+fn record_suffix(record: &Option<String>) -> String {
+    record
+        .as_ref()
+        .map(|r| format!(" on the record at {r}"))
+        .unwrap_or_default()
 }
 
 impl RuntimeError {
@@ -153,6 +244,12 @@ impl RuntimeError {
     /// rejoining; not a failure of the application).
     pub fn is_task_migrated(&self) -> bool {
         matches!(self, Self::TaskMigrated { .. })
+    }
+
+    /// Whether the thread's transaction was aborted (it recovers by taking
+    /// its tasks back to their last commit).
+    pub fn is_task_corrupted(&self) -> bool {
+        matches!(self, Self::TaskCorrupted { .. })
     }
 
     /// A Kafka error with what was being done.

@@ -7,7 +7,7 @@
 //! store.
 
 use super::query_router::{QueryRouter, TaskAvailability};
-use super::stream_thread::ThreadShared;
+use super::thread_shared::ThreadShared;
 use super::{KafkaStreams, QueryError, RuntimeError};
 use crate::partitioner::default_partition;
 use crate::serde::SerdeRef;

@@ -1,20 +1,30 @@
-//! `KafkaStreams`: runs a topology on a Kafka cluster. `start` checks the topics
-//! and creates the internal ones, then starts the stream threads; the instance
-//! moves through [`StreamsState`]s a listener can follow; `close` stops the
-//! threads after they commit; `cleanup` deletes local state.
+//! `KafkaStreams`: runs a topology on a Kafka cluster. `start` locks the state
+//! directory, checks the topics and creates the internal ones, then starts the
+//! stream threads; the instance moves through [`StreamsState`]s a listener can
+//! follow; `close` stops the threads after they commit; `cleanup` deletes local
+//! state.
 
+use super::application_shutdown::{ShutdownWatcher, create_control_topic};
+use super::client_supplier::KafkaClientSupplier;
 use super::internal_topics::prepare_topics;
 use super::metrics::SharedMetrics;
-use super::query_router::QueryRouter;
-use super::stream_thread::{self, ThreadShared, ThreadState};
+use super::restore_listener::StateRestoreListener;
+use super::state_directory::StateDirectory;
+use super::stream_thread::REQUEST_TIMEOUT;
+use super::thread_runner;
+use super::thread_shared::{InstanceParts, ThreadShared};
+use super::uncaught_handler::{
+    StreamThreadExceptionResponse, UncaughtExceptionHandler, fixed_response,
+};
 use super::{
-    RuntimeError, StateListener, StateMachine, StreamsConfig, StreamsMetrics, StreamsState,
+    InternalTopicKind, RuntimeError, StateListener, StateMachine, StreamsConfig, StreamsMetrics,
+    StreamsState, TopicPlan,
 };
 use crate::error::StreamsError;
 use crate::metrics::MetricsRegistry;
 use crate::topology::Topology;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -37,7 +47,7 @@ const DROP_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// streams.start()?;
 /// streams.wait_until_running(Duration::from_secs(60))?;
 /// // ... until it is time to stop:
-/// streams.close(Duration::from_secs(30));
+/// streams.close(Duration::from_secs(30))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct KafkaStreams {
@@ -47,6 +57,9 @@ pub struct KafkaStreams {
     metrics: Arc<SharedMetrics>,
     pub(super) shared: Option<Arc<ThreadShared>>,
     threads: Vec<JoinHandle<()>>,
+    uncaught_handler: Option<UncaughtExceptionHandler>,
+    restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    watcher: Option<ShutdownWatcher>,
 }
 
 impl KafkaStreams {
@@ -64,7 +77,57 @@ impl KafkaStreams {
             metrics: Arc::new(SharedMetrics::new(registry)),
             shared: None,
             threads: Vec::new(),
+            uncaught_handler: None,
+            restore_listener: None,
+            watcher: None,
         })
+    }
+
+    fn before_start(&self, operation: &'static str) -> Result<(), RuntimeError> {
+        let state = self.state.get();
+        if state == StreamsState::Created {
+            Ok(())
+        } else {
+            Err(RuntimeError::IllegalState {
+                operation,
+                state,
+                hint: "set it before start()",
+            })
+        }
+    }
+
+    /// Decides what follows an error or panic that escapes a stream thread
+    /// (replacing the `uncaught.exception.handler` setting), as Kafka Streams'
+    /// `setUncaughtExceptionHandler`. Only before [`start`](Self::start).
+    ///
+    /// ```no_run
+    /// use streams_core::runtime::{KafkaStreams, RuntimeError, StreamThreadExceptionResponse};
+    /// # fn streams() -> KafkaStreams { unimplemented!() }
+    /// let mut streams = streams();
+    /// streams.set_uncaught_exception_handler(|error: &RuntimeError| match error {
+    ///     RuntimeError::TaskFailed { .. } => StreamThreadExceptionResponse::ReplaceThread,
+    ///     _ => StreamThreadExceptionResponse::ShutdownClient,
+    /// })?;
+    /// # Ok::<(), RuntimeError>(())
+    /// ```
+    pub fn set_uncaught_exception_handler(
+        &mut self,
+        handler: impl Fn(&RuntimeError) -> StreamThreadExceptionResponse + Send + Sync + 'static,
+    ) -> Result<(), RuntimeError> {
+        self.before_start("set the uncaught exception handler")?;
+        self.uncaught_handler = Some(Arc::new(handler));
+        Ok(())
+    }
+
+    /// Hears the restoration of every state store of this instance (Kafka
+    /// Streams' `setGlobalStateRestoreListener`). Only before [`start`](Self::start).
+    pub fn set_global_state_restore_listener(
+        &mut self,
+        listener: impl StateRestoreListener + 'static,
+    ) -> Result<(), RuntimeError> {
+        self.before_start("set the state restore listener")?;
+        self.restore_listener = Some(Arc::new(listener));
+        Ok(())
     }
 
     /// The current state.
@@ -87,9 +150,11 @@ impl KafkaStreams {
         &self.config
     }
 
-    /// Checks the source topics and co-partitioning, creates missing internal
-    /// topics, and starts `num.stream.threads` stream threads. A topology that
-    /// cannot run on this cluster fails here, with the instance in Error.
+    /// Locks the state directory (a second instance on it fails here, naming
+    /// it), checks the source topics and co-partitioning, creates missing
+    /// internal topics, and starts `num.stream.threads` stream threads. A
+    /// topology that cannot run on this cluster fails here, with the instance
+    /// in Error.
     pub fn start(&mut self) -> Result<(), RuntimeError> {
         let state = self.state.get();
         if state != StreamsState::Created {
@@ -100,14 +165,13 @@ impl KafkaStreams {
             });
         }
         let prepared =
-            prepare_topics(&self.config, &self.topology, ADMIN_TIMEOUT).and_then(|plan| {
-                let dir = self.config.application_state_dir();
-                std::fs::create_dir_all(&dir)
-                    .map_err(|source| StreamsError::StateDirectory { path: dir, source })?;
-                Ok(plan)
+            StateDirectory::lock(self.config.application_state_dir()).and_then(|directory| {
+                let plan = prepare_topics(&self.config, &self.topology, ADMIN_TIMEOUT)?;
+                create_control_topic(&self.config, ADMIN_TIMEOUT)?;
+                Ok((directory, plan))
             });
-        let plan = match prepared {
-            Ok(plan) => plan,
+        let (directory, plan) = match prepared {
+            Ok(prepared) => prepared,
             Err(error) => {
                 tracing::error!(%error, "cannot start");
                 self.state.transition(StreamsState::PendingError);
@@ -115,20 +179,41 @@ impl KafkaStreams {
                 return Err(error);
             }
         };
-        let threads = self.config.num_stream_threads();
-        let shared = Arc::new(ThreadShared {
+        let shared = Arc::new(ThreadShared::new(InstanceParts {
+            clients: Box::new(KafkaClientSupplier::new(
+                self.config.clone(),
+                changelog_topics(&plan),
+                REQUEST_TIMEOUT,
+            )),
             config: self.config.clone(),
             topology: self.topology.clone(),
             plan,
             state: self.state.clone(),
             metrics: self.metrics.clone(),
-            shutdown: AtomicBool::new(false),
-            alive: AtomicUsize::new(threads),
-            threads: Mutex::new(vec![ThreadState::Rebalancing; threads]),
-            failure: Mutex::new(None),
-            queries: QueryRouter::new(threads),
-        });
+            directory: Arc::new(directory),
+            uncaught_handler: self
+                .uncaught_handler
+                .clone()
+                .unwrap_or_else(|| fixed_response(self.config.uncaught_exception_handler())),
+            restore_listener: self.restore_listener.clone(),
+        }));
+        self.shared = Some(shared.clone());
+        let watched = shared.clone();
+        let process_id = shared.directory.process_id().to_string();
+        match ShutdownWatcher::start(&self.config, &process_id, REQUEST_TIMEOUT, move |error| {
+            watched.fail(error)
+        }) {
+            Ok(watcher) => self.watcher = Some(watcher),
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                shared.directory.release();
+                self.state.transition(StreamsState::PendingError);
+                self.state.transition(StreamsState::Error);
+                return Err(error);
+            }
+        }
         self.state.transition(StreamsState::Rebalancing);
+        let threads = self.config.num_stream_threads();
         for index in 0..threads {
             let name = format!(
                 "{}-StreamThread-{}",
@@ -138,7 +223,7 @@ impl KafkaStreams {
             let thread_shared = shared.clone();
             let spawned = std::thread::Builder::new()
                 .name(name.clone())
-                .spawn(move || stream_thread::run(thread_shared, index));
+                .spawn(move || thread_runner::run(thread_shared, index));
             match spawned {
                 Ok(handle) => self.threads.push(handle),
                 Err(source) => {
@@ -153,12 +238,10 @@ impl KafkaStreams {
                     if index == 0 {
                         self.state.transition(StreamsState::Error);
                     }
-                    self.shared = Some(shared);
                     return Err(error);
                 }
             }
         }
-        self.shared = Some(shared);
         Ok(())
     }
 
@@ -222,30 +305,46 @@ impl KafkaStreams {
     }
 
     /// Stops the threads: each finishes the record in hand, commits (tasks
-    /// flushed, producer flushed, offsets committed, checkpoints written),
-    /// closes its tasks and leaves the group. Waits at most `timeout`; returns
-    /// whether every thread stopped in time (the instance is then NotRunning, or
-    /// Error if a thread had failed).
-    pub fn close(&mut self, timeout: Duration) -> bool {
+    /// flushed, output and offsets committed, checkpoints written), closes its
+    /// tasks and leaves the group; then releases the state directory. Waits at
+    /// most `timeout`. Fails when the threads did not stop in time, and when
+    /// the instance had failed (it ended in Error): the error names the failure.
+    pub fn close(&mut self, timeout: Duration) -> Result<(), RuntimeError> {
         let state = self.state.get();
         if state == StreamsState::Created {
             self.state.transition(StreamsState::PendingShutdown);
             self.state.transition(StreamsState::NotRunning);
-            return true;
+            return Ok(());
         }
         self.state.transition(StreamsState::PendingShutdown);
         if let Some(shared) = &self.shared {
             shared.shutdown.store(true, Ordering::SeqCst);
         }
-        let (_, stopped) = self.state.wait_until(timeout, StreamsState::is_terminal);
-        if stopped {
-            for handle in self.threads.drain(..) {
-                if handle.join().is_err() {
-                    tracing::error!("a stream thread panicked");
-                }
+        let (state, stopped) = self.state.wait_until(timeout, StreamsState::is_terminal);
+        if !stopped {
+            return Err(RuntimeError::Timeout {
+                what: format!("the stream threads to stop (the instance is {state:?})"),
+                waited_ms: timeout.as_millis(),
+            });
+        }
+        for handle in self.threads.drain(..) {
+            if handle.join().is_err() {
+                tracing::error!("a stream thread panicked");
             }
         }
-        stopped
+        if let Some(mut watcher) = self.watcher.take() {
+            watcher.stop();
+        }
+        if let Some(shared) = &self.shared {
+            shared.directory.release();
+        }
+        match self.failure() {
+            Some(failure) => Err(RuntimeError::Stopped {
+                state,
+                cause: failure.to_string(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Deletes this application's local state (`<state.dir>/<application.id>`).
@@ -265,7 +364,14 @@ impl KafkaStreams {
             });
         }
         let dir = self.config.application_state_dir();
-        match std::fs::remove_dir_all(&dir) {
+        if !dir.exists() {
+            return Ok(());
+        }
+        // Another instance on the same directory keeps its state.
+        let directory = StateDirectory::lock(dir.clone())?;
+        let removed = std::fs::remove_dir_all(&dir);
+        drop(directory);
+        match removed {
             Ok(()) => {
                 tracing::info!(dir = %dir.display(), "deleted local state");
                 Ok(())
@@ -276,12 +382,22 @@ impl KafkaStreams {
     }
 }
 
+/// The changelog topics of a plan (their acknowledged offsets are tracked).
+fn changelog_topics(plan: &TopicPlan) -> std::collections::HashSet<String> {
+    plan.internal_topics
+        .iter()
+        .filter(|t| t.kind == InternalTopicKind::Changelog)
+        .map(|t| t.name.clone())
+        .collect()
+}
+
 impl Drop for KafkaStreams {
     fn drop(&mut self) {
-        if !self.state.get().is_terminal() && !self.close(DROP_CLOSE_TIMEOUT) {
-            tracing::error!(
-                "stream threads did not stop within {DROP_CLOSE_TIMEOUT:?} of dropping KafkaStreams"
-            );
+        if self.threads.is_empty() && self.watcher.is_none() {
+            return;
+        }
+        if let Err(error) = self.close(DROP_CLOSE_TIMEOUT) {
+            tracing::error!(%error, "closing KafkaStreams on drop");
         }
     }
 }

@@ -1,221 +1,269 @@
-//! A stream thread's producer: the [`RecordCollector`] its tasks send output,
-//! repartition and changelog records to, the delivery tracking that feeds
-//! checkpoints (acknowledged changelog offsets) and surfaces send failures, the
-//! partition counts sinks partition with, and the flush step of a commit.
+//! The one producer of a stream thread. [`ProducerClient`] is what the runtime
+//! needs of a Kafka producer (librdkafka's in
+//! [`kafka_producer`](super::kafka_producer), an in-memory one in the unit
+//! tests); [`StreamsProducer`] wraps it for the thread: the tasks' collectors
+//! send through it (beginning a transaction on the first send under
+//! exactly-once), it keeps the first failure for the commit protocol to
+//! classify, and it can replace a client that was fenced.
 
 use super::RuntimeError;
+use super::consumer::GroupMetadata;
+use super::producer_error::{ErrorClass, ProducerError};
 use crate::error::StreamsError;
 use crate::record::ProducedRecord;
 use crate::task::RecordCollector;
-use rdkafka::ClientContext;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::time::Duration;
 use streams_state::TopicPartition;
 
-/// Tracks what the producer delivered: the last acknowledged offset of each
-/// changelog partition, and the first failure.
-pub(crate) struct DeliveryTracker {
-    changelog_topics: HashSet<String>,
-    acked: Mutex<HashMap<TopicPartition, i64>>,
-    failure: Mutex<Option<String>>,
+/// What the runtime needs of a Kafka producer.
+pub(crate) trait ProducerClient {
+    /// Queues one record, waiting for queue space when the local queue is full.
+    fn send(&self, record: &ProducedRecord) -> Result<(), ProducerError>;
+
+    /// Serves delivery reports without blocking.
+    fn poll(&self);
+
+    /// Waits until every queued record is acknowledged or failed, at most `timeout`.
+    fn flush(&self, timeout: Duration) -> Result<(), ProducerError>;
+
+    /// The first delivery failure since the last call, if any.
+    fn take_delivery_failure(&self) -> Option<ProducerError>;
+
+    /// The last acknowledged offset of a changelog partition.
+    fn acked_offset(&self, partition: &TopicPartition) -> Option<i64>;
+
+    /// Forgets the acknowledged offsets of `partitions` (their task starts over).
+    fn forget_acked(&self, partitions: &[TopicPartition]);
+
+    /// How many partitions `topic` has (what a custom partitioner needs).
+    fn partitions(&self, topic: &str) -> Result<i32, ProducerError>;
+
+    /// The error that made the client unusable, if one did.
+    fn fatal_error(&self) -> Option<String>;
+
+    /// Registers the `transactional.id`, fencing older producers with it and
+    /// aborting what they left open.
+    fn init_transactions(&self, timeout: Duration) -> Result<(), ProducerError>;
+
+    /// Opens a transaction.
+    fn begin_transaction(&self) -> Result<(), ProducerError>;
+
+    /// Adds the consumed `offsets` to the open transaction, for the group of `group`.
+    fn send_offsets_to_transaction(
+        &self,
+        offsets: &[(TopicPartition, i64)],
+        group: &GroupMetadata,
+        timeout: Duration,
+    ) -> Result<(), ProducerError>;
+
+    /// Commits the open transaction (delivering what is queued first).
+    fn commit_transaction(&self) -> Result<(), ProducerError>;
+
+    /// Aborts the open transaction, purging what is queued.
+    fn abort_transaction(&self) -> Result<(), ProducerError>;
 }
 
-impl DeliveryTracker {
-    pub(crate) fn new(changelog_topics: HashSet<String>) -> Self {
-        Self {
-            changelog_topics,
-            acked: Mutex::default(),
-            failure: Mutex::default(),
+/// Creates the thread's producer client (again, after it was fenced).
+pub(crate) type ProducerFactory = Box<dyn Fn() -> Result<Box<dyn ProducerClient>, RuntimeError>>;
+
+/// The producer of one stream thread, shared by its tasks' collectors and
+/// its commit protocol.
+pub(crate) struct StreamsProducer {
+    client: RefCell<Box<dyn ProducerClient>>,
+    factory: ProducerFactory,
+    /// Exactly-once: sends happen inside transactions.
+    transactional: bool,
+    init_timeout: Duration,
+    in_transaction: Cell<bool>,
+    /// The first failure of a send since the last [`take_failure`](Self::take_failure).
+    send_failure: RefCell<Option<ProducerError>>,
+}
+
+impl StreamsProducer {
+    /// Creates the client; a transactional one registers its `transactional.id`.
+    pub(crate) fn new(
+        factory: ProducerFactory,
+        transactional: bool,
+        init_timeout: Duration,
+    ) -> Result<Self, RuntimeError> {
+        let client = Self::create(&factory, transactional, init_timeout)?;
+        Ok(Self {
+            client: RefCell::new(client),
+            factory,
+            transactional,
+            init_timeout,
+            in_transaction: Cell::new(false),
+            send_failure: RefCell::new(None),
+        })
+    }
+
+    fn create(
+        factory: &ProducerFactory,
+        transactional: bool,
+        init_timeout: Duration,
+    ) -> Result<Box<dyn ProducerClient>, RuntimeError> {
+        let client = factory()?;
+        if transactional {
+            client
+                .init_transactions(init_timeout)
+                .map_err(ProducerError::into_runtime_error)?;
         }
+        Ok(client)
     }
 
-    fn failure(&self) -> Option<String> {
-        self.failure
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    /// Replaces the client with a new one (a fenced or failed producer cannot
+    /// be used again); the new one fences its predecessor's epoch.
+    pub(crate) fn reset(&self) -> Result<(), RuntimeError> {
+        let client = Self::create(&self.factory, self.transactional, self.init_timeout)?;
+        *self.client.borrow_mut() = client;
+        self.in_transaction.set(false);
+        self.send_failure.borrow_mut().take();
+        Ok(())
     }
-}
 
-impl ClientContext for DeliveryTracker {}
+    /// Whether a transaction is open (something was sent since the last commit).
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.in_transaction.get()
+    }
 
-impl ProducerContext for DeliveryTracker {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        match result {
-            Ok(message) => {
-                if self.changelog_topics.contains(message.topic()) {
-                    let mut acked = self
-                        .acked
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let offset = acked
-                        .entry(TopicPartition::new(message.topic(), message.partition()))
-                        .or_insert(message.offset());
-                    *offset = (*offset).max(message.offset());
+    /// Sends one record (opening a transaction first under exactly-once).
+    ///
+    /// A failure of the producer (an earlier delivery, a fenced or failed
+    /// client, a transaction that would not open) is kept for
+    /// [`take_failure`](Self::take_failure), the commit protocol's to judge,
+    /// and reported as [`StreamsError::ProducerFailed`]. A failure of this
+    /// record alone (too large, a topic that does not exist) is reported as
+    /// [`StreamsError::Produce`] for the production handler to judge.
+    pub(crate) fn send(&self, record: &ProducedRecord) -> Result<(), StreamsError> {
+        let earlier = self.client.borrow().take_delivery_failure();
+        if let Some(failure) =
+            earlier.map_or_else(|| self.begin_transaction_if_needed().err(), Some)
+        {
+            return Err(self.keep(failure));
+        }
+        let sent = self.client.borrow().send(record);
+        sent.map_err(|failure| {
+            if failure.class != ErrorClass::Fatal || self.fatal_error().is_some() {
+                self.keep(failure)
+            } else {
+                StreamsError::Produce {
+                    topic: record.topic.to_string(),
+                    reason: failure.to_string(),
                 }
             }
-            Err((error, message)) => {
-                let mut failure = self
-                    .failure
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if failure.is_none() {
-                    tracing::error!(topic = message.topic(), partition = message.partition(), %error, "a record could not be delivered");
-                    *failure = Some(format!(
-                        "delivering a record to topic '{}' partition {} failed: {error}",
-                        message.topic(),
-                        message.partition()
-                    ));
-                }
-            }
-        }
-    }
-}
-
-/// Longest a topic's metadata (its partition count) may take to arrive.
-const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The producer of one stream thread, shared by its tasks' collectors.
-pub(crate) struct ThreadProducer {
-    producer: BaseProducer<DeliveryTracker>,
-    /// Partition counts of the topics written so far, from the cluster's metadata.
-    partitions: RefCell<HashMap<String, i32>>,
-}
-
-impl ThreadProducer {
-    pub(crate) fn new(producer: BaseProducer<DeliveryTracker>) -> Self {
-        Self {
-            producer,
-            partitions: RefCell::default(),
-        }
+        })
     }
 
-    /// How many partitions `topic` has: asked of the cluster the first time,
-    /// then remembered (partitions added later are not seen until restart).
-    fn partitions(&self, topic: &str) -> Result<i32, StreamsError> {
-        if let Some(&partitions) = self.partitions.borrow().get(topic) {
-            return Ok(partitions);
+    /// Keeps the first producer failure; the task is told the producer failed.
+    fn keep(&self, failure: ProducerError) -> StreamsError {
+        let reason = failure.to_string();
+        self.send_failure.borrow_mut().get_or_insert(failure);
+        StreamsError::ProducerFailed { reason }
+    }
+
+    /// Opens a transaction unless one is open (exactly-once only).
+    pub(crate) fn begin_transaction_if_needed(&self) -> Result<(), ProducerError> {
+        if self.transactional && !self.in_transaction.get() {
+            self.client.borrow().begin_transaction()?;
+            self.in_transaction.set(true);
         }
-        let failure = |reason: String| StreamsError::Produce {
-            topic: topic.to_string(),
-            reason,
-        };
-        let metadata = self
-            .producer
-            .client()
-            .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-            .map_err(|e| failure(format!("reading its partition count failed: {e}")))?;
-        let partitions = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic && t.error().is_none())
-            .map_or(0, |t| t.partitions().len() as i32);
-        if partitions == 0 {
-            return Err(failure(
-                "the topic does not exist: create it before the application writes to it".into(),
-            ));
-        }
-        self.partitions
-            .borrow_mut()
-            .insert(topic.to_string(), partitions);
-        Ok(partitions)
+        Ok(())
+    }
+
+    /// The first send or delivery failure since the last call.
+    pub(crate) fn take_failure(&self) -> Option<ProducerError> {
+        let failure = self.send_failure.borrow_mut().take();
+        failure.or_else(|| self.client.borrow().take_delivery_failure())
     }
 
     /// Serves delivery reports without blocking.
     pub(crate) fn poll(&self) {
-        self.producer.poll(Duration::ZERO);
+        self.client.borrow().poll();
     }
 
-    /// Sends one record, waiting for queue space when the local queue is full.
-    fn send(&self, record: &ProducedRecord) -> Result<(), StreamsError> {
-        if let Some(reason) = self.producer.context().failure() {
-            return Err(StreamsError::ProducerFailed { reason });
-        }
-        let headers = (!record.headers.is_empty()).then(|| {
-            record
-                .headers
-                .iter()
-                .fold(OwnedHeaders::new(), |headers, header| {
-                    headers.insert(Header {
-                        key: &header.key,
-                        value: header.value.as_deref(),
-                    })
-                })
-        });
-        loop {
-            let mut message: BaseRecord<'_, [u8], [u8]> =
-                BaseRecord::to(&record.topic).timestamp(record.timestamp);
-            if let Some(key) = &record.key {
-                message = message.key(key.as_slice());
-            }
-            if let Some(value) = &record.value {
-                message = message.payload(value.as_slice());
-            }
-            if let Some(partition) = record.partition {
-                message = message.partition(partition);
-            }
-            if let Some(headers) = &headers {
-                message = message.headers(headers.clone());
-            }
-            match self.producer.send(message) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    self.producer.poll(Duration::from_millis(10));
-                }
-                Err((error, _)) => {
-                    return Err(StreamsError::Produce {
-                        topic: record.topic.to_string(),
-                        reason: error.to_string(),
-                    });
-                }
-            }
-        }
-    }
-
-    /// Waits until every record sent so far is acknowledged (or `timeout`
-    /// passes) and fails if any could not be delivered: the at-least-once
-    /// commit's step between flushing the tasks and committing offsets.
-    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), RuntimeError> {
-        self.producer
-            .flush(timeout)
-            .map_err(|e| RuntimeError::kafka("flushing the producer", e))?;
-        match self.producer.context().failure() {
-            Some(reason) => Err(RuntimeError::Streams(StreamsError::Produce {
-                topic: "<several>".into(),
-                reason,
-            })),
+    /// Waits until everything sent is acknowledged (at most `timeout`) and
+    /// fails with the first failure since the last commit.
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), ProducerError> {
+        self.client.borrow().flush(timeout)?;
+        match self.take_failure() {
+            Some(failure) => Err(failure),
             None => Ok(()),
         }
     }
 
-    /// The last acknowledged offset of a changelog partition, if any record
-    /// of it was acknowledged.
+    /// Adds `offsets` to the open transaction.
+    pub(crate) fn send_offsets_to_transaction(
+        &self,
+        offsets: &[(TopicPartition, i64)],
+        group: &GroupMetadata,
+        timeout: Duration,
+    ) -> Result<(), ProducerError> {
+        self.client
+            .borrow()
+            .send_offsets_to_transaction(offsets, group, timeout)
+    }
+
+    /// Commits the open transaction.
+    pub(crate) fn commit_transaction(&self) -> Result<(), ProducerError> {
+        self.client.borrow().commit_transaction()?;
+        self.in_transaction.set(false);
+        Ok(())
+    }
+
+    /// Aborts the open transaction (if any) and forgets the failures and
+    /// acknowledgements of what it purged.
+    pub(crate) fn abort_transaction(
+        &self,
+        changelogs: &[TopicPartition],
+    ) -> Result<(), ProducerError> {
+        if self.in_transaction.get() {
+            self.client.borrow().abort_transaction()?;
+            self.in_transaction.set(false);
+        }
+        self.forget(changelogs);
+        Ok(())
+    }
+
+    /// Drops the failures and acknowledged offsets of output that will not
+    /// be committed (after an abort, or when tasks were lost).
+    pub(crate) fn forget(&self, changelogs: &[TopicPartition]) {
+        let client = self.client.borrow();
+        client.poll();
+        while client.take_delivery_failure().is_some() {}
+        self.send_failure.borrow_mut().take();
+        client.forget_acked(changelogs);
+    }
+
+    /// Forgets the acknowledged offsets of `changelogs` (their task starts over).
+    pub(crate) fn forget_acked(&self, changelogs: &[TopicPartition]) {
+        self.client.borrow().forget_acked(changelogs);
+    }
+
+    /// The error that made the client unusable, if one did.
+    pub(crate) fn fatal_error(&self) -> Option<String> {
+        self.client.borrow().fatal_error()
+    }
+
+    /// The last acknowledged offset of a changelog partition.
     pub(crate) fn acked_offset(&self, partition: &TopicPartition) -> Option<i64> {
-        self.producer
-            .context()
-            .acked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(partition)
-            .copied()
+        self.client.borrow().acked_offset(partition)
+    }
+
+    /// How many partitions `topic` has.
+    pub(crate) fn partitions(&self, topic: &str) -> Result<i32, ProducerError> {
+        self.client.borrow().partitions(topic)
     }
 }
 
 /// The collector of one task: hands records to the thread's producer.
 pub(crate) struct KafkaRecordCollector {
-    producer: Rc<ThreadProducer>,
+    producer: Rc<StreamsProducer>,
 }
 
 impl KafkaRecordCollector {
-    pub(crate) fn new(producer: Rc<ThreadProducer>) -> Self {
+    pub(crate) fn new(producer: Rc<StreamsProducer>) -> Self {
         Self { producer }
     }
 }
@@ -226,6 +274,11 @@ impl RecordCollector for KafkaRecordCollector {
     }
 
     fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError> {
-        self.producer.partitions(topic)
+        self.producer
+            .partitions(topic)
+            .map_err(|error| StreamsError::Produce {
+                topic: topic.to_string(),
+                reason: error.to_string(),
+            })
     }
 }

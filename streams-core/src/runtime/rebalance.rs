@@ -1,8 +1,8 @@
 //! The consumer context of a stream thread: librdkafka reports assignments and
 //! revocations inside `poll`; the context only records them, and the thread
-//! handles them right after `poll` returns (commit and close revoked tasks, then
-//! unassign; assign, create and restore new tasks), the way librdkafka lets
-//! applications defer the (un)assign call.
+//! handles them right after `poll` returns (commit and suspend revoked tasks,
+//! then unassign; assign, create or resume tasks and start restoring them), the
+//! way librdkafka lets applications defer the (un)assign call.
 
 use crate::metrics::ThreadSensors;
 use rdkafka::client::ClientContext;
@@ -13,15 +13,16 @@ use rdkafka::types::RDKafkaRespErr;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use streams_state::TopicPartition;
 
 /// A group rebalance event waiting for the thread.
 #[derive(Debug)]
 pub(crate) enum RebalanceEvent {
     /// These partitions are now ours; the thread must assign them.
-    Assign(TopicPartitionList),
+    Assign(Vec<TopicPartition>),
     /// Every partition is being taken away (eager protocol); the thread must
-    /// commit, close its tasks and unassign.
-    Revoke(TopicPartitionList),
+    /// commit, suspend its tasks and unassign.
+    Revoke(Vec<TopicPartition>),
     /// The rebalance failed.
     Error(KafkaError),
 }
@@ -33,8 +34,6 @@ pub(crate) enum RebalanceEvent {
 pub(crate) struct RebalanceRecorder {
     events: Mutex<VecDeque<RebalanceEvent>>,
     closing: AtomicBool,
-    /// Set once a revocation was applied while closing.
-    released: AtomicBool,
     /// Where librdkafka's statistics go (consumer lag).
     statistics: Option<Arc<ThreadSensors>>,
 }
@@ -51,11 +50,6 @@ impl RebalanceRecorder {
     /// From now on, (un)assign inside the callback.
     pub(crate) fn set_closing(&self) {
         self.closing.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether the partitions were given back while closing.
-    pub(crate) fn released(&self) -> bool {
-        self.released.load(Ordering::SeqCst)
     }
 
     /// The oldest event not yet handled.
@@ -92,10 +86,7 @@ impl ConsumerContext for RebalanceRecorder {
         if self.closing.load(Ordering::SeqCst) {
             let result = match err {
                 RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => consumer.assign(partitions),
-                _ => {
-                    self.released.store(true, Ordering::SeqCst);
-                    consumer.unassign()
-                }
+                _ => consumer.unassign(),
             };
             if let Err(error) = result {
                 tracing::warn!(%error, "applying a rebalance while closing failed");
@@ -104,14 +95,22 @@ impl ConsumerContext for RebalanceRecorder {
         }
         let event = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                RebalanceEvent::Assign(partitions.clone())
+                RebalanceEvent::Assign(topic_partitions(partitions))
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                RebalanceEvent::Revoke(partitions.clone())
+                RebalanceEvent::Revoke(topic_partitions(partitions))
             }
             other => RebalanceEvent::Error(KafkaError::Rebalance(other.into())),
         };
         tracing::debug!(?event, "rebalance event");
         self.push(event);
     }
+}
+
+/// The partitions of a librdkafka list.
+pub(crate) fn topic_partitions(list: &TopicPartitionList) -> Vec<TopicPartition> {
+    list.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
 }

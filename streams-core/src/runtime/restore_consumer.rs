@@ -1,8 +1,8 @@
 //! The restore consumer of a stream thread: reads changelog partitions by
-//! assignment (no group, no commits) for [`restore_task`](super::restorer).
+//! assignment (no group, no commits) for the [`StateUpdater`](super::state_updater::StateUpdater).
 
 use super::RuntimeError;
-use super::restorer::{ChangelogEntry, ChangelogReader};
+use super::changelog_reader::{ChangelogEntry, ChangelogReader};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};

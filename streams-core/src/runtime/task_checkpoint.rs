@@ -1,7 +1,10 @@
-//! How far each changelog of a task is reflected in its local stores: read from
-//! the task's `.checkpoint` file when the task is assigned, advanced by
-//! restoration and by the changelog records the producer acknowledged, and
-//! written back at every commit.
+//! How far each changelog of a task is reflected in its local stores: read
+//! when the task is created from the offsets its stores committed together
+//! with their data (transactional stores, see
+//! [`StreamTask::commit_state`]), or from the task's `.checkpoint` file for a
+//! store that has none (written by a release that kept offsets only there);
+//! advanced by restoration and by the changelog records the producer
+//! acknowledged, and written back to the file at every commit.
 //!
 //! Offsets follow Kafka Streams: a checkpoint holds the offset of the last
 //! changelog record applied to (or written from) the store, so restoration
@@ -9,6 +12,7 @@
 //! stores lose their contents on restart and always restore from the start.
 
 use crate::error::StreamsError;
+use crate::task::StreamTask;
 use std::collections::BTreeMap;
 use std::path::Path;
 use streams_state::{OffsetCheckpoint, TopicPartition};
@@ -60,6 +64,33 @@ impl TaskCheckpoint {
             changelogs,
             applied,
         })
+    }
+
+    /// The checkpoint of `task`, whose directory is `task_dir`: the file's
+    /// offsets, replaced by each persistent store's own committed offset
+    /// where it has one (the store's data and that offset became durable
+    /// together, so restoration resumes right after it).
+    pub(crate) fn of_task(task: &StreamTask, task_dir: &Path) -> Result<Self, StreamsError> {
+        let partition = task.id().partition;
+        let changelogs = task
+            .changelogs()
+            .map(|(store, topic)| StoreChangelog {
+                store: store.to_string(),
+                partition: TopicPartition::new(topic, partition),
+                persistent: task.store_is_persistent(store),
+            })
+            .collect();
+        let mut checkpoint = Self::load(task_dir, changelogs)?;
+        for committed in task.committed_changelog_offsets()? {
+            let persistent = checkpoint
+                .changelogs
+                .iter()
+                .any(|c| c.persistent && c.partition == committed.partition);
+            if let (true, Some(offset)) = (persistent, committed.offset) {
+                checkpoint.applied.insert(committed.partition, offset);
+            }
+        }
+        Ok(checkpoint)
     }
 
     /// The task's logged stores.

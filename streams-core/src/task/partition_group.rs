@@ -79,6 +79,14 @@ impl PartitionGroup {
     pub(crate) fn buffered(&self) -> usize {
         self.buffered
     }
+
+    /// Drops every buffered record (they will be fetched again).
+    pub(crate) fn clear(&mut self) {
+        for queue in &mut self.queues {
+            queue.records.clear();
+        }
+        self.buffered = 0;
+    }
 }
 
 #[cfg(test)]
@@ -122,5 +130,19 @@ mod tests {
             .collect();
         next.sort();
         assert_eq!(next, [("a".into(), 0, 2), ("b".into(), 0, 1)]);
+    }
+
+    #[test]
+    fn clearing_drops_buffered_records_and_keeps_the_offsets_to_resume_from() {
+        let mut group = PartitionGroup::default();
+        group.push(record("a", 0, 0, 10));
+        group.push(record("a", 0, 1, 20));
+        assert!(group.pop_next().is_some());
+        group.clear();
+        assert_eq!(group.buffered(), 0);
+        assert_eq!(group.buffered_in("a", 0), 0);
+        assert!(group.pop_next().is_none());
+        let next: Vec<i64> = group.next_offsets().map(|(_, _, o)| o).collect();
+        assert_eq!(next, [1]);
     }
 }

@@ -307,6 +307,20 @@ impl StreamTask {
         self.queue.buffered()
     }
 
+    /// Drops the buffered records and those held for a retry (the runtime
+    /// fetches them again from the committed offsets, which stop before any
+    /// held record, when a suspended task resumes).
+    pub fn clear_buffered(&mut self) {
+        self.queue.clear();
+        self.held.clear();
+    }
+
+    /// The input record being processed, if processing is under way (after a
+    /// panic in user code: the record it panicked on).
+    pub fn record_in_process(&self) -> Option<&crate::record::RecordMetadata> {
+        self.ctx.current_metadata()
+    }
+
     /// Stream time: the largest timestamp processed so far, if any.
     pub fn stream_time(&self) -> Option<i64> {
         self.ctx.stream_time()
