@@ -708,6 +708,7 @@ impl StreamsConfig {
     pub fn consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config = self.client_config([&self.clients.consumer, &self.clients.main_consumer]);
         self.read_committed_under_exactly_once(&mut config);
+        fetch_without_backoff(&mut config);
         if let Some(instance) = config.get("group.instance.id").map(str::to_string) {
             config.set("group.instance.id", format!("{instance}-{thread}"));
         }
@@ -736,6 +737,7 @@ impl StreamsConfig {
         let mut config =
             self.client_config([&self.clients.consumer, &self.clients.restore_consumer]);
         self.read_committed_under_exactly_once(&mut config);
+        fetch_without_backoff(&mut config);
         let client_id = self.client_id(&config, &format!("{thread}-restore-consumer"));
         config
             .set("client.id", client_id)
@@ -809,6 +811,8 @@ impl StreamsConfig {
 const EOS_COMMIT_INTERVAL_MS: u64 = 100;
 /// The producer's transaction timeout under exactly_once_v2 unless set.
 const EOS_TRANSACTION_TIMEOUT_MS: u64 = 10_000;
+/// librdkafka's consumer setting for the pause after a full prefetch queue.
+const FETCH_QUEUE_BACKOFF_MS: &str = "fetch.queue.backoff.ms";
 const TRANSACTION_TIMEOUT_MS: &str = "transaction.timeout.ms";
 const ISOLATION_LEVEL: &str = "isolation.level";
 
@@ -1004,6 +1008,18 @@ impl StateStoreConfig {
     /// every task's [`TaskConfig`](crate::task::TaskConfig).
     pub fn rocksdb(&self) -> &streams_state::RocksDbShared {
         &self.rocksdb
+    }
+}
+
+/// librdkafka's consumer stops fetching for `fetch.queue.backoff.ms` (1 s by
+/// default) whenever its prefetch queue is over `queued.min.messages`; a
+/// stream thread drains that queue far faster, so with the default it idles
+/// between fetches. 10 ms keeps the queue fed (the copy loop with the
+/// runtime's settings went from ~150k to ~550k records/s with it on this
+/// machine). Unless set.
+fn fetch_without_backoff(config: &mut ClientConfig) {
+    if config.get(FETCH_QUEUE_BACKOFF_MS).is_none() {
+        config.set(FETCH_QUEUE_BACKOFF_MS, "10");
     }
 }
 
@@ -1325,6 +1341,7 @@ mod tests {
             .set("socket.timeout.ms", "10000")
             .set("consumer.socket.timeout.ms", "20000")
             .set("main.consumer.fetch.min.bytes", "10")
+            .set("restore.consumer.fetch.queue.backoff.ms", "500")
             .set("producer.linger.ms", "5")
             .set("admin.socket.timeout.ms", "30000")
             .set("client.id", "svc")
@@ -1338,12 +1355,14 @@ mod tests {
         assert_eq!(consumer.get("group.id"), Some("app-1"));
         assert_eq!(consumer.get("enable.auto.commit"), Some("false"));
         assert_eq!(consumer.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(consumer.get("fetch.queue.backoff.ms"), Some("10"));
         assert_eq!(
             consumer.get("client.id"),
             Some("svc-StreamThread-1-consumer")
         );
         let restore = config.restore_consumer_config("StreamThread-1");
         assert_eq!(restore.get("fetch.min.bytes"), None);
+        assert_eq!(restore.get("fetch.queue.backoff.ms"), Some("500"));
         assert_eq!(restore.get("socket.timeout.ms"), Some("20000"));
         let producer = config.producer_config("StreamThread-1");
         assert_eq!(producer.get("security.protocol"), Some("ssl"));
