@@ -23,11 +23,10 @@ fn series(exposition: &str, family: &str, labels: &[&str]) -> BTreeMap<String, f
         .filter_map(|line| {
             let rest = line.strip_prefix(family)?.strip_prefix('{')?;
             let (label_set, value) = rest.split_once("} ")?;
-            labels
-                .iter()
-                .all(|label| label_set.contains(label))
-                .then(|| Some((label_set.to_string(), value.trim().parse().ok()?)))
-                .flatten()
+            if !labels.iter().all(|label| label_set.contains(label)) {
+                return None;
+            }
+            Some((label_set.to_string(), value.trim().parse().ok()?))
         })
         .collect()
 }

@@ -145,29 +145,26 @@ impl<K, V> NodeInput<K, V> for SinkNode<K, V> {
             SinkTarget::Fixed(topic) => topic.clone(),
             SinkTarget::PerRecord(choose) => choose(&record).into(),
         };
-        let key = match serde_guarded(|| {
+        let serialized = serde_guarded(|| {
             self.key_serde
                 .serialize_with_context(&SerdeContext::key(&topic, &record.headers), &record.key)
-        }) {
-            Ok(key) => key,
-            Err(e) => {
-                let error =
-                    self.serialization_error(&topic, RecordPart::Key, self.key_serde.name(), e);
-                return self.production_failure(task, "SerializationError", error);
-            }
-        };
-        let value = match serde_guarded(|| {
-            self.value_serde.serialize_with_context(
-                &SerdeContext::value(&topic, &record.headers),
-                &record.value,
-            )
-        }) {
-            Ok(value) => value,
-            Err(e) => {
-                let error =
-                    self.serialization_error(&topic, RecordPart::Value, self.value_serde.name(), e);
-                return self.production_failure(task, "SerializationError", error);
-            }
+        })
+        .map_err(|e| self.serialization_error(&topic, RecordPart::Key, self.key_serde.name(), e))
+        .and_then(|key| {
+            serde_guarded(|| {
+                self.value_serde.serialize_with_context(
+                    &SerdeContext::value(&topic, &record.headers),
+                    &record.value,
+                )
+            })
+            .map(|value| (key, value))
+            .map_err(|e| {
+                self.serialization_error(&topic, RecordPart::Value, self.value_serde.name(), e)
+            })
+        });
+        let (key, value) = match serialized {
+            Ok(serialized) => serialized,
+            Err(error) => return self.production_failure(task, "SerializationError", error),
         };
         let partition = self.partition(&topic, &record, key.as_deref(), task)?;
         let sent = task.collector.send(ProducedRecord {
