@@ -8,6 +8,10 @@
 //! - `e2e-copy-runtime-settings`: the same loop with the runtime's own client
 //!   settings (`StreamsConfig::consumer_config` / `producer_config`), the
 //!   reference that shows what the defaults cost.
+//! - `e2e-copy-transactional`: the ceiling's loop with a transactional
+//!   producer committing every 100 ms (Kafka Streams' exactly-once default),
+//!   the consumed offsets sent in each transaction: what exactly-once costs a
+//!   plain client loop, the baseline of `e2e-count-eos`.
 //! - `e2e-copy-variants`: every setting tried on the way to the ceiling, one
 //!   line each, so the choice can be checked again on another machine. What
 //!   decides is the consumer's fetch back-off: librdkafka's 1 s
@@ -51,6 +55,9 @@ pub(super) struct CopyVariant {
     /// Produce to the input record's partition instead of partitioning the key
     /// again (the input is already partitioned by the same function).
     keep_partition: bool,
+    /// Copy inside transactions committed this often (offsets sent in each),
+    /// instead of one offset commit after the last record.
+    transactions: Option<Duration>,
 }
 
 /// Deep consumer prefetch: librdkafka stops fetching a partition whose local
@@ -86,6 +93,7 @@ pub(super) const CEILING: CopyVariant = CopyVariant {
     consumer: PREFETCH_CONSUMER,
     producer: BATCHING_PRODUCER,
     keep_partition: true,
+    transactions: None,
 };
 
 /// The runtime's client settings, unchanged.
@@ -95,6 +103,16 @@ pub(super) const RUNTIME_SETTINGS: CopyVariant = CopyVariant {
     consumer: &[],
     producer: &[],
     keep_partition: false,
+    transactions: None,
+};
+
+/// The ceiling's loop under exactly-once: a transactional producer (which
+/// implies idempotence), `read_committed` reads, a transaction committed with
+/// its consumed offsets every 100 ms, as the runtime's exactly-once commits.
+pub(super) const TRANSACTIONAL: CopyVariant = CopyVariant {
+    name: "ceiling+transactions-100ms",
+    transactions: Some(Duration::from_millis(100)),
+    ..CEILING
 };
 
 /// Every loop tried, in the order they were tried.
@@ -106,6 +124,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: &[],
         producer: &[],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "runtime+queued.min.messages=500000",
@@ -113,6 +132,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: &[("queued.min.messages", "500000")],
         producer: &[],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "runtime+fetch.queue.backoff.ms=10",
@@ -120,6 +140,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: &[("fetch.queue.backoff.ms", "10")],
         producer: &[],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch",
@@ -127,6 +148,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: PREFETCH_CONSUMER,
         producer: &[],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch+fetch-10MB",
@@ -139,6 +161,7 @@ const VARIANTS: &[CopyVariant] = &[
         ],
         producer: &[],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch+linger.ms=100",
@@ -146,6 +169,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: PREFETCH_CONSUMER,
         producer: &[("linger.ms", "100")],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch+linger.ms=0",
@@ -153,6 +177,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: PREFETCH_CONSUMER,
         producer: &[("linger.ms", "0")],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch+dr-only-error",
@@ -160,6 +185,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: PREFETCH_CONSUMER,
         producer: &[("delivery.report.only.error", "true")],
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch+batching",
@@ -167,6 +193,7 @@ const VARIANTS: &[CopyVariant] = &[
         consumer: PREFETCH_CONSUMER,
         producer: BATCHING_PRODUCER,
         keep_partition: false,
+        transactions: None,
     },
     CopyVariant {
         name: "plain+prefetch+batching+idempotent",
@@ -180,9 +207,13 @@ const VARIANTS: &[CopyVariant] = &[
             ("enable.idempotence", "true"),
         ],
         keep_partition: false,
+        transactions: None,
     },
     CEILING,
 ];
+
+/// Longest one transaction call (init, send offsets, commit) may take.
+const TRANSACTION_CALL_LIMIT: Duration = Duration::from_secs(30);
 
 /// What one copy took.
 pub(super) struct CopyRun {
@@ -239,6 +270,10 @@ impl CopyVariant {
         for (key, value) in self.producer {
             producer.set(*key, *value);
         }
+        if self.transactions.is_some() {
+            consumer.set("isolation.level", "read_committed");
+            producer.set("transactional.id", format!("{group}-copy"));
+        }
         Ok((consumer, producer))
     }
 
@@ -250,6 +285,11 @@ impl CopyVariant {
         let consumer: BaseConsumer = consumer_config.create()?;
         let producer: BaseProducer = producer_config.create()?;
         consumer.subscribe(&[INPUT])?;
+        if self.transactions.is_some() {
+            producer.init_transactions(TRANSACTION_CALL_LIMIT)?;
+            producer.begin_transaction()?;
+        }
+        let mut last_commit = Instant::now();
         let records = e2e::records();
         let mut copied = 0u64;
         let mut first_record = None;
@@ -268,6 +308,7 @@ impl CopyVariant {
         while copied < records {
             let Some(message) = consumer.poll(Duration::from_millis(100)) else {
                 overdue(copied)?;
+                self.commit_when_due(&consumer, &producer, &next_offsets, &mut last_commit)?;
                 continue;
             };
             let message = message?;
@@ -296,14 +337,15 @@ impl CopyVariant {
             if copied.is_multiple_of(1024) {
                 producer.poll(Duration::ZERO);
                 overdue(copied)?;
+                self.commit_when_due(&consumer, &producer, &next_offsets, &mut last_commit)?;
             }
         }
-        producer.flush(PHASE_LIMIT)?;
-        let mut commit = TopicPartitionList::new();
-        for (partition, next) in next_offsets {
-            commit.add_partition_offset(INPUT, partition, Offset::Offset(next))?;
+        if self.transactions.is_some() {
+            commit_transaction(&consumer, &producer, &next_offsets)?;
+        } else {
+            producer.flush(PHASE_LIMIT)?;
+            consumer.commit(&offsets(&next_offsets)?, CommitMode::Sync)?;
         }
-        consumer.commit(&commit, CommitMode::Sync)?;
         let monitor = fixture.monitor("e2e-copy-monitor")?;
         e2e::wait_until("the copy reaching the output", || {
             Ok(e2e::topic_records(&monitor, OUTPUT)? >= records)
@@ -315,6 +357,27 @@ impl CopyVariant {
             first_record: first_record.unwrap_or(elapsed),
             cpu,
         })
+    }
+
+    /// Under transactions, commits the open one (and begins the next) once
+    /// the interval has passed since the last commit.
+    fn commit_when_due(
+        &self,
+        consumer: &BaseConsumer,
+        producer: &BaseProducer,
+        next_offsets: &HashMap<i32, i64>,
+        last_commit: &mut Instant,
+    ) -> Result<(), Box<dyn Error>> {
+        let Some(interval) = self.transactions else {
+            return Ok(());
+        };
+        if last_commit.elapsed() < interval || next_offsets.is_empty() {
+            return Ok(());
+        }
+        commit_transaction(consumer, producer, next_offsets)?;
+        producer.begin_transaction()?;
+        *last_commit = Instant::now();
+        Ok(())
     }
 
     /// Runs on a fresh fixture and reports under `workload`.
@@ -332,6 +395,34 @@ impl CopyVariant {
     }
 }
 
+/// The input offsets to commit: the next offset of every partition copied from.
+fn offsets(next_offsets: &HashMap<i32, i64>) -> Result<TopicPartitionList, Box<dyn Error>> {
+    let mut list = TopicPartitionList::new();
+    for (partition, next) in next_offsets {
+        list.add_partition_offset(INPUT, *partition, Offset::Offset(*next))?;
+    }
+    Ok(list)
+}
+
+/// Sends the consumed offsets with the consumer's group metadata into the
+/// open transaction and commits it (which waits for every record in it).
+fn commit_transaction(
+    consumer: &BaseConsumer,
+    producer: &BaseProducer,
+    next_offsets: &HashMap<i32, i64>,
+) -> Result<(), Box<dyn Error>> {
+    let metadata = consumer
+        .group_metadata()
+        .ok_or("the copy loop's consumer has no group metadata")?;
+    producer.send_offsets_to_transaction(
+        &offsets(next_offsets)?,
+        &metadata,
+        TRANSACTION_CALL_LIMIT,
+    )?;
+    producer.commit_transaction(TRANSACTION_CALL_LIMIT)?;
+    Ok(())
+}
+
 /// `e2e-copy-ceiling`: the fastest copy loop.
 pub fn ceiling() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     Ok(vec![CEILING.measure("e2e-copy-ceiling")?])
@@ -340,6 +431,11 @@ pub fn ceiling() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 /// `e2e-copy-runtime-settings`: the copy loop with the runtime's client settings.
 pub fn runtime_settings() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     Ok(vec![RUNTIME_SETTINGS.measure("e2e-copy-runtime-settings")?])
+}
+
+/// `e2e-copy-transactional`: the ceiling's loop inside 100 ms transactions.
+pub fn transactional() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    Ok(vec![TRANSACTIONAL.measure("e2e-copy-transactional")?])
 }
 
 /// `e2e-copy-variants`: every loop tried, one line each.

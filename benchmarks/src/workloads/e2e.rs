@@ -253,8 +253,13 @@ fn run_streams(
 /// The ceiling (the fastest copy loop) measured on its own fixture, for the
 /// ratios of the runtime workloads.
 pub(super) fn ceiling_records_per_sec() -> Result<f64, Box<dyn Error>> {
+    copy_records_per_sec(&super::copy_loop::CEILING)
+}
+
+/// A copy loop measured on its own fixture.
+fn copy_records_per_sec(copy: &super::copy_loop::CopyVariant) -> Result<f64, Box<dyn Error>> {
     let fixture = Fixture::start()?;
-    let run = super::copy_loop::CEILING.run(&fixture)?;
+    let run = copy.run(&fixture)?;
     fixture.shutdown();
     Ok(records() as f64 / run.elapsed.as_secs_f64())
 }
@@ -341,7 +346,9 @@ fn run_count(name: &str, commits: Commits) -> Result<(Duration, CpuUsage), Box<d
 }
 
 /// The count under exactly_once_v2 and, for comparison, under at_least_once,
-/// both committing every [`EOS_COMMIT_INTERVAL_MS`], each on a fresh broker.
+/// both committing every [`EOS_COMMIT_INTERVAL_MS`], each on a fresh broker;
+/// the exactly-once run also against the transactional copy loop (same
+/// commit interval).
 pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let run = |name: &str, guarantee: &'static str| -> Result<BenchResult, Box<dyn Error>> {
         let commits = Commits {
@@ -357,6 +364,16 @@ pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     };
     let baseline = run("e2e-count-alos-100ms", "at_least_once")?;
     let eos = run("e2e-count-eos", "exactly_once_v2")?;
-    let ratio = (eos.records_per_sec() / baseline.records_per_sec() * 1000.0).round() / 1000.0;
-    Ok(vec![baseline, eos.with("ratio_to_at_least_once", ratio)])
+    let transactional_copy = copy_records_per_sec(&super::copy_loop::TRANSACTIONAL)?;
+    let ratio = |to: f64| (eos.records_per_sec() / to * 1000.0).round() / 1000.0;
+    let to_at_least_once = ratio(baseline.records_per_sec());
+    let to_transactional_copy = ratio(transactional_copy);
+    let eos = eos
+        .with("ratio_to_at_least_once", to_at_least_once)
+        .with(
+            "transactional_copy_records_per_sec",
+            transactional_copy.round(),
+        )
+        .with("ratio_to_transactional_copy", to_transactional_copy);
+    Ok(vec![baseline, eos])
 }

@@ -158,8 +158,13 @@ pub fn all() -> Vec<Workload> {
             run: peers::quix,
         },
         Workload {
+            name: "e2e-copy-transactional",
+            about: "as e2e-copy-ceiling inside transactions committed every 100 ms with the consumed offsets (read_committed): a plain client loop under exactly-once",
+            run: copy_loop::transactional,
+        },
+        Workload {
             name: "e2e-count-eos",
-            about: "as e2e-count under processing.guarantee=exactly_once_v2, both it and an at_least_once run committing every 100 ms (plus the ratio between them)",
+            about: "as e2e-count under processing.guarantee=exactly_once_v2, both it and an at_least_once run committing every 100 ms (plus the ratio between them, and to an e2e-copy-transactional run)",
             run: e2e::count_eos,
         },
     ]
