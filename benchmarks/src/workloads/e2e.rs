@@ -209,16 +209,43 @@ pub(super) fn result(name: &str, elapsed: Duration) -> BenchResult {
         .with("distinct_keys", DISTINCT_KEYS)
 }
 
-/// Starts `topology`, waits until `done` holds, closes the instance; returns
-/// the time from `start()` until `done` held and the CPU this process used
-/// meanwhile.
+/// What one `KafkaStreams` run took: wall time from `start()` until done, the
+/// CPU this process used meanwhile, and where the stream threads' time went
+/// by their own latency metrics.
+struct StreamsRun {
+    elapsed: Duration,
+    cpu: CpuUsage,
+    /// Seconds the stream threads spent in polls.
+    poll_seconds: f64,
+    /// Seconds the stream threads spent in commits, and how many there were.
+    commit_seconds: f64,
+    commits: f64,
+}
+
+impl StreamsRun {
+    /// `result` with the CPU and the threads' poll and commit time (the rest
+    /// of `seconds` is processing, punctuation and the loop itself).
+    fn annotate(&self, result: BenchResult) -> BenchResult {
+        let round3 = |value: f64| (value * 1000.0).round() / 1000.0;
+        let thread_seconds = serde_json::json!({
+            "poll": round3(self.poll_seconds),
+            "commit": round3(self.commit_seconds),
+            "commits": self.commits,
+        });
+        self.cpu
+            .annotate(result)
+            .with("thread_seconds", thread_seconds)
+    }
+}
+
+/// Starts `topology`, waits until `done` holds, closes the instance.
 fn run_streams(
     fixture: &Fixture,
     name: &str,
     topology: Topology,
     commits: Commits,
     mut done: impl FnMut(&BaseConsumer) -> Result<bool, Box<dyn Error>>,
-) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
+) -> Result<StreamsRun, Box<dyn Error>> {
     let (application_id, state_dir) = application(name);
     let config = streams_config(&application_id, &fixture.bootstrap, &state_dir, commits)?;
     let monitor = fixture.monitor(&application_id)?;
@@ -234,6 +261,14 @@ fn run_streams(
     });
     let elapsed = started.elapsed();
     let cpu = CpuSnapshot::of_self().since(&cpu_before);
+    let metrics = streams.metrics_registry();
+    let run = StreamsRun {
+        elapsed,
+        cpu,
+        poll_seconds: metrics.sum("rstreams_thread_poll_latency_seconds_sum", &[]),
+        commit_seconds: metrics.sum("rstreams_thread_commit_latency_seconds_sum", &[]),
+        commits: metrics.sum("rstreams_thread_commit_latency_seconds_count", &[]),
+    };
     let outcome = outcome.map_err(|error| {
         format!(
             "{error}; instance state {:?}, metrics {:?}",
@@ -247,7 +282,7 @@ fn run_streams(
     outcome?;
     closed?;
     cleaned?;
-    Ok((elapsed, cpu))
+    Ok(run)
 }
 
 /// The ceiling (the fastest copy loop) measured on its own fixture, for the
@@ -301,7 +336,7 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
     let fixture = Fixture::start()?;
     let expected = records() - records() / FILTER_MODULUS;
-    let (elapsed, cpu) = run_streams(
+    let run = run_streams(
         &fixture,
         "e2e-stateless",
         stateless_topology()?,
@@ -310,8 +345,8 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     )?;
     fixture.shutdown();
     Ok(vec![
-        cpu.annotate(with_ratio(
-            result("e2e-stateless", elapsed)
+        run.annotate(with_ratio(
+            result("e2e-stateless", run.elapsed)
                 .with("records_out", expected)
                 .with("commit_interval_ms", COMMIT_INTERVAL_MS),
             ceiling,
@@ -323,10 +358,10 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 /// until the committed offsets cover every input record.
 pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
-    let (elapsed, cpu) = run_count("e2e-count", AT_LEAST_ONCE)?;
+    let run = run_count("e2e-count", AT_LEAST_ONCE)?;
     Ok(vec![
-        cpu.annotate(with_ratio(
-            result("e2e-count", elapsed)
+        run.annotate(with_ratio(
+            result("e2e-count", run.elapsed)
                 .with("store", "rocksdb")
                 .with("commit_interval_ms", COMMIT_INTERVAL_MS),
             ceiling,
@@ -336,7 +371,7 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 
 /// Runs the count on a fresh fixture, timed until the committed offsets
 /// cover every input record.
-fn run_count(name: &str, commits: Commits) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
+fn run_count(name: &str, commits: Commits) -> Result<StreamsRun, Box<dyn Error>> {
     let fixture = Fixture::start()?;
     let run = run_streams(&fixture, name, count_topology()?, commits, |monitor| {
         Ok(committed_records(monitor)? >= records())
@@ -355,9 +390,9 @@ pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
             guarantee,
             interval_ms: EOS_COMMIT_INTERVAL_MS,
         };
-        let (elapsed, cpu) = run_count(name, commits)?;
-        Ok(cpu.annotate(
-            result(name, elapsed)
+        let run = run_count(name, commits)?;
+        Ok(run.annotate(
+            result(name, run.elapsed)
                 .with("store", "rocksdb")
                 .with("commit_interval_ms", EOS_COMMIT_INTERVAL_MS),
         ))
