@@ -52,6 +52,7 @@ fn processes_commits_and_checkpoints_at_least_once() {
         harness.shared.threads.lock().unwrap()[0],
         ThreadState::Running
     );
+    thread.close(true).unwrap();
     let checkpoint = OffsetCheckpoint::new(
         harness
             .dir
@@ -65,9 +66,8 @@ fn processes_commits_and_checkpoints_at_least_once() {
     assert_eq!(
         checkpoint.get(&TopicPartition::new(CHANGELOG, 0)),
         Some(&2),
-        "the three changelog writes of task 0_0 are acknowledged and checkpointed"
+        "the three changelog writes of task 0_0 are acknowledged and checkpointed at close"
     );
-    thread.close(true).unwrap();
     assert!(harness.supplier.member(0).lock().unwrap().is_closed());
     assert!(
         harness.shared.directory.lock_task(task(0), u64::MAX),

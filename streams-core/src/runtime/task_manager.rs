@@ -414,7 +414,6 @@ impl TaskManager {
                 }
             }
             guarded(&mut active.task, |task| task.commit_state(&logged))?;
-            active.checkpoint.write()?;
         }
         self.shared.metrics.committed();
         Ok(())
