@@ -5,7 +5,7 @@ use super::{
     RecordCollector, SharedNode, SourceFailure, TaskContext, TaskId, TaskMetrics, TaskSensors,
 };
 use crate::error::StreamsError;
-use crate::handler::{ErrorHandlers, ErrorStage};
+use crate::handler::{DeadLetterHeaders, ErrorHandlers, ErrorStage};
 use crate::metrics::MetricsRegistry;
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
@@ -393,6 +393,28 @@ impl StreamTask {
             "DeserializationError",
             &error,
         )? {
+            Handled::Continue => Ok(()),
+            Handled::Fail => Err(error),
+        }
+    }
+
+    /// The production handler's turn for an output record of this task the
+    /// broker refused after it was sent: fails with `error` when the handler
+    /// says fail, otherwise the record is skipped (or dead-lettered) and
+    /// counted. A refused dead letter is not parked again: it fails.
+    pub(crate) fn handle_refused(
+        &mut self,
+        refused: &ProducedRecord,
+        error: StreamsError,
+    ) -> Result<(), StreamsError> {
+        if refused
+            .headers
+            .iter()
+            .any(|h| h.key == DeadLetterHeaders::EXCEPTION)
+        {
+            return Err(error);
+        }
+        match self.ctx.handle_refused(refused, &error)? {
             Handled::Continue => Ok(()),
             Handled::Fail => Err(error),
         }
