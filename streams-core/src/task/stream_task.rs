@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::StreamsError;
 use crate::handler::{DeadLetterHeaders, ErrorHandlers, ErrorStage};
-use crate::metrics::MetricsRegistry;
+use crate::metrics::{MetricsRegistry, StoreSensors};
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
 use crate::state::{StoreInit, TaskStores};
@@ -64,6 +64,8 @@ pub struct StreamTask {
     changelog_topics: HashMap<String, Arc<str>>,
     /// The stores that are logged, with their changelog topics, by store name.
     logged_stores: Vec<(String, Arc<str>)>,
+    /// The stores' metrics, recorded after each commit.
+    store_sensors: StoreSensors,
 }
 
 impl StreamTask {
@@ -172,6 +174,7 @@ impl StreamTask {
             changelog,
             changelog_topics,
             logged_stores,
+            store_sensors: StoreSensors::new(&config.metrics, id),
         };
         for (_, node) in &task.nodes {
             node.borrow_mut()
@@ -287,7 +290,9 @@ impl StreamTask {
             changelog_offsets
                 .get(&TopicPartition::new(&**topic, partition))
                 .copied()
-        })
+        })?;
+        self.store_sensors.record(self.ctx.stores.statistics());
+        Ok(())
     }
 
     /// Bytes the task's stores hold for writes since their last commit: the
