@@ -215,6 +215,7 @@ impl CopyVariant {
                     &fixture.bootstrap,
                     &state_dir,
                     e2e::AT_LEAST_ONCE,
+                    &[],
                 )?;
                 (
                     config.consumer_config("copy"),

@@ -186,11 +186,14 @@ pub(super) const AT_LEAST_ONCE: Commits = Commits {
     interval_ms: COMMIT_INTERVAL_MS,
 };
 
+/// The configuration of a runtime pipeline: one stream thread committing as
+/// `commits` says, then `extra` settings.
 pub(super) fn streams_config(
     application_id: &str,
     bootstrap: &str,
     state_dir: &std::path::Path,
     commits: Commits,
+    extra: &[(&str, &str)],
 ) -> Result<StreamsConfig, Box<dyn Error>> {
     Ok(StreamsConfig::builder()
         .set("application.id", application_id)
@@ -199,6 +202,7 @@ pub(super) fn streams_config(
         .set("num.stream.threads", "1")
         .set("processing.guarantee", commits.guarantee)
         .set("commit.interval.ms", commits.interval_ms.to_string())
+        .set_all(extra.iter().copied())
         .build()?)
 }
 
@@ -217,10 +221,17 @@ fn run_streams(
     name: &str,
     topology: Topology,
     commits: Commits,
+    extra: &[(&str, &str)],
     mut done: impl FnMut(&BaseConsumer) -> Result<bool, Box<dyn Error>>,
 ) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
     let (application_id, state_dir) = application(name);
-    let config = streams_config(&application_id, &fixture.bootstrap, &state_dir, commits)?;
+    let config = streams_config(
+        &application_id,
+        &fixture.bootstrap,
+        &state_dir,
+        commits,
+        extra,
+    )?;
     let monitor = fixture.monitor(&application_id)?;
     let mut streams = KafkaStreams::new(topology, config)?;
     let cpu_before = CpuSnapshot::of_self();
@@ -294,16 +305,8 @@ pub(super) fn count_topology() -> Result<Topology, Box<dyn Error>> {
 /// filter -> map_values -> to, timed until the output holds every kept record.
 pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
-    let fixture = Fixture::start()?;
+    let (elapsed, cpu) = run_stateless("e2e-stateless", &[])?;
     let expected = records() - records() / FILTER_MODULUS;
-    let (elapsed, cpu) = run_streams(
-        &fixture,
-        "e2e-stateless",
-        stateless_topology()?,
-        AT_LEAST_ONCE,
-        |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
-    )?;
-    fixture.shutdown();
     Ok(vec![
         cpu.annotate(with_ratio(
             result("e2e-stateless", elapsed)
@@ -318,7 +321,7 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 /// until the committed offsets cover every input record.
 pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
-    let (elapsed, cpu) = run_count("e2e-count", AT_LEAST_ONCE)?;
+    let (elapsed, cpu) = run_count("e2e-count", AT_LEAST_ONCE, &[])?;
     Ok(vec![
         cpu.annotate(with_ratio(
             result("e2e-count", elapsed)
@@ -329,13 +332,42 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     ])
 }
 
-/// Runs the count on a fresh fixture, timed until the committed offsets
-/// cover every input record.
-fn run_count(name: &str, commits: Commits) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
+/// Runs the stateless pipeline (at-least-once, `extra` settings) on a fresh
+/// fixture, timed until the output holds every kept record.
+pub(super) fn run_stateless(
+    name: &str,
+    extra: &[(&str, &str)],
+) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
     let fixture = Fixture::start()?;
-    let run = run_streams(&fixture, name, count_topology()?, commits, |monitor| {
-        Ok(committed_records(monitor)? >= records())
-    })?;
+    let expected = records() - records() / FILTER_MODULUS;
+    let run = run_streams(
+        &fixture,
+        name,
+        stateless_topology()?,
+        AT_LEAST_ONCE,
+        extra,
+        |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
+    )?;
+    fixture.shutdown();
+    Ok(run)
+}
+
+/// Runs the count (`extra` settings) on a fresh fixture, timed until the
+/// committed offsets cover every input record.
+pub(super) fn run_count(
+    name: &str,
+    commits: Commits,
+    extra: &[(&str, &str)],
+) -> Result<(Duration, CpuUsage), Box<dyn Error>> {
+    let fixture = Fixture::start()?;
+    let run = run_streams(
+        &fixture,
+        name,
+        count_topology()?,
+        commits,
+        extra,
+        |monitor| Ok(committed_records(monitor)? >= records()),
+    )?;
     fixture.shutdown();
     Ok(run)
 }
@@ -348,7 +380,7 @@ pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
             guarantee,
             interval_ms: EOS_COMMIT_INTERVAL_MS,
         };
-        let (elapsed, cpu) = run_count(name, commits)?;
+        let (elapsed, cpu) = run_count(name, commits, &[])?;
         Ok(cpu.annotate(
             result(name, elapsed)
                 .with("store", "rocksdb")

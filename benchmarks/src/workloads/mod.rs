@@ -9,6 +9,7 @@ mod instance;
 mod instance_run;
 mod latency;
 mod memory;
+mod metrics_cost;
 mod peers;
 mod scaling;
 mod send;
@@ -156,6 +157,11 @@ pub fn all() -> Vec<Workload> {
             name: "peers",
             about: "rstreams and Quix Streams side by side on the e2e stateless and count workloads (each its own process; needs QUIX_PYTHON: run benchmarks/peers/run.sh)",
             run: peers::quix,
+        },
+        Workload {
+            name: "e2e-metrics-cost",
+            about: "e2e-stateless and e2e-count at metrics.recording.level INFO (the default) and OFF, 3 alternating rounds each on fresh brokers: every run, then the medians and metrics_cost = 1 - info/off",
+            run: metrics_cost::cost,
         },
         Workload {
             name: "e2e-count-eos",
