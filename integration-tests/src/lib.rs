@@ -7,7 +7,7 @@ use embedded_kafka::{BrokerConfig, EmbeddedKafka};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers as _, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,16 +72,25 @@ impl TestCluster {
 
     /// Creates a topic with `partitions` partitions.
     pub fn create_topic(&self, name: &str, partitions: i32) {
+        self.create_topic_with(name, partitions, &[]);
+    }
+
+    /// Creates a topic with `partitions` partitions and topic `configs`
+    /// (`max.message.bytes`, ...).
+    pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
         match self {
             Self::Embedded(broker) => broker
-                .create_topic(name, partitions, &[])
+                .create_topic(name, partitions, configs)
                 .expect("creating a topic"),
             Self::External(servers) => {
                 let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
                     .set("bootstrap.servers", servers)
                     .create()
                     .expect("creating an admin client");
-                let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
+                let topic = configs.iter().fold(
+                    NewTopic::new(name, partitions, TopicReplication::Fixed(-1)),
+                    |topic, (key, value)| topic.set(key, value),
+                );
                 let results = futures::executor::block_on(
                     admin.create_topics([&topic], &AdminOptions::new()),
                 )
@@ -172,6 +181,7 @@ impl TestCluster {
         TopicReader {
             consumer,
             records: Vec::new(),
+            headers: Vec::new(),
         }
     }
 }
@@ -180,6 +190,7 @@ impl TestCluster {
 pub struct TopicReader {
     consumer: BaseConsumer,
     records: Vec<RawRecord>,
+    headers: Vec<Vec<(String, Option<Vec<u8>>)>>,
 }
 
 impl TopicReader {
@@ -204,8 +215,42 @@ impl TopicReader {
                     message.key().map(<[u8]>::to_vec),
                     message.payload().map(<[u8]>::to_vec),
                 ));
+                self.headers
+                    .push(message.headers().map_or_else(Vec::new, |headers| {
+                        headers
+                            .iter()
+                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    }));
             }
         }
         &self.records
     }
+
+    /// The headers (key, value) of the `n`th record read, in order.
+    pub fn headers(&self, n: usize) -> &[(String, Option<Vec<u8>>)] {
+        &self.headers[n]
+    }
+}
+
+/// A streams configuration on `cluster` for tests: `application.id`,
+/// `state.dir`, 100 ms commits, replication factor 1 and a short session
+/// timeout (a member that vanishes is noticed soon), then `extra`.
+pub fn streams_config(
+    cluster: &TestCluster,
+    application_id: &str,
+    state_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> streams_core::runtime::StreamsConfig {
+    streams_core::runtime::StreamsConfig::builder()
+        .set("application.id", application_id)
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set("state.dir", state_dir.display().to_string())
+        .set("commit.interval.ms", "100")
+        .set("replication.factor", "1")
+        .set("consumer.session.timeout.ms", "10000")
+        .set("consumer.heartbeat.interval.ms", "1000")
+        .set_all(extra.iter().copied())
+        .build()
+        .expect("a valid test configuration")
 }

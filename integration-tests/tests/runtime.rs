@@ -6,7 +6,7 @@
 //! SIGKILLed instance restoring only the changelog after its stores' last
 //! commit), against the harness's cluster.
 
-use integration_tests::{RawRecord, TestCluster, unique};
+use integration_tests::{RawRecord, TestCluster, streams_config, unique};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, Producer};
 use std::collections::BTreeMap;
@@ -54,19 +54,12 @@ fn config_with(
     threads: usize,
     extra: &[(&str, &str)],
 ) -> StreamsConfig {
-    StreamsConfig::builder()
-        .set("application.id", application_id)
-        .set("bootstrap.servers", cluster.bootstrap_servers())
-        .set("state.dir", state_dir.display().to_string())
-        .set("num.stream.threads", threads.to_string())
-        .set("commit.interval.ms", "100")
-        .set("replication.factor", "1")
-        // A pass-through consumer property: a member that vanishes is noticed soon.
-        .set("consumer.session.timeout.ms", "10000")
-        .set("consumer.heartbeat.interval.ms", "1000")
-        .set_all(extra.iter().copied())
-        .build()
-        .unwrap()
+    let threads = threads.to_string();
+    let settings: Vec<(&str, &str)> = [("num.stream.threads", threads.as_str())]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    streams_config(cluster, application_id, state_dir, &settings)
 }
 
 /// The latest count of each word in the output records.

@@ -1,7 +1,9 @@
 //! What happens to a record when something fails on its way through a task: it
 //! does not deserialize (`deserialization.exception.handler`), a processor returns
 //! an error or panics (`processing.exception.handler`, KIP-1033), or its output
-//! cannot be serialized or produced (`production.exception.handler`). One handler
+//! cannot be serialized, sent or delivered (`production.exception.handler`; a
+//! record the broker refuses after it was sent reaches it from the runtime's
+//! delivery reports, under at-least-once). One handler
 //! shape serves all three: fail, continue (counted in `skipped_records`), send the
 //! original record to a dead-letter topic (KIP-1034) and continue, or decide per
 //! error in code.
@@ -207,7 +209,8 @@ impl DeadLetterHeaders {
     pub const EXCEPTION: &'static str = "__streams.errors.exception";
     /// The error message (for a panic, the panic message).
     pub const MESSAGE: &'static str = "__streams.errors.message";
-    /// The source topic.
+    /// The source topic (absent, with the partition and offset, for an
+    /// output record the broker refused: its source is no longer known).
     pub const TOPIC: &'static str = "__streams.errors.topic";
     /// The source partition, in decimal.
     pub const PARTITION: &'static str = "__streams.errors.partition";
@@ -227,7 +230,50 @@ pub fn dead_letter_record(
     failure: &ErrorContext<'_>,
     application_id: &str,
 ) -> ProducedRecord {
-    let mut headers: Headers = source.headers.clone();
+    ProducedRecord {
+        topic: topic.into(),
+        partition: None,
+        key: source.key.clone(),
+        value: source.value.clone(),
+        timestamp: source.timestamp,
+        headers: with_error_headers(
+            source.headers.clone(),
+            Some(&source.metadata),
+            failure,
+            application_id,
+        ),
+    }
+}
+
+/// Builds the dead-letter record of an output record the broker refused
+/// after the task sent it (its source record is no longer known): the
+/// refused record's bytes, timestamp and headers, plus the
+/// [`DeadLetterHeaders`] but the source topic, partition and offset (the
+/// message names the topic and partition the record was refused on).
+pub fn dead_letter_of_refused(
+    topic: &str,
+    refused: &ProducedRecord,
+    failure: &ErrorContext<'_>,
+    application_id: &str,
+) -> ProducedRecord {
+    ProducedRecord {
+        topic: topic.into(),
+        partition: None,
+        key: refused.key.clone(),
+        value: refused.value.clone(),
+        timestamp: refused.timestamp,
+        headers: with_error_headers(refused.headers.clone(), None, failure, application_id),
+    }
+}
+
+/// `headers` followed by the [`DeadLetterHeaders`] of `failure` (the source
+/// ones only when the source is known).
+fn with_error_headers(
+    mut headers: Headers,
+    source: Option<&RecordMetadata>,
+    failure: &ErrorContext<'_>,
+    application_id: &str,
+) -> Headers {
     headers
         .add(
             DeadLetterHeaders::EXCEPTION,
@@ -236,19 +282,22 @@ pub fn dead_letter_record(
         .add(
             DeadLetterHeaders::MESSAGE,
             Some(failure.error.to_string().into_bytes()),
-        )
-        .add(
-            DeadLetterHeaders::TOPIC,
-            Some(source.metadata.topic.as_bytes().to_vec()),
-        )
-        .add(
-            DeadLetterHeaders::PARTITION,
-            Some(source.metadata.partition.to_string().into_bytes()),
-        )
-        .add(
-            DeadLetterHeaders::OFFSET,
-            Some(source.metadata.offset.to_string().into_bytes()),
         );
+    if let Some(source) = source {
+        headers
+            .add(
+                DeadLetterHeaders::TOPIC,
+                Some(source.topic.as_bytes().to_vec()),
+            )
+            .add(
+                DeadLetterHeaders::PARTITION,
+                Some(source.partition.to_string().into_bytes()),
+            )
+            .add(
+                DeadLetterHeaders::OFFSET,
+                Some(source.offset.to_string().into_bytes()),
+            );
+    }
     if let Some(node) = failure.node {
         headers.add(DeadLetterHeaders::NODE, Some(node.as_bytes().to_vec()));
     }
@@ -256,14 +305,7 @@ pub fn dead_letter_record(
         DeadLetterHeaders::APPLICATION_ID,
         Some(application_id.as_bytes().to_vec()),
     );
-    ProducedRecord {
-        topic: topic.into(),
-        partition: None,
-        key: source.key.clone(),
-        value: source.value.clone(),
-        timestamp: source.timestamp,
-        headers,
-    }
+    headers
 }
 
 #[cfg(test)]

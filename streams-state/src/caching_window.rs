@@ -239,6 +239,15 @@ impl StateStore for CachingWindowStore {
 
     crate::store::forward_transactions!(inner);
 
+    /// What the wrapped store reports, with this cache's hits and misses.
+    fn statistics(&self) -> crate::StoreStatistics {
+        let cache = crate::StoreStatistics {
+            cache: self.cache.as_ref().map(StoreCache::statistics),
+            rocksdb: None,
+        };
+        self.inner.statistics() + cache
+    }
+
     /// Drops every cache entry (dirty ones were never written down; clean ones
     /// may show writes the wrapped store is about to drop), then aborts the
     /// wrapped store.

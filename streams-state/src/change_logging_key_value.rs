@@ -46,6 +46,7 @@ impl StateStore for ChangeLoggingKeyValueStore {
     }
 
     crate::store::forward_transactions!(inner);
+    crate::store::forward_statistics!(inner);
 
     fn abort(&mut self) -> Result<()> {
         self.inner.abort()

@@ -44,6 +44,7 @@ impl StateStore for ChangeLoggingSessionStore {
     }
 
     crate::store::forward_transactions!(inner);
+    crate::store::forward_statistics!(inner);
 
     fn abort(&mut self) -> Result<()> {
         self.inner.abort()

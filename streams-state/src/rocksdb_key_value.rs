@@ -9,7 +9,7 @@ use rocksdb::{
 };
 
 use crate::transactional_key_value::{CommittedKeyValues, TransactionalKeyValueStore};
-use crate::{KeyValueIter, Result, RocksDbOptions, StateStoreError};
+use crate::{KeyValueIter, Result, RocksDbOptions, RocksDbSizes, StateStoreError, StoreStatistics};
 
 /// Column family holding the committed changelog offset, apart from the data
 /// so that scans never see it.
@@ -257,6 +257,35 @@ impl CommittedKeyValues for RocksDbKeyValues {
 
     fn approximate_num_entries(&self) -> Result<u64> {
         Ok(self.property_int("rocksdb.estimate-num-keys")?.unwrap_or(0))
+    }
+
+    /// RocksDB's size estimates; none once closed (or if RocksDB cannot say).
+    fn statistics(&self) -> StoreStatistics {
+        let property = |name| match self.property_int(name) {
+            Ok(value) => value,
+            Err(error) => {
+                tracing::debug!(store = %self.name, property = name, %error, "reading a RocksDB property failed");
+                None
+            }
+        };
+        let sizes = match (
+            property("rocksdb.estimate-num-keys"),
+            property("rocksdb.total-sst-files-size"),
+            property("rocksdb.cur-size-all-mem-tables"),
+        ) {
+            (Some(estimated_keys), Some(sst_files_bytes), Some(memtable_bytes)) => {
+                Some(RocksDbSizes {
+                    estimated_keys,
+                    sst_files_bytes,
+                    memtable_bytes,
+                })
+            }
+            _ => None,
+        };
+        StoreStatistics {
+            cache: None,
+            rocksdb: sizes,
+        }
     }
 
     fn apply(

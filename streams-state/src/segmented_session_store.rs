@@ -140,6 +140,7 @@ impl StateStore for SegmentedSessionStore {
     }
 
     crate::store::forward_transactions!(segments);
+    crate::store::forward_statistics!(segments);
 
     fn abort(&mut self) -> Result<()> {
         self.segments.abort()

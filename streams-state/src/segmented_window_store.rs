@@ -214,6 +214,7 @@ impl StateStore for SegmentedWindowStore {
     }
 
     crate::store::forward_transactions!(segments);
+    crate::store::forward_statistics!(segments);
 
     fn abort(&mut self) -> Result<()> {
         self.segments.abort()

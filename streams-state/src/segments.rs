@@ -190,6 +190,14 @@ pub(crate) struct Segments {
 }
 
 impl Segments {
+    /// The live segments' statistics, summed.
+    pub(crate) fn statistics(&self) -> crate::StoreStatistics {
+        self.segments
+            .values()
+            .map(|segment| segment.statistics())
+            .fold(crate::StoreStatistics::default(), std::ops::Add::add)
+    }
+
     /// Opens the segments of `store` found by `backend`, dropping expired ones
     /// and removing empty ones that no commit ever reached.
     ///

@@ -1,6 +1,6 @@
 //! The [`StateStore`] base trait every store implements.
 
-use crate::Result;
+use crate::{Result, StoreStatistics};
 
 /// Life-cycle operations shared by all state stores.
 ///
@@ -56,6 +56,13 @@ pub trait StateStore {
     /// Closing twice is harmless. To close without committing, call
     /// [`abort`](Self::abort) first.
     fn close(&mut self) -> Result<()>;
+
+    /// What the store's layers know about it for metrics (cache hits and
+    /// misses, RocksDB's size estimates). Default: nothing; layers that wrap
+    /// a store add what they know to what it reports.
+    fn statistics(&self) -> StoreStatistics {
+        StoreStatistics::default()
+    }
 }
 
 /// Implements [`StateStore::commit`], [`StateStore::committed_offset`] and
@@ -77,3 +84,14 @@ macro_rules! forward_transactions {
     };
 }
 pub(crate) use forward_transactions;
+
+/// Implements [`StateStore::statistics`] by forwarding to the field
+/// `$inner`, for layers that add nothing to what they wrap (change logging).
+macro_rules! forward_statistics {
+    ($inner:ident) => {
+        fn statistics(&self) -> $crate::StoreStatistics {
+            self.$inner.statistics()
+        }
+    };
+}
+pub(crate) use forward_statistics;

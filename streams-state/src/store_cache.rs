@@ -1,12 +1,12 @@
 //! [`StoreCache`]: the LRU cache entries of one caching store, charged to the
 //! shared [`ThreadCache`] budget.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::thread_cache::ENTRY_OVERHEAD_BYTES;
-use crate::{KeyValueUpdate, ThreadCache};
+use crate::{CacheStatistics, KeyValueUpdate, ThreadCache};
 
 #[derive(Debug)]
 struct CacheEntry {
@@ -68,6 +68,9 @@ pub(crate) struct Evicted {
 pub(crate) struct StoreCache {
     budget: ThreadCache,
     entries: RefCell<Entries>,
+    /// Lookups found in the cache, and not, for metrics.
+    hits: Cell<u64>,
+    misses: Cell<u64>,
 }
 
 impl StoreCache {
@@ -75,6 +78,16 @@ impl StoreCache {
         Self {
             budget,
             entries: RefCell::default(),
+            hits: Cell::new(0),
+            misses: Cell::new(0),
+        }
+    }
+
+    /// The lookups so far that found their key cached, and those that did not.
+    pub(crate) fn statistics(&self) -> CacheStatistics {
+        CacheStatistics {
+            hits: self.hits.get(),
+            misses: self.misses.get(),
         }
     }
 
@@ -82,7 +95,11 @@ impl StoreCache {
     pub(crate) fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
         let mut entries = self.entries.borrow_mut();
         let now = entries.tick();
-        let entry = entries.by_key.get_mut(key)?;
+        let Some(entry) = entries.by_key.get_mut(key) else {
+            self.misses.set(self.misses.get() + 1);
+            return None;
+        };
+        self.hits.set(self.hits.get() + 1);
         let previous = std::mem::replace(&mut entry.used, now);
         let value = entry.value.clone();
         entries.move_to_front(previous, now, key);

@@ -6,7 +6,9 @@ use std::ops::Bound;
 
 use crate::merge_iter::MergeIter;
 use crate::uncommitted::UncommittedWrites;
-use crate::{KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore};
+use crate::{
+    KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore, StoreStatistics,
+};
 
 /// An inclusive bound at `key`, unbounded for `None`.
 pub(crate) fn inclusive(key: Option<&[u8]>) -> Bound<&[u8]> {
@@ -54,6 +56,12 @@ pub trait CommittedKeyValues {
     /// Releases the contents' resources (for RocksDB: flushes memtables and
     /// closes the instance). Closing twice is harmless.
     fn close(&mut self) -> Result<()>;
+
+    /// What the contents tell about themselves for metrics (RocksDB: its size
+    /// estimates). Default: nothing.
+    fn statistics(&self) -> StoreStatistics {
+        StoreStatistics::default()
+    }
 }
 
 /// A key-value store holding its writes since the last commit in memory,
@@ -178,6 +186,10 @@ impl<D: CommittedKeyValues> StateStore for TransactionalKeyValueStore<D> {
 
     fn uncommitted_bytes(&self) -> usize {
         self.uncommitted.bytes()
+    }
+
+    fn statistics(&self) -> StoreStatistics {
+        self.committed.statistics()
     }
 
     fn close(&mut self) -> Result<()> {

@@ -246,6 +246,7 @@ impl CopyVariant {
                     &fixture.bootstrap,
                     &state_dir,
                     e2e::AT_LEAST_ONCE,
+                    &[],
                 )?;
                 (
                     config.consumer_config("copy"),

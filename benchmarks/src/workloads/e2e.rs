@@ -186,11 +186,14 @@ pub(super) const AT_LEAST_ONCE: Commits = Commits {
     interval_ms: COMMIT_INTERVAL_MS,
 };
 
+/// The configuration of a runtime pipeline: one stream thread committing as
+/// `commits` says, then `extra` settings.
 pub(super) fn streams_config(
     application_id: &str,
     bootstrap: &str,
     state_dir: &std::path::Path,
     commits: Commits,
+    extra: &[(&str, &str)],
 ) -> Result<StreamsConfig, Box<dyn Error>> {
     Ok(StreamsConfig::builder()
         .set("application.id", application_id)
@@ -199,6 +202,7 @@ pub(super) fn streams_config(
         .set("num.stream.threads", "1")
         .set("processing.guarantee", commits.guarantee)
         .set("commit.interval.ms", commits.interval_ms.to_string())
+        .set_all(extra.iter().copied())
         .build()?)
 }
 
@@ -212,9 +216,9 @@ pub(super) fn result(name: &str, elapsed: Duration) -> BenchResult {
 /// What one `KafkaStreams` run took: wall time from `start()` until done, the
 /// CPU this process used meanwhile, and where the stream threads' time went
 /// by their own latency metrics.
-struct StreamsRun {
-    elapsed: Duration,
-    cpu: CpuUsage,
+pub(super) struct StreamsRun {
+    pub(super) elapsed: Duration,
+    pub(super) cpu: CpuUsage,
     /// Seconds the stream threads spent in polls.
     poll_seconds: f64,
     /// Seconds the stream threads spent in commits, and how many there were.
@@ -225,7 +229,7 @@ struct StreamsRun {
 impl StreamsRun {
     /// `result` with the CPU and the threads' poll and commit time (the rest
     /// of `seconds` is processing, punctuation and the loop itself).
-    fn annotate(&self, result: BenchResult) -> BenchResult {
+    pub(super) fn annotate(&self, result: BenchResult) -> BenchResult {
         let round3 = |value: f64| (value * 1000.0).round() / 1000.0;
         let thread_seconds = serde_json::json!({
             "poll": round3(self.poll_seconds),
@@ -244,10 +248,17 @@ fn run_streams(
     name: &str,
     topology: Topology,
     commits: Commits,
+    extra: &[(&str, &str)],
     mut done: impl FnMut(&BaseConsumer) -> Result<bool, Box<dyn Error>>,
 ) -> Result<StreamsRun, Box<dyn Error>> {
     let (application_id, state_dir) = application(name);
-    let config = streams_config(&application_id, &fixture.bootstrap, &state_dir, commits)?;
+    let config = streams_config(
+        &application_id,
+        &fixture.bootstrap,
+        &state_dir,
+        commits,
+        extra,
+    )?;
     let monitor = fixture.monitor(&application_id)?;
     let mut streams = KafkaStreams::new(topology, config)?;
     let cpu_before = CpuSnapshot::of_self();
@@ -334,16 +345,8 @@ pub(super) fn count_topology() -> Result<Topology, Box<dyn Error>> {
 /// filter -> map_values -> to, timed until the output holds every kept record.
 pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
-    let fixture = Fixture::start()?;
+    let run = run_stateless("e2e-stateless", &[])?;
     let expected = records() - records() / FILTER_MODULUS;
-    let run = run_streams(
-        &fixture,
-        "e2e-stateless",
-        stateless_topology()?,
-        AT_LEAST_ONCE,
-        |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
-    )?;
-    fixture.shutdown();
     Ok(vec![
         run.annotate(with_ratio(
             result("e2e-stateless", run.elapsed)
@@ -358,7 +361,7 @@ pub fn stateless() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 /// until the committed offsets cover every input record.
 pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     let ceiling = ceiling_records_per_sec()?;
-    let run = run_count("e2e-count", AT_LEAST_ONCE)?;
+    let run = run_count("e2e-count", AT_LEAST_ONCE, &[])?;
     Ok(vec![
         run.annotate(with_ratio(
             result("e2e-count", run.elapsed)
@@ -369,13 +372,42 @@ pub fn count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     ])
 }
 
-/// Runs the count on a fresh fixture, timed until the committed offsets
-/// cover every input record.
-fn run_count(name: &str, commits: Commits) -> Result<StreamsRun, Box<dyn Error>> {
+/// Runs the stateless pipeline (at-least-once, `extra` settings) on a fresh
+/// fixture, timed until the output holds every kept record.
+pub(super) fn run_stateless(
+    name: &str,
+    extra: &[(&str, &str)],
+) -> Result<StreamsRun, Box<dyn Error>> {
     let fixture = Fixture::start()?;
-    let run = run_streams(&fixture, name, count_topology()?, commits, |monitor| {
-        Ok(committed_records(monitor)? >= records())
-    })?;
+    let expected = records() - records() / FILTER_MODULUS;
+    let run = run_streams(
+        &fixture,
+        name,
+        stateless_topology()?,
+        AT_LEAST_ONCE,
+        extra,
+        |monitor| Ok(topic_records(monitor, OUTPUT)? >= expected),
+    )?;
+    fixture.shutdown();
+    Ok(run)
+}
+
+/// Runs the count (`extra` settings) on a fresh fixture, timed until the
+/// committed offsets cover every input record.
+pub(super) fn run_count(
+    name: &str,
+    commits: Commits,
+    extra: &[(&str, &str)],
+) -> Result<StreamsRun, Box<dyn Error>> {
+    let fixture = Fixture::start()?;
+    let run = run_streams(
+        &fixture,
+        name,
+        count_topology()?,
+        commits,
+        extra,
+        |monitor| Ok(committed_records(monitor)? >= records()),
+    )?;
     fixture.shutdown();
     Ok(run)
 }
@@ -390,7 +422,7 @@ pub fn count_eos() -> Result<Vec<BenchResult>, Box<dyn Error>> {
             guarantee,
             interval_ms: EOS_COMMIT_INTERVAL_MS,
         };
-        let run = run_count(name, commits)?;
+        let run = run_count(name, commits, &[])?;
         Ok(run.annotate(
             result(name, run.elapsed)
                 .with("store", "rocksdb")

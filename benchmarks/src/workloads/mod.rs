@@ -9,6 +9,7 @@ mod instance;
 mod instance_run;
 mod latency;
 mod memory;
+mod metrics_cost;
 mod peers;
 mod scaling;
 mod send;
@@ -161,6 +162,11 @@ pub fn all() -> Vec<Workload> {
             name: "e2e-copy-transactional",
             about: "as e2e-copy-ceiling inside transactions committed every 100 ms with the consumed offsets (read_committed): a plain client loop under exactly-once",
             run: copy_loop::transactional,
+        },
+        Workload {
+            name: "e2e-metrics-cost",
+            about: "e2e-stateless and e2e-count at metrics.recording.level INFO (the default) and OFF, 3 alternating rounds each on fresh brokers: every run, then the medians and metrics_cost = 1 - info/off",
+            run: metrics_cost::cost,
         },
         Workload {
             name: "e2e-count-eos",

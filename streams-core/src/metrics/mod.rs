@@ -2,7 +2,7 @@
 //! Prometheus project's OpenMetrics client): one [`MetricsRegistry`] per
 //! `KafkaStreams` instance or `TopologyTestDriver` (no process-global recorder, so
 //! several instances in one process keep apart), with Kafka Streams' thread, task,
-//! processor-node and consumer-lag metrics, gated by `metrics.recording.level`,
+//! processor-node, store and consumer-lag metrics, gated by `metrics.recording.level`,
 //! readable in code ([`MetricsRegistry::samples`]) and exported in the Prometheus
 //! text format ([`MetricsRegistry::encode`]).
 //!
@@ -12,6 +12,7 @@
 mod level;
 mod registry;
 mod sensors;
+mod store_sensors;
 mod thread;
 
 pub use level::RecordingLevel;
@@ -19,3 +20,4 @@ pub use registry::{MetricSample, MetricsRegistry};
 pub use thread::ThreadSensors;
 
 pub(crate) use sensors::{NodeSensors, TaskSensors};
+pub(crate) use store_sensors::StoreSensors;

@@ -48,6 +48,11 @@ pub(crate) struct Families {
     pub(crate) restored_records: CounterFamily,
     pub(crate) active_tasks: GaugeFamily,
     pub(crate) restoring_tasks: GaugeFamily,
+    pub(crate) store_cache_hits: CounterFamily,
+    pub(crate) store_cache_misses: CounterFamily,
+    pub(crate) store_estimated_keys: GaugeFamily,
+    pub(crate) store_sst_files_bytes: GaugeFamily,
+    pub(crate) store_memtable_bytes: GaugeFamily,
 }
 
 impl Families {
@@ -73,6 +78,11 @@ impl Families {
             restored_records: Family::default(),
             active_tasks: Family::default(),
             restoring_tasks: Family::default(),
+            store_cache_hits: Family::default(),
+            store_cache_misses: Family::default(),
+            store_estimated_keys: Family::default(),
+            store_sst_files_bytes: Family::default(),
+            store_memtable_bytes: Family::default(),
         }
     }
 
@@ -122,6 +132,16 @@ impl Families {
                 "restored_records",
                 "Changelog records applied to stores by restoration (INFO).",
                 &self.restored_records,
+            ),
+            (
+                "store_cache_hits",
+                "Reads a store's caching layer answered from its cache; the hit ratio is hits / (hits + misses) (DEBUG).",
+                &self.store_cache_hits,
+            ),
+            (
+                "store_cache_misses",
+                "Reads a store's caching layer passed to the store below (DEBUG).",
+                &self.store_cache_misses,
             ),
         ];
         for (name, help, family) in counters {
@@ -187,6 +207,21 @@ impl Families {
                 "restoring_tasks",
                 "Tasks of a stream thread still restoring their state (INFO).",
                 &self.restoring_tasks,
+            ),
+            (
+                "store_estimated_keys",
+                "RocksDB's rocksdb.estimate-num-keys of a store, after its last commit (INFO).",
+                &self.store_estimated_keys,
+            ),
+            (
+                "store_sst_files_bytes",
+                "RocksDB's rocksdb.total-sst-files-size of a store, after its last commit (INFO).",
+                &self.store_sst_files_bytes,
+            ),
+            (
+                "store_memtable_bytes",
+                "RocksDB's rocksdb.cur-size-all-mem-tables of a store, after its last commit (INFO).",
+                &self.store_memtable_bytes,
             ),
         ];
         for (name, help, family) in gauges {

@@ -57,14 +57,18 @@ impl CommitProtocol for AtLeastOnce {
         &self.producer
     }
 
+    fn deliver(&mut self) -> Result<(), RuntimeError> {
+        self.producer
+            .flush(self.flush_timeout)
+            .map_err(|error| self.failure(error))
+    }
+
     fn commit(
         &mut self,
         offsets: &[(TopicPartition, i64)],
         consumer: &mut dyn GroupConsumer,
     ) -> Result<(), RuntimeError> {
-        self.producer
-            .flush(self.flush_timeout)
-            .map_err(|error| self.failure(error))?;
+        self.deliver()?;
         if offsets.is_empty() {
             return Ok(());
         }

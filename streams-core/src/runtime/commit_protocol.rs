@@ -29,6 +29,13 @@ pub(crate) trait CommitProtocol {
     /// The producer every task of the thread sends through.
     fn producer(&self) -> &Rc<StreamsProducer>;
 
+    /// Waits until what the tasks sent so far is delivered, where the
+    /// guarantee lets records be judged one by one before the commit
+    /// (at-least-once flushes, so refused records meet their handlers
+    /// before the offsets past them are committed; exactly-once delivers
+    /// inside the transaction's commit).
+    fn deliver(&mut self) -> Result<(), RuntimeError>;
+
     /// Makes what the tasks sent so far and the consumed `offsets` (next
     /// offset of each input partition) durable together. Fails with
     /// [`RuntimeError::TaskMigrated`] when the tasks are no longer this

@@ -68,6 +68,11 @@ impl CommitProtocol for ExactlyOnce {
         &self.producer
     }
 
+    /// Delivery happens inside [`commit`](CommitProtocol::commit).
+    fn deliver(&mut self) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
     fn commit(
         &mut self,
         offsets: &[(TopicPartition, i64)],
@@ -90,13 +95,24 @@ impl CommitProtocol for ExactlyOnce {
                     .send_offsets_to_transaction(offsets, &group, self.request_timeout)
             })?;
         }
-        self.retrying(|| self.producer.commit_transaction())?;
-        // librdkafka fails the commit when a record failed; a failure seen by
-        // the delivery tracker only now is one of the committed transaction's
-        // records after all, which cannot be: report it rather than hide it.
-        match self.producer.take_failure() {
-            Some(failure) => Err(failure.into_runtime_error()),
-            None => Ok(()),
+        let committed = self.retrying(|| self.producer.commit_transaction());
+        // librdkafka fails the commit when a record failed. A record the
+        // broker refused (too large, no such topic) would fail again if the
+        // tasks went back to their last commit: the transaction is aborted and
+        // the thread stops with the record's error, as in Kafka Streams,
+        // where a send error is fatal to the transaction. A failure seen by
+        // the delivery tracker only after a successful commit is reported
+        // rather than hidden.
+        match (committed, self.producer.take_failure()) {
+            (Err(_), Some(failure)) if failure.class == ErrorClass::Fatal => {
+                if let Err(error) = self.producer.abort_transaction(&[]) {
+                    tracing::warn!(%error, "aborting the failed transaction failed");
+                }
+                Err(failure.into_runtime_error())
+            }
+            (Err(error), _) => Err(error),
+            (Ok(()), Some(failure)) => Err(failure.into_runtime_error()),
+            (Ok(()), None) => Ok(()),
         }
     }
 

@@ -12,8 +12,10 @@ use super::consumer::{GroupConsumer, GroupMetadata};
 use super::producer::ProducerClient;
 use super::producer_error::{ErrorClass, ProducerError};
 use super::rebalance::RebalanceEvent;
+use super::rejected_record::{RejectedRecord, delivery_operation, is_record_failure};
 use crate::partitioner::default_partition;
 use crate::record::{ConsumedRecord, Headers, ProducedRecord, RecordMetadata};
+use crate::task::TaskId;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -50,6 +52,15 @@ pub(crate) enum Fault {
     Flush(ProducerError),
     /// The next record sent is not delivered (reported like a delivery report).
     Delivery(ProducerError),
+    /// The next record sent to `topic` is refused by the broker (reported
+    /// like a delivery report: refused on its own account, or a producer
+    /// failure, by the same rule as librdkafka's reports).
+    Refuse {
+        /// The topic whose next record is refused.
+        topic: String,
+        /// The delivery failure.
+        error: ProducerError,
+    },
     /// The next `send_offsets_to_transaction`.
     SendOffsets(ProducerError),
     /// The next `commit_transaction`.
@@ -189,6 +200,26 @@ impl FakeCluster {
         records
     }
 
+    /// The headers of the records of a partition a reader with this
+    /// isolation sees.
+    pub(crate) fn headers(
+        &self,
+        topic: &str,
+        partition: i32,
+        read_committed: bool,
+    ) -> Vec<Headers> {
+        let cluster = self.lock();
+        let partition = TopicPartition::new(topic, partition);
+        let mut headers = Vec::new();
+        let mut position = 0;
+        while let Some((offset, entry)) = cluster.next_visible(&partition, position, read_committed)
+        {
+            headers.push(entry.headers.clone());
+            position = offset + 1;
+        }
+        headers
+    }
+
     /// Records written to a partition, whatever their status (the log's length).
     pub(crate) fn log_len(&self, topic: &str, partition: i32) -> usize {
         self.lock()
@@ -251,6 +282,8 @@ impl FakeCluster {
             unacked: RefCell::default(),
             acked: RefCell::default(),
             failure: RefCell::default(),
+            rejected: RefCell::default(),
+            refused_in_transaction: Cell::new(false),
             changelog_topics: RefCell::default(),
         }
     }
@@ -508,6 +541,9 @@ pub(crate) struct FakeProducer {
     unacked: RefCell<Vec<(TopicPartition, i64)>>,
     acked: RefCell<HashMap<TopicPartition, i64>>,
     failure: RefCell<Option<ProducerError>>,
+    rejected: RefCell<Vec<RejectedRecord>>,
+    /// A record of the open transaction was refused: it cannot commit.
+    refused_in_transaction: Cell<bool>,
     changelog_topics: RefCell<HashSet<String>>,
 }
 
@@ -552,7 +588,7 @@ impl FakeProducer {
 }
 
 impl ProducerClient for FakeProducer {
-    fn send(&self, record: &ProducedRecord) -> Result<(), ProducerError> {
+    fn send(&self, record: &ProducedRecord, task: TaskId) -> Result<(), ProducerError> {
         let mut cluster = self.cluster.lock();
         if self.fenced(&cluster) {
             return Err(fenced());
@@ -568,6 +604,28 @@ impl ProducerClient for FakeProducer {
             cluster.take_fault(|f| matches!(f, Fault::Delivery(_)))
         {
             self.failure.borrow_mut().get_or_insert(error);
+            return Ok(());
+        }
+        if let Some(Fault::Refuse { mut error, .. }) = cluster
+            .take_fault(|f| matches!(f, Fault::Refuse { topic, .. } if **topic == *record.topic))
+        {
+            error.operation = delivery_operation(&record.topic, partition);
+            self.refused_in_transaction
+                .set(self.transactional_id.is_some());
+            if is_record_failure(error.error.rdkafka_error_code())
+                && !self.changelog_topics.borrow().contains(&*record.topic)
+            {
+                self.rejected.borrow_mut().push(RejectedRecord {
+                    task,
+                    record: ProducedRecord {
+                        partition: Some(partition),
+                        ..record.clone()
+                    },
+                    error,
+                });
+            } else {
+                self.failure.borrow_mut().get_or_insert(error);
+            }
             return Ok(());
         }
         let partition = TopicPartition::new(&*record.topic, partition);
@@ -616,6 +674,10 @@ impl ProducerClient for FakeProducer {
 
     fn take_delivery_failure(&self) -> Option<ProducerError> {
         self.failure.borrow_mut().take()
+    }
+
+    fn take_rejected(&self) -> Vec<RejectedRecord> {
+        std::mem::take(&mut *self.rejected.borrow_mut())
     }
 
     fn acked_offset(&self, partition: &TopicPartition) -> Option<i64> {
@@ -720,6 +782,12 @@ impl ProducerClient for FakeProducer {
                 ..error
             });
         }
+        if self.refused_in_transaction.get() {
+            return Err(producer_error(
+                ErrorClass::Abortable,
+                RDKafkaErrorCode::InvalidTransactionalState,
+            ));
+        }
         self.finish_transaction(&mut cluster, Status::Committed);
         cluster.transaction_commits += 1;
         drop(cluster);
@@ -730,6 +798,7 @@ impl ProducerClient for FakeProducer {
     fn abort_transaction(&self) -> Result<(), ProducerError> {
         let mut cluster = self.cluster.lock();
         self.finish_transaction(&mut cluster, Status::Aborted);
+        self.refused_in_transaction.set(false);
         cluster.transaction_aborts += 1;
         self.unacked.borrow_mut().clear();
         Ok(())

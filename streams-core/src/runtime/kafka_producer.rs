@@ -1,15 +1,18 @@
 //! The [`ProducerClient`] on librdkafka: a `BaseProducer` whose context tracks
 //! deliveries (the last acknowledged offset of each changelog partition, for
-//! checkpoints, and the first failure, classified), with librdkafka's
-//! transactional calls for exactly-once.
+//! checkpoints; the records refused on their own account, with the task that
+//! sent each, for its production handler; and the first other failure,
+//! classified), with librdkafka's transactional calls for exactly-once.
 
 use super::consumer::GroupMetadata;
 use super::producer::ProducerClient;
 use super::producer_error::{ErrorClass, ProducerError};
-use crate::record::ProducedRecord;
+use super::rejected_record::{RejectedRecord, delivery_operation, is_record_failure};
+use crate::record::{Headers, ProducedRecord};
+use crate::task::TaskId;
 use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers as _, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::util::Timeout;
 use rdkafka::{Offset, TopicPartitionList};
@@ -20,11 +23,17 @@ use std::time::Duration;
 use streams_state::TopicPartition;
 
 /// Tracks what the producer delivered: the last acknowledged offset of each
-/// changelog partition, and the first failure.
+/// changelog partition, the records refused on their own account, and the
+/// first other failure.
 pub(crate) struct DeliveryTracker {
     changelog_topics: HashSet<String>,
     acked: Mutex<HashMap<TopicPartition, i64>>,
     failure: Mutex<Option<ProducerError>>,
+    rejected: Mutex<Vec<RejectedRecord>>,
+    /// The tasks that sent records, by the slot each record's delivery
+    /// opaque names (a number is free to pass; a task id boxed per record
+    /// would cost an allocation).
+    senders: Mutex<Vec<TaskId>>,
 }
 
 impl DeliveryTracker {
@@ -33,6 +42,26 @@ impl DeliveryTracker {
             changelog_topics,
             acked: Mutex::default(),
             failure: Mutex::default(),
+            rejected: Mutex::default(),
+            senders: Mutex::default(),
+        }
+    }
+
+    /// The record of a failed delivery report, as it was sent.
+    fn refused_record(message: &BorrowedMessage<'_>) -> ProducedRecord {
+        let mut headers = Headers::new();
+        if let Some(borrowed) = message.headers() {
+            for header in borrowed.iter() {
+                headers.add(header.key, header.value.map(<[u8]>::to_vec));
+            }
+        }
+        ProducedRecord {
+            topic: message.topic().into(),
+            partition: Some(message.partition()),
+            key: message.key().map(<[u8]>::to_vec),
+            value: message.payload().map(<[u8]>::to_vec),
+            timestamp: message.timestamp().to_millis().unwrap_or(-1),
+            headers,
         }
     }
 }
@@ -46,9 +75,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl ClientContext for DeliveryTracker {}
 
 impl ProducerContext for DeliveryTracker {
-    type DeliveryOpaque = ();
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, sender: usize) {
         match result {
             Ok(message) => {
                 if self.changelog_topics.contains(message.topic()) {
@@ -60,15 +89,27 @@ impl ProducerContext for DeliveryTracker {
                 }
             }
             Err((error, message)) => {
+                let task = lock(&self.senders).get(sender).copied();
+                if let Some(task) = task
+                    && is_record_failure(error.rdkafka_error_code())
+                    && !self.changelog_topics.contains(message.topic())
+                {
+                    tracing::warn!(topic = message.topic(), partition = message.partition(), %task, %error, "the broker refused a record");
+                    lock(&self.rejected).push(RejectedRecord {
+                        task,
+                        record: Self::refused_record(message),
+                        error: ProducerError::delivery(
+                            delivery_operation(message.topic(), message.partition()),
+                            error.clone(),
+                        ),
+                    });
+                    return;
+                }
                 let mut failure = lock(&self.failure);
                 if failure.is_none() {
                     tracing::warn!(topic = message.topic(), partition = message.partition(), %error, "a record could not be delivered");
                     *failure = Some(ProducerError::delivery(
-                        format!(
-                            "delivering a record to topic '{}' partition {}",
-                            message.topic(),
-                            message.partition()
-                        ),
+                        delivery_operation(message.topic(), message.partition()),
                         error.clone(),
                     ));
                 }
@@ -82,6 +123,8 @@ pub(crate) struct KafkaProducerClient {
     producer: BaseProducer<DeliveryTracker>,
     request_timeout: Duration,
     partition_counts: RefCell<HashMap<String, i32>>,
+    /// The delivery-opaque slot of each task that sent (see [`DeliveryTracker`]).
+    sender_slots: RefCell<HashMap<TaskId, usize>>,
 }
 
 impl KafkaProducerClient {
@@ -90,7 +133,21 @@ impl KafkaProducerClient {
             producer,
             request_timeout,
             partition_counts: RefCell::default(),
+            sender_slots: RefCell::default(),
         }
+    }
+
+    /// The slot naming `task` in delivery reports.
+    fn slot_of(&self, task: TaskId) -> usize {
+        *self
+            .sender_slots
+            .borrow_mut()
+            .entry(task)
+            .or_insert_with(|| {
+                let mut senders = lock(&self.producer.context().senders);
+                senders.push(task);
+                senders.len() - 1
+            })
     }
 }
 
@@ -109,11 +166,12 @@ fn headers_of(record: &ProducedRecord) -> Option<OwnedHeaders> {
 }
 
 impl ProducerClient for KafkaProducerClient {
-    fn send(&self, record: &ProducedRecord) -> Result<(), ProducerError> {
+    fn send(&self, record: &ProducedRecord, task: TaskId) -> Result<(), ProducerError> {
         let headers = headers_of(record);
+        let slot = self.slot_of(task);
         loop {
-            let mut message: BaseRecord<'_, [u8], [u8]> =
-                BaseRecord::to(&record.topic).timestamp(record.timestamp);
+            let mut message: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&record.topic, slot).timestamp(record.timestamp);
             if let Some(key) = &record.key {
                 message = message.key(key.as_slice());
             }
@@ -153,6 +211,10 @@ impl ProducerClient for KafkaProducerClient {
 
     fn take_delivery_failure(&self) -> Option<ProducerError> {
         lock(&self.producer.context().failure).take()
+    }
+
+    fn take_rejected(&self) -> Vec<RejectedRecord> {
+        std::mem::take(&mut *lock(&self.producer.context().rejected))
     }
 
     fn acked_offset(&self, partition: &TopicPartition) -> Option<i64> {

@@ -33,6 +33,7 @@ mod producer_error;
 mod query_error;
 mod query_router;
 mod rebalance;
+mod rejected_record;
 mod restore_consumer;
 mod restore_listener;
 mod state;

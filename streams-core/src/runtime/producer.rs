@@ -4,14 +4,16 @@
 //! tests); [`StreamsProducer`] wraps it for the thread: the tasks' collectors
 //! send through it (beginning a transaction on the first send under
 //! exactly-once), it keeps the first failure for the commit protocol to
-//! classify, and it can replace a client that was fenced.
+//! classify, hands the records the broker refused to their tasks' production
+//! handlers (at-least-once), and it can replace a client that was fenced.
 
 use super::RuntimeError;
 use super::consumer::GroupMetadata;
 use super::producer_error::{ErrorClass, ProducerError};
+use super::rejected_record::RejectedRecord;
 use crate::error::StreamsError;
 use crate::record::ProducedRecord;
-use crate::task::RecordCollector;
+use crate::task::{RecordCollector, TaskId};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -19,8 +21,9 @@ use streams_state::TopicPartition;
 
 /// What the runtime needs of a Kafka producer.
 pub(crate) trait ProducerClient {
-    /// Queues one record, waiting for queue space when the local queue is full.
-    fn send(&self, record: &ProducedRecord) -> Result<(), ProducerError>;
+    /// Queues one record of `task`, waiting for queue space when the local
+    /// queue is full.
+    fn send(&self, record: &ProducedRecord, task: TaskId) -> Result<(), ProducerError>;
 
     /// Serves delivery reports without blocking.
     fn poll(&self);
@@ -28,8 +31,12 @@ pub(crate) trait ProducerClient {
     /// Waits until every queued record is acknowledged or failed, at most `timeout`.
     fn flush(&self, timeout: Duration) -> Result<(), ProducerError>;
 
-    /// The first delivery failure since the last call, if any.
+    /// The first delivery failure since the last call, if any, other than
+    /// the records refused on their own account.
     fn take_delivery_failure(&self) -> Option<ProducerError>;
+
+    /// The records the broker refused on their own account since the last call.
+    fn take_rejected(&self) -> Vec<RejectedRecord>;
 
     /// The last acknowledged offset of a changelog partition.
     fn acked_offset(&self, partition: &TopicPartition) -> Option<i64>;
@@ -136,14 +143,19 @@ impl StreamsProducer {
     /// and reported as [`StreamsError::ProducerFailed`]. A failure of this
     /// record alone (too large, a topic that does not exist) is reported as
     /// [`StreamsError::Produce`] for the production handler to judge.
-    pub(crate) fn send(&self, record: &ProducedRecord) -> Result<(), StreamsError> {
+    pub(crate) fn send(&self, record: &ProducedRecord, task: TaskId) -> Result<(), StreamsError> {
+        self.fail_transaction_on_rejections();
+        let failed = self.send_failure.borrow().as_ref().map(ToString::to_string);
+        if let Some(reason) = failed {
+            return Err(StreamsError::ProducerFailed { reason });
+        }
         let earlier = self.client.borrow().take_delivery_failure();
         if let Some(failure) =
             earlier.map_or_else(|| self.begin_transaction_if_needed().err(), Some)
         {
             return Err(self.keep(failure));
         }
-        let sent = self.client.borrow().send(record);
+        let sent = self.client.borrow().send(record, task);
         sent.map_err(|failure| {
             if failure.class != ErrorClass::Fatal || self.fatal_error().is_some() {
                 self.keep(failure)
@@ -174,8 +186,40 @@ impl StreamsProducer {
 
     /// The first send or delivery failure since the last call.
     pub(crate) fn take_failure(&self) -> Option<ProducerError> {
+        self.fail_transaction_on_rejections();
         let failure = self.send_failure.borrow_mut().take();
         failure.or_else(|| self.client.borrow().take_delivery_failure())
+    }
+
+    /// The records the broker refused since the last call, for the
+    /// production handlers of the tasks that sent them (at-least-once).
+    ///
+    /// Under exactly-once none is returned: a record that failed makes the
+    /// open transaction fail (librdkafka refuses to commit it), so the
+    /// first refused record is kept as the producer's failure instead, for
+    /// the commit protocol (Kafka Streams: with exactly-once, a send error
+    /// is fatal to the transaction whatever the handler would say).
+    pub(crate) fn take_rejected(&self) -> Vec<RejectedRecord> {
+        if self.transactional {
+            self.fail_transaction_on_rejections();
+            return Vec::new();
+        }
+        self.client.borrow().take_rejected()
+    }
+
+    /// Exactly-once: keeps the first refused record's error as the failure.
+    fn fail_transaction_on_rejections(&self) {
+        if !self.transactional {
+            return;
+        }
+        let rejected = self.client.borrow().take_rejected();
+        if let Some(mut first) = rejected.into_iter().next() {
+            first.error.operation.push_str(
+                " (under exactly_once_v2 a refused record fails its transaction, which is \
+                 aborted: the production handler cannot skip it; fix the record or the topic)",
+            );
+            self.send_failure.borrow_mut().get_or_insert(first.error);
+        }
     }
 
     /// Serves delivery reports without blocking.
@@ -232,6 +276,7 @@ impl StreamsProducer {
         let client = self.client.borrow();
         client.poll();
         while client.take_delivery_failure().is_some() {}
+        client.take_rejected();
         self.send_failure.borrow_mut().take();
         client.forget_acked(changelogs);
     }
@@ -260,17 +305,19 @@ impl StreamsProducer {
 /// The collector of one task: hands records to the thread's producer.
 pub(crate) struct KafkaRecordCollector {
     producer: Rc<StreamsProducer>,
+    task: TaskId,
 }
 
 impl KafkaRecordCollector {
-    pub(crate) fn new(producer: Rc<StreamsProducer>) -> Self {
-        Self { producer }
+    /// The collector of `task`.
+    pub(crate) fn new(producer: Rc<StreamsProducer>, task: TaskId) -> Self {
+        Self { producer, task }
     }
 }
 
 impl RecordCollector for KafkaRecordCollector {
     fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError> {
-        self.producer.send(&record)
+        self.producer.send(&record, self.task)
     }
 
     fn partitions(&mut self, topic: &str) -> Result<i32, StreamsError> {

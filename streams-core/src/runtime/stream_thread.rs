@@ -175,6 +175,8 @@ impl StreamThread {
         self.sensors.record_punctuate(started.elapsed());
         self.check(punctuated)?;
         self.commit.producer().poll();
+        let handled = self.tasks.handle_rejected(self.commit.producer()).map(drop);
+        self.check(handled)?;
         self.maybe_commit()?;
         self.update_state();
         Ok(())
@@ -396,6 +398,12 @@ impl StreamThread {
         } else {
             Ok(())
         };
+        if !clean && self.commit.has_uncommitted_output() {
+            let changelogs = self.tasks.running_changelogs();
+            if let Err(error) = self.commit.abort(&changelogs) {
+                tracing::warn!(%error, "aborting the open transaction on the way out failed");
+            }
+        }
         let result = match committed {
             Ok(()) => self.tasks.close_all(clean),
             Err(error) if error.is_task_migrated() || error.is_task_corrupted() => {

@@ -109,7 +109,7 @@ impl TaskFactory {
             &self.topology,
             id,
             self.template.clone(),
-            Box::new(KafkaRecordCollector::new(self.producer.clone())),
+            Box::new(KafkaRecordCollector::new(self.producer.clone(), id)),
         )
         .map_err(|error| {
             if is_store_locked(&error) {

@@ -11,6 +11,7 @@ use super::RuntimeError;
 use super::active_task::{ActiveTask, TaskState};
 use super::commit_protocol::CommitProtocol;
 use super::consumer::GroupConsumer;
+use super::producer::StreamsProducer;
 use super::query_router::TaskAvailability;
 use super::state_updater::StateUpdater;
 use super::task_factory::{CreateError, TaskFactory};
@@ -403,8 +404,16 @@ impl TaskManager {
                 }),
             );
         }
-        protocol.commit(&offsets, consumer)?;
         let producer = protocol.producer().clone();
+        // What the broker refuses meets its handler before the offsets past
+        // it are committed; dead letters sent on the way are delivered too.
+        loop {
+            protocol.deliver()?;
+            if self.handle_rejected(&producer)? == 0 {
+                break;
+            }
+        }
+        protocol.commit(&offsets, consumer)?;
         for active in self.running.values_mut() {
             let mut logged = BTreeMap::new();
             for partition in active.changelog_partitions() {
@@ -417,6 +426,38 @@ impl TaskManager {
         }
         self.shared.metrics.committed();
         Ok(())
+    }
+
+    /// Hands the records the broker refused since the last call to the
+    /// production handlers of the tasks that sent them (at-least-once; see
+    /// [`StreamsProducer::take_rejected`]); returns how many there were. A
+    /// handler that says fail fails its task, naming the topic and partition
+    /// the record was refused on and why. A refused record of a task this
+    /// thread no longer has is logged and dropped: its records are processed
+    /// again by the task's next owner.
+    pub(crate) fn handle_rejected(
+        &mut self,
+        producer: &StreamsProducer,
+    ) -> Result<usize, RuntimeError> {
+        let rejected = producer.take_rejected();
+        for refused in &rejected {
+            let task = match self.running.get_mut(&refused.task) {
+                Some(active) => &mut active.task,
+                None => match self.suspended.get_mut(&refused.task) {
+                    Some(active) => &mut active.task,
+                    None => {
+                        tracing::warn!(task = %refused.task, error = %refused.error, "a refused record of a task no longer here; dropping it");
+                        continue;
+                    }
+                },
+            };
+            let error = StreamsError::Produce {
+                topic: refused.record.topic.to_string(),
+                reason: refused.error.to_string(),
+            };
+            guarded(task, |task| task.handle_refused(&refused.record, error))?;
+        }
+        Ok(rejected.len())
     }
 
     /// Bytes the running tasks' stores hold for writes since their last commit.

@@ -156,7 +156,7 @@ pub(crate) fn task_on(
             cache: ThreadCache::new(0),
             rocksdb: Default::default(),
         },
-        Box::new(super::producer::KafkaRecordCollector::new(producer)),
+        Box::new(super::producer::KafkaRecordCollector::new(producer, id)),
     )
     .unwrap();
     let checkpoint = TaskCheckpoint::of_task(&task, &state_dir.join(id.to_string())).unwrap();

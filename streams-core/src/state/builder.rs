@@ -7,7 +7,9 @@ use crate::topology::TopologyError;
 use std::any::Any;
 use std::path::Path;
 use std::rc::Rc;
-use streams_state::{ChangelogSink, KeyValueUpdate, RocksDbShared, StateStore, ThreadCache};
+use streams_state::{
+    ChangelogSink, KeyValueUpdate, RocksDbShared, StateStore, StoreStatistics, ThreadCache,
+};
 
 /// What a task needs to open its instance of a store.
 #[derive(Clone)]
@@ -122,6 +124,11 @@ pub trait TaskStore: Any {
     fn uncommitted_bytes(&self) -> usize {
         0
     }
+
+    /// What the store tells about itself for metrics. Default: nothing.
+    fn statistics(&self) -> StoreStatistics {
+        StoreStatistics::default()
+    }
 }
 
 /// A typed store over one of `streams-state`'s byte stores: its [`TaskStore`]
@@ -178,5 +185,9 @@ impl<T: ByteStoreFacade> TaskStore for T {
 
     fn uncommitted_bytes(&self) -> usize {
         self.byte_store().uncommitted_bytes()
+    }
+
+    fn statistics(&self) -> StoreStatistics {
+        self.byte_store().statistics()
     }
 }

@@ -4,7 +4,7 @@ use super::TaskStore;
 use crate::error::{ProcessError, StreamsError};
 use crate::topology::TopologyError;
 use std::any::type_name;
-use streams_state::KeyValueUpdate;
+use streams_state::{KeyValueUpdate, StoreStatistics};
 
 struct OpenStore {
     name: String,
@@ -115,6 +115,13 @@ impl TaskStores {
             .iter()
             .map(|s| s.store.uncommitted_bytes())
             .sum()
+    }
+
+    /// What each store reports about itself, by name.
+    pub(crate) fn statistics(&self) -> impl Iterator<Item = (&str, StoreStatistics)> {
+        self.stores
+            .iter()
+            .map(|s| (s.name.as_str(), s.store.statistics()))
     }
 
     /// Drops every store's uncommitted writes and closes it, reporting the

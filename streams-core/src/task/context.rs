@@ -4,10 +4,11 @@
 use super::{RecordCollector, TaskId, TaskMetrics, TaskSensors};
 use crate::error::StreamsError;
 use crate::handler::{
-    ErrorContext, ErrorHandlers, ErrorStage, HandlerResponse, dead_letter_record,
+    ErrorContext, ErrorHandlers, ErrorStage, HandlerResponse, dead_letter_of_refused,
+    dead_letter_record,
 };
 use crate::processor::PunctuationQueue;
-use crate::record::{ConsumedRecord, RecordMetadata};
+use crate::record::{ConsumedRecord, ProducedRecord, RecordMetadata};
 use crate::state::TaskStores;
 use std::error::Error;
 use std::sync::Arc;
@@ -62,40 +63,87 @@ impl TaskContext {
         exception: &str,
         error: &(dyn Error + 'static),
     ) -> Result<Handled, StreamsError> {
+        self.apply_handler(stage, node, exception, error, None)
+    }
+
+    /// Asks the production handler what to do with an output record of this
+    /// task the broker refused after it was sent (its source record is no
+    /// longer known; a dead letter carries the refused record's bytes).
+    pub(crate) fn handle_refused(
+        &mut self,
+        refused: &ProducedRecord,
+        error: &(dyn Error + 'static),
+    ) -> Result<Handled, StreamsError> {
+        self.apply_handler(
+            ErrorStage::Production,
+            None,
+            "ProductionError",
+            error,
+            Some(refused),
+        )
+    }
+
+    fn apply_handler(
+        &mut self,
+        stage: ErrorStage,
+        node: Option<&str>,
+        exception: &str,
+        error: &(dyn Error + 'static),
+        refused: Option<&ProducedRecord>,
+    ) -> Result<Handled, StreamsError> {
+        let record = match refused {
+            Some(_) => None,
+            None => self.current_metadata(),
+        };
         let failure = ErrorContext {
             stage,
             task_id: self.task_id,
             node,
-            source: self.current_metadata(),
+            source: record,
             exception,
             error,
         };
         let response = self.handlers.for_stage(stage).respond(&failure);
         let task = self.task_id;
-        let record = self.current_metadata();
+        let refused_topic = refused.map(|r| &*r.topic);
         let node = node.unwrap_or("-");
         match response {
             HandlerResponse::Fail => {
-                tracing::error!(%task, %stage, node, ?record, %error, "a record failed; the handler says fail");
+                tracing::error!(%task, %stage, node, ?record, ?refused_topic, %error, "a record failed; the handler says fail");
                 return Ok(Handled::Fail);
             }
             HandlerResponse::Continue => {
-                tracing::warn!(%task, %stage, node, ?record, %error, "skipping a record that failed");
+                tracing::warn!(%task, %stage, node, ?record, ?refused_topic, %error, "skipping a record that failed");
             }
-            HandlerResponse::DeadLetter { topic } => match &self.current_input {
-                Some(source) => {
-                    tracing::warn!(%task, %stage, node, ?record, %error, dead_letter_topic = %topic, "sending a record that failed to the dead-letter topic");
-                    let dead_letter =
-                        dead_letter_record(&topic, source, &failure, &self.application_id);
-                    self.collector.send(dead_letter)?;
-                    self.metrics.dead_lettered_records += 1;
-                    self.metrics.produced_records += 1;
-                    self.sensors.dead_lettered(stage);
+            HandlerResponse::DeadLetter { topic } => {
+                let dead_letter = match (refused, &self.current_input) {
+                    (Some(refused), _) => Some(dead_letter_of_refused(
+                        &topic,
+                        refused,
+                        &failure,
+                        &self.application_id,
+                    )),
+                    (None, Some(source)) => Some(dead_letter_record(
+                        &topic,
+                        source,
+                        &failure,
+                        &self.application_id,
+                    )),
+                    (None, None) => None,
+                };
+                match dead_letter {
+                    Some(dead_letter) => {
+                        tracing::warn!(%task, %stage, node, ?record, ?refused_topic, %error, dead_letter_topic = %topic, "sending a record that failed to the dead-letter topic");
+                        self.collector.send(dead_letter)?;
+                        self.metrics.dead_lettered_records += 1;
+                        self.metrics.produced_records += 1;
+                        self.sensors.dead_lettered(stage);
+                    }
+                    None => {
+                        tracing::warn!(%task, %stage, node, %error, dead_letter_topic = %topic, "skipping a failure outside of a source record (a punctuation): there is no record to dead-letter");
+                    }
                 }
-                None => {
-                    tracing::warn!(%task, %stage, node, %error, dead_letter_topic = %topic, "skipping a failure outside of a source record (a punctuation): there is no record to dead-letter");
-                }
-            },
+            }
         }
         self.metrics.skipped_records += 1;
         self.sensors.skipped(stage);

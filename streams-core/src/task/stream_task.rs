@@ -5,8 +5,8 @@ use super::{
     RecordCollector, SharedNode, SourceFailure, TaskContext, TaskId, TaskMetrics, TaskSensors,
 };
 use crate::error::StreamsError;
-use crate::handler::{ErrorHandlers, ErrorStage};
-use crate::metrics::MetricsRegistry;
+use crate::handler::{DeadLetterHeaders, ErrorHandlers, ErrorStage};
+use crate::metrics::{MetricsRegistry, StoreSensors};
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
 use crate::state::{StoreInit, TaskStores};
@@ -64,6 +64,8 @@ pub struct StreamTask {
     changelog_topics: HashMap<String, Arc<str>>,
     /// The stores that are logged, with their changelog topics, by store name.
     logged_stores: Vec<(String, Arc<str>)>,
+    /// The stores' metrics, recorded after each commit.
+    store_sensors: StoreSensors,
 }
 
 impl StreamTask {
@@ -172,6 +174,7 @@ impl StreamTask {
             changelog,
             changelog_topics,
             logged_stores,
+            store_sensors: StoreSensors::new(&config.metrics, id),
         };
         for (_, node) in &task.nodes {
             node.borrow_mut()
@@ -287,7 +290,9 @@ impl StreamTask {
             changelog_offsets
                 .get(&TopicPartition::new(&**topic, partition))
                 .copied()
-        })
+        })?;
+        self.store_sensors.record(self.ctx.stores.statistics());
+        Ok(())
     }
 
     /// Bytes the task's stores hold for writes since their last commit: the
@@ -393,6 +398,28 @@ impl StreamTask {
             "DeserializationError",
             &error,
         )? {
+            Handled::Continue => Ok(()),
+            Handled::Fail => Err(error),
+        }
+    }
+
+    /// The production handler's turn for an output record of this task the
+    /// broker refused after it was sent: fails with `error` when the handler
+    /// says fail, otherwise the record is skipped (or dead-lettered) and
+    /// counted. A refused dead letter is not parked again: it fails.
+    pub(crate) fn handle_refused(
+        &mut self,
+        refused: &ProducedRecord,
+        error: StreamsError,
+    ) -> Result<(), StreamsError> {
+        if refused
+            .headers
+            .iter()
+            .any(|h| h.key == DeadLetterHeaders::EXCEPTION)
+        {
+            return Err(error);
+        }
+        match self.ctx.handle_refused(refused, &error)? {
             Handled::Continue => Ok(()),
             Handled::Fail => Err(error),
         }

@@ -13,6 +13,7 @@ mod serdes_and_errors;
 mod session_windows;
 mod sliding_windows;
 mod stateless_operators;
+mod store_metrics;
 mod stream_stream_joins;
 mod stream_table_joins;
 mod suppress;
