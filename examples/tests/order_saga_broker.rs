@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use streams_schema_registry::{HttpSchemaRegistryClient, SchemaRegistryClient};
 
 const ORDERS: usize = 240;
+/// Units per sku: about what the orders ask for, so most reservations succeed.
+const STOCK: i64 = 150;
 const WAIT: Duration = Duration::from_secs(300);
 
 fn spawn(name: &str, common: &[String], extra: &[&str], log: &Path) -> Process {
@@ -56,6 +58,8 @@ fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
         &ORDERS.to_string(),
         "--timeout-ms",
         "10000",
+        "--stock",
+        &STOCK.to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -119,7 +123,7 @@ fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
     let client: Arc<dyn SchemaRegistryClient> =
         Arc::new(HttpSchemaRegistryClient::new(registry.url()));
     let mut reader = SagaReader::new(&broker.bootstrap_servers(), &client, 3).unwrap();
-    let catalog = Catalog::example();
+    let catalog = Catalog::example(STOCK);
     let deadline = Instant::now() + WAIT;
     let verdict = loop {
         reader.poll_for(Duration::from_millis(500)).unwrap();

@@ -7,7 +7,7 @@
 //! orders' units, no unit reserved twice, correlation ids everywhere).
 //!
 //! Usage: `order-saga [--bootstrap-servers host:port] [--schema-registry-url URL]
-//! [--orders N] [--seed N] [--rate N] [--timeout-ms N] [--guarantee G]
+//! [--orders N] [--seed N] [--stock N] [--rate N] [--timeout-ms N] [--guarantee G]
 //! [--only produce|process] [--state-dir DIR]`
 //!
 //! Without `--bootstrap-servers` it starts an in-process embedded-kafka broker
@@ -18,14 +18,15 @@
 //! writes the orders; `--only process` only runs the application until the
 //! orders of `--orders N` have ended (a crashed run restarted on the same
 //! `--state-dir` carries on). `--guarantee` is `processing.guarantee`
-//! (default `exactly_once_v2`); `--timeout-ms` how long a saga may take.
+//! (default `exactly_once_v2`); `--timeout-ms` how long a saga may take;
+//! `--stock` the units each of the 6 skus starts with.
 
 use examples::cluster::ExampleCluster;
 use examples::engine::{self, Waited};
 use examples::order_saga::{
-    Catalog, GeneratedOrder, ORDER_STATUS_STORE, ORDERS_SUBJECT, Observed, OrderStatus, Outcome,
-    SAGA_TOPICS, STOCK_LEVELS_STORE, SagaEvent, SagaReader, SagaTiming, Verdict, generate_orders,
-    order_saga_topology, produce_orders, verify,
+    Catalog, EXAMPLE_UNITS, GeneratedOrder, ORDER_STATUS_STORE, ORDERS_SUBJECT, Observed,
+    OrderStatus, Outcome, SAGA_TOPICS, STOCK_LEVELS_STORE, SagaEvent, SagaReader, SagaTiming,
+    Verdict, generate_orders, order_saga_topology, produce_orders, verify,
 };
 use examples::state_dir::StateDir;
 use std::collections::BTreeMap;
@@ -47,7 +48,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the orders may take to end once the last one is written.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(180);
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-const USAGE: &str = "usage: order-saga [--bootstrap-servers host:port] [--schema-registry-url URL] [--orders N] [--seed N] [--rate N] [--timeout-ms N] [--guarantee G] [--only produce|process] [--state-dir DIR]";
+const USAGE: &str = "usage: order-saga [--bootstrap-servers host:port] [--schema-registry-url URL] [--orders N] [--seed N] [--stock N] [--rate N] [--timeout-ms N] [--guarantee G] [--only produce|process] [--state-dir DIR]";
 
 /// Which part of the example runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,7 @@ struct Options {
     schema_registry_url: Option<String>,
     orders: usize,
     seed: u64,
+    stock: i64,
     rate: u32,
     timeout: Duration,
     guarantee: String,
@@ -78,6 +80,7 @@ fn parse_options() -> Result<Options, String> {
         schema_registry_url: None,
         orders: 40,
         seed: 7,
+        stock: EXAMPLE_UNITS,
         rate: 0,
         timeout: SagaTiming::default().timeout,
         guarantee: "exactly_once_v2".to_string(),
@@ -97,6 +100,10 @@ fn parse_options() -> Result<Options, String> {
             "--schema-registry-url" => options.schema_registry_url = Some(value(&flag)?),
             "--orders" => options.orders = number(&flag, value(&flag)?)? as usize,
             "--seed" => options.seed = number(&flag, value(&flag)?)?,
+            "--stock" => {
+                options.stock = i64::try_from(number(&flag, value(&flag)?)?)
+                    .map_err(|e| format!("--stock: {e}"))?;
+            }
             "--rate" => {
                 options.rate = u32::try_from(number(&flag, value(&flag)?)?)
                     .map_err(|e| format!("--rate: {e}"))?;
@@ -135,7 +142,7 @@ fn run(options: Options, stop: &AtomicBool) -> Result<bool, BoxError> {
     let registry: Arc<dyn SchemaRegistryClient> =
         Arc::new(HttpSchemaRegistryClient::new(&registry_url));
     cluster.create_topics(&SAGA_TOPICS, PARTITIONS)?;
-    let catalog = Catalog::example();
+    let catalog = Catalog::example(options.stock);
     let orders = generate_orders(options.orders, options.seed, &catalog);
     let app = App {
         options: &options,

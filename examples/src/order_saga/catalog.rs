@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+/// Units per sku of the example's shop unless `--stock` says otherwise.
+pub const EXAMPLE_UNITS: i64 = 25;
+
 /// Initial stock per sku.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
@@ -18,10 +21,11 @@ impl Catalog {
         }
     }
 
-    /// The shop of the example: 6 skus of 25 units, scarce enough that
-    /// some orders of the default run find a sku sold out.
-    pub fn example() -> Self {
-        Self::uniform(6, 25)
+    /// The shop of the example: 6 skus of `units` units each
+    /// ([`EXAMPLE_UNITS`] by default: scarce enough that some orders of the
+    /// default run find a sku sold out).
+    pub fn example(units: i64) -> Self {
+        Self::uniform(6, units)
     }
 
     /// The units `sku` starts with; `None` for a sku the shop does not sell.

@@ -17,7 +17,7 @@ mod registry;
 mod topology;
 mod verify;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, EXAMPLE_UNITS};
 pub use coordinator::{SAGAS_STORE, Saga, SagaCoordinator, SagaInput, SagaOutput, SagaTiming};
 pub use generator::{GeneratedOrder, OrderVersion, generate_orders};
 pub use inventory::{Inventory, STOCK_LEVELS_STORE};
