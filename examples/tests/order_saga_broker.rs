@@ -1,23 +1,26 @@
-//! The order-saga binary on a broker under exactly-once, killed mid-run: the
-//! application runs as a process (`--only process`) while another process
-//! writes the orders at a fixed rate (`--only produce`); the application is
-//! SIGKILLed once some orders have ended and restarted on the same state
-//! directory and broker. Afterwards the committed output (read_committed)
-//! must show every order completed or compensated exactly once, no unit
-//! reserved twice, stock never negative and equal to the initial stock minus
-//! the completed orders' units, and the correlation id on every event.
+//! The order-saga binary on a broker, killed mid-run: the application runs as
+//! a process (`--only process`) while another process writes the orders at a
+//! fixed rate (`--only produce`); the application is SIGKILLed once some
+//! orders have ended and restarted on the same state directory and broker.
+//! Under exactly-once the committed output (read_committed) must show every
+//! order completed or compensated exactly once, no unit reserved twice, stock
+//! never negative and equal to the initial stock minus the completed orders'
+//! units, and the correlation id on every event. The same run under
+//! at-least-once (Kafka Streams' 30 s commit interval, so the kill lands
+//! before any commit) replays what it had done, and the same check finds the
+//! reservations made twice.
 
 #[path = "support/process.rs"]
-#[allow(dead_code)] // the shared helper; this test needs only part of it
+#[allow(dead_code)] // the shared helper; these tests need only part of it
 mod process;
 
 use embedded_kafka::{BrokerConfig, EmbeddedKafka};
-use examples::order_saga::{Catalog, SagaReader, verify};
+use examples::order_saga::{Catalog, SagaReader, Verdict, verify};
 use process::Process;
 use schema_registry::{SchemaRegistry, SchemaRegistryConfig};
 use std::path::Path;
-use std::process::Command;
-use std::sync::Arc;
+use std::process::{Command, ExitStatus};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use streams_schema_registry::{HttpSchemaRegistryClient, SchemaRegistryClient};
 
@@ -26,13 +29,16 @@ const ORDERS: usize = 240;
 const STOCK: i64 = 150;
 const WAIT: Duration = Duration::from_secs(300);
 
+/// The two runs share the machine's cores one at a time.
+static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn spawn(name: &str, common: &[String], extra: &[&str], log: &Path) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_order-saga"));
     command.args(common).args(extra).env("RUST_LOG", "error");
     Process::spawn(name, command, log)
 }
 
-/// How many orders the application's last progress line says have ended.
+/// How many orders a progress line says have ended.
 fn ended(line: &str) -> Option<usize> {
     line.strip_prefix("progress: ")?
         .split('/')
@@ -41,8 +47,23 @@ fn ended(line: &str) -> Option<usize> {
         .ok()
 }
 
-#[test]
-fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
+/// What a killed and restarted run left.
+struct KilledRun {
+    /// The restarted application's exit status.
+    status: ExitStatus,
+    /// The lines it printed.
+    restarted: Process,
+    /// The test's own check of the committed output.
+    verdict: Verdict,
+}
+
+/// Runs the saga under `guarantee`, SIGKILLs the application once a quarter
+/// of the orders ended, restarts it on the same state directory, waits for it
+/// to exit and checks the output topics.
+fn run_with_a_kill(guarantee: &str) -> KilledRun {
+    let _one = ONE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     let broker = EmbeddedKafka::start_blocking(BrokerConfig::default()).unwrap();
     let registry =
         SchemaRegistry::start(SchemaRegistryConfig::new(broker.bootstrap_servers())).unwrap();
@@ -68,7 +89,7 @@ fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
         "--only",
         "process",
         "--guarantee",
-        "exactly_once_v2",
+        guarantee,
         "--state-dir",
         state_dir.to_str().unwrap(),
     ];
@@ -86,28 +107,15 @@ fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
         .wait_for_line(|l| ended(l).is_some_and(|n| n >= ORDERS / 4), WAIT)
         .unwrap();
     app.kill();
-    let ended_at_kill = ended(&progressed).unwrap();
     assert!(
-        ended_at_kill < ORDERS,
+        ended(&progressed).unwrap() < ORDERS,
         "the kill landed after the run: {progressed}"
     );
 
     let mut restarted = spawn("order-saga (restarted)", &common, &app_args, &log);
     let status = restarted.wait_for_exit(WAIT).unwrap();
-    assert!(
-        status.success(),
-        "the restarted application failed ({status}):\n{}",
-        restarted.tail(40)
-    );
-    assert!(
-        !restarted
-            .lines_matching(|l| l.starts_with("invariants hold"))
-            .is_empty(),
-        "{}",
-        restarted.tail(40)
-    );
     for line in restarted.lines_matching(|l| l.starts_with("summary:") || l.starts_with("stock:")) {
-        eprintln!("after a kill -9 at '{progressed}': {line}");
+        eprintln!("{guarantee}, a kill -9 at '{progressed}': {line}");
     }
     let produced = producer.wait_for_exit(WAIT).unwrap();
     assert!(produced.success(), "{}", producer.tail(20));
@@ -132,6 +140,33 @@ fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
             break verdict;
         }
     };
+    drop(reader);
+    registry.shutdown();
+    broker.shutdown_blocking();
+    KilledRun {
+        status,
+        restarted,
+        verdict,
+    }
+}
+
+#[test]
+fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
+    let run = run_with_a_kill("exactly_once_v2");
+    assert!(
+        run.status.success(),
+        "the restarted application failed ({}):\n{}",
+        run.status,
+        run.restarted.tail(40)
+    );
+    assert!(
+        !run.restarted
+            .lines_matching(|l| l.starts_with("invariants hold"))
+            .is_empty(),
+        "{}",
+        run.restarted.tail(40)
+    );
+    let verdict = run.verdict;
     assert!(verdict.holds(), "{verdict:#?}");
     assert_eq!(verdict.orders, ORDERS);
     assert_eq!(verdict.completed + verdict.cancelled_total(), ORDERS);
@@ -139,7 +174,27 @@ fn every_order_ends_exactly_once_through_a_kill_9_under_exactly_once() {
         verdict.completed > 0 && verdict.cancelled_total() > 0,
         "{verdict:?}"
     );
-    drop(reader);
-    registry.shutdown();
-    broker.shutdown_blocking();
+}
+
+#[test]
+fn the_same_kill_under_at_least_once_reserves_units_twice_and_the_check_says_so() {
+    let run = run_with_a_kill("at_least_once");
+    assert!(
+        !run.status.success(),
+        "the restarted application should report the violated invariants:\n{}",
+        run.restarted.tail(40)
+    );
+    let twice: Vec<&String> = run
+        .verdict
+        .problems
+        .iter()
+        .filter(|p| p.contains(" reserved 2 times for "))
+        .collect();
+    eprintln!(
+        "at_least_once: {} problems, {} reservations made twice, e.g. {:?}",
+        run.verdict.problems.len(),
+        twice.len(),
+        twice.first()
+    );
+    assert!(!twice.is_empty(), "{:#?}", run.verdict.problems);
 }
