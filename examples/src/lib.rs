@@ -1,5 +1,6 @@
 //! Shared pieces of the rstreams example applications: their record types,
 //! deterministic generators of synthetic card transactions and order events,
+//! the order-management saga,
 //! the topologies, the cluster they run on, their state directories, how they
 //! start, watch their application and shut down cleanly on signals.
 
@@ -10,6 +11,7 @@ pub mod cluster;
 pub mod engine;
 pub mod eos_smoke;
 pub mod fraud;
+pub mod order_saga;
 pub mod read_model;
 pub mod shutdown;
 pub mod state_dir;
