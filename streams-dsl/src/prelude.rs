@@ -13,8 +13,10 @@ pub use streams_core::handler::{
 };
 pub use streams_core::partitioner::StreamPartitioner;
 pub use streams_core::processor::{
-    FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
-    PunctuationType, PunctuatorId, RetryPolicy,
+    ExtractorInput, FailOnInvalidTimestamp, FixedKeyContext, FixedKeyProcessor, FixedKeyRecord,
+    LogAndSkipOnInvalidTimestamp, Processor, ProcessorContext, PunctuationType, PunctuatorId,
+    RetryPolicy, TimestampExtractionError, TimestampExtractor, UsePartitionTimeOnInvalidTimestamp,
+    WallclockTimestampExtractor,
 };
 pub use streams_core::record::{Change, Headers, Record, Window, Windowed};
 pub use streams_core::runtime::{

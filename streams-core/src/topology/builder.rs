@@ -7,7 +7,7 @@ use super::factory::{NodeSpec, ProcessorFactory, SinkSpec, SourceSpec};
 use super::topic::check_topic_name;
 use super::{TopicRef, Topology, TopologyError};
 use crate::partitioner::PartitionerRef;
-use crate::processor::Processor;
+use crate::processor::{Processor, TimestampExtractorRef};
 use crate::record::Record;
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
 use crate::state::StoreBuilder;
@@ -137,14 +137,29 @@ impl TopologyBuilder {
         name
     }
 
-    /// Adds a source node reading `topics`. Missing serdes are taken from the
-    /// registry by type at `build()`.
+    /// Adds a source node reading `topics`, its records keeping their own
+    /// timestamps. Missing serdes are taken from the registry by type at
+    /// `build()`.
     pub fn add_source<K: Clone + 'static, V: Clone + 'static>(
         &mut self,
         name: impl Into<String>,
         topics: Vec<TopicRef>,
         key_serde: Option<SerdeRef<K>>,
         value_serde: Option<SerdeRef<V>>,
+    ) -> NodeRef<K, V> {
+        self.add_source_with_extractor(name, topics, key_serde, value_serde, None)
+    }
+
+    /// Adds a source node like [`add_source`](Self::add_source) whose records
+    /// get their timestamps from `extractor` (`None`: their own) for the whole
+    /// sub-topology: stream time, windows and output timestamps.
+    pub fn add_source_with_extractor<K: Clone + 'static, V: Clone + 'static>(
+        &mut self,
+        name: impl Into<String>,
+        topics: Vec<TopicRef>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+        extractor: Option<TimestampExtractorRef<K, V>>,
     ) -> NodeRef<K, V> {
         let topics_label = topics
             .iter()
@@ -159,6 +174,7 @@ impl TopologyBuilder {
                 topics_label,
                 key_serde,
                 value_serde,
+                extractor,
             }),
         )
     }

@@ -17,5 +17,6 @@ mod stream_stream_joins;
 mod stream_table_joins;
 mod suppress;
 mod table_table_joins;
+mod timestamp_extractors;
 mod topology_build;
 mod windowed_aggregations;
