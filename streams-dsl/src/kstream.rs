@@ -1,17 +1,20 @@
 //! `KStream<K, V>`: an unbounded stream of records and its stateless operators.
 
 use crate::operators::{
-    Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, SelectKey,
-    StreamTableJoin, StreamTableJoiner,
+    Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, PendingHeaders,
+    Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, StreamToTable, TableSource,
 };
-use crate::{BranchedKStream, Data, KGroupedStream, KTable, Produced, Repartitioned};
+use crate::printed::PrintTarget;
+use crate::{
+    BranchedKStream, Data, KGroupedStream, KTable, Materialized, Printed, Produced, Repartitioned,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use streams_core::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
-use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
+use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder, TopologyError};
 
 /// A stream of `Record<K, V>`: every record is an independent event.
 ///
@@ -361,6 +364,90 @@ impl<K: Data, V: Data> KStream<K, V> {
     {
         let action = Arc::new(action);
         self.add::<(), (), _, _>("KSTREAM-FOREACH", move || ForEach(action.clone()));
+    }
+
+    /// Prints every record as a `[label]: key, value` line to standard output
+    /// or a file (see [`Printed`]); the end of this branch of the topology.
+    /// Meant for debugging: every task of the instance prints, in the order
+    /// it processes.
+    pub fn print(&self, printed: Printed<K, V>) {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name("KSTREAM-PRINTER");
+        let writer: SharedWriter = match &printed.target {
+            PrintTarget::StdOut => Arc::new(std::sync::Mutex::new(Box::new(std::io::stdout()))),
+            PrintTarget::File(path) => match std::fs::File::create(path) {
+                Ok(file) => Arc::new(std::sync::Mutex::new(Box::new(file))),
+                Err(error) => {
+                    topology.report(TopologyError::PrintFile {
+                        node: name,
+                        path: path.display().to_string(),
+                        reason: error.to_string(),
+                    });
+                    return;
+                }
+            },
+        };
+        let label: Arc<str> = printed.label.unwrap_or_else(|| name.clone()).into();
+        let mapper = printed.mapper;
+        topology.add_processor::<K, V, (), (), _, _>(
+            name,
+            move || Print {
+                label: label.clone(),
+                mapper: mapper.clone(),
+                writer: writer.clone(),
+            },
+            &[self.node],
+        );
+    }
+
+    /// A table of the latest value per key of this stream: every record
+    /// upserts its key's row (records with a null key are dropped and
+    /// counted), in a store with a generated name. Unlike Kafka Streams,
+    /// which materializes only when something needs the store, the table is
+    /// always materialized (with a changelog). A stream whose keys changed is
+    /// repartitioned first.
+    pub fn to_table(&self) -> KTable<K, V> {
+        self.to_table_with(Materialized::default())
+    }
+
+    /// Like [`to_table`](Self::to_table), in the store `materialized`
+    /// describes (name, serdes, type, caching, logging), which can be queried.
+    pub fn to_table_with(&self, mut materialized: Materialized<K, V>) -> KTable<K, V> {
+        let input = if self.key_changed {
+            self.repartition(Repartitioned::default())
+        } else {
+            self.clone()
+        };
+        let mut topology = self.topology.borrow_mut();
+        if materialized.name.is_none() {
+            materialized.name = Some(topology.generate_name("KSTREAM-TOTABLE-STATE-STORE"));
+        }
+        if materialized.value_serde.is_none() {
+            materialized.value_serde = input.value_serde.clone();
+        }
+        let (store, builder) = materialized.store_builder(&mut topology, input.key_serde.clone());
+        topology.add_state_store(builder);
+        let name = topology.generate_name("KSTREAM-TOTABLE");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = topology.add_processor(
+            name,
+            move || {
+                StreamToTable(TableSource {
+                    store: store_name.clone(),
+                    pending: PendingHeaders::default(),
+                })
+            },
+            &[input.node],
+        );
+        topology.connect_store(&store, node);
+        drop(topology);
+        KTable::new(
+            self.topology.clone(),
+            node,
+            Some(store),
+            materialized.key_serde.or(input.key_serde),
+            materialized.value_serde,
+        )
     }
 
     /// Splits the stream into named branches: each record goes to the first branch

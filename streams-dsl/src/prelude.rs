@@ -3,7 +3,7 @@
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
     BranchedKStream, Branches, BufferConfig, Consumed, Data, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream,
+    KStream, KTable, Materialized, Printed, Produced, Repartitioned, SessionWindowedKStream,
     SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig,
     Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
