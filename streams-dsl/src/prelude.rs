@@ -2,10 +2,10 @@
 
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
-    BranchedKStream, Branches, BufferConfig, Consumed, Data, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, Printed, Produced, Repartitioned, SessionWindowedKStream,
-    SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig,
-    Suppressed, SuppressionBufferFull, TimeWindowedKStream,
+    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, KGroupedStream,
+    KGroupedTable, KStream, KTable, Materialized, Printed, Produced, Repartitioned,
+    SessionWindowedKStream, SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder,
+    StrictBufferConfig, Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::{

@@ -20,6 +20,7 @@ mod table_ops;
 mod table_table_join;
 mod to_table;
 mod window_aggregate;
+mod window_close;
 
 pub(crate) use aggregate::{
     AggregateStep, StreamAggregate, TableAggregate, TableMaterialize, TableSource, TableStep,
@@ -43,3 +44,4 @@ pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
 pub(crate) use to_table::StreamToTable;
 pub(crate) use window_aggregate::WindowAggregate;
+pub(crate) use window_close::WindowCloseEmitter;

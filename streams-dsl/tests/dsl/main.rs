@@ -3,6 +3,7 @@
 
 mod aggregations;
 mod branching;
+mod emit_on_window_close;
 mod error_handlers;
 mod header_propagation;
 mod join_semantics;
