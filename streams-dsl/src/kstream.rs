@@ -6,7 +6,8 @@ use crate::operators::{
 };
 use crate::printed::PrintTarget;
 use crate::{
-    BranchedKStream, Data, KGroupedStream, KTable, Materialized, Printed, Produced, Repartitioned,
+    BranchedKStream, Data, Grouped, Joined, KGroupedStream, KTable, Materialized, Printed,
+    Produced, Repartitioned,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -76,7 +77,26 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Groups records by their current key for an aggregation.
     pub fn group_by_key(&self) -> KGroupedStream<K, V> {
-        KGroupedStream::new(self.clone())
+        self.group_by_key_with(Grouped::default())
+    }
+
+    /// Groups records by their current key, with the name and serdes of
+    /// `grouped`: a stream whose keys changed repartitions through
+    /// `<application.id>-<name>-repartition`, one topic for every
+    /// aggregation of the grouping.
+    pub fn group_by_key_with(&self, grouped: Grouped<K, V>) -> KGroupedStream<K, V> {
+        let key_serde = grouped.key_serde.or_else(|| self.key_serde.clone());
+        let value_serde = grouped.value_serde.or_else(|| self.value_serde.clone());
+        let input = match grouped.name {
+            Some(name) if self.key_changed => self.repartition(Repartitioned {
+                key_serde,
+                value_serde,
+                name: Some(name),
+                partitioner: None,
+            }),
+            _ => self.derive(self.node, key_serde, value_serde, self.key_changed),
+        };
+        KGroupedStream::new(input)
     }
 
     /// Groups records by a new key for an aggregation (which then repartitions).
@@ -84,7 +104,20 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
     {
-        KGroupedStream::new(self.select_key(selector))
+        self.group_by_with(selector, Grouped::default())
+    }
+
+    /// Groups records by a new key, with the name and serdes of `grouped`:
+    /// the aggregation repartitions through `<application.id>-<name>-repartition`.
+    pub fn group_by_with<K2: Data, F>(
+        &self,
+        selector: F,
+        grouped: Grouped<K2, V>,
+    ) -> KGroupedStream<K2, V>
+    where
+        F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    {
+        self.select_key(selector).group_by_key_with(grouped)
     }
 
     fn join_table<VT: Data, VR: Data>(
@@ -93,15 +126,25 @@ impl<K: Data, V: Data> KStream<K, V> {
         prefix: &str,
         left: bool,
         joiner: StreamTableJoiner<V, VT, VR>,
+        joined: Joined<K, V>,
     ) -> KStream<K, VR> {
+        let key_serde = joined.key_serde.or_else(|| self.key_serde.clone());
+        let value_serde = joined.value_serde.or_else(|| self.value_serde.clone());
         let input = if self.key_changed {
-            self.repartition(Repartitioned::default())
+            self.repartition(Repartitioned {
+                key_serde,
+                value_serde,
+                name: joined.name.as_ref().map(|name| format!("{name}-left")),
+                partitioner: None,
+            })
         } else {
-            self.clone()
+            self.derive(self.node, key_serde, value_serde, false)
         };
         let store = table.materialized_store_name();
         let mut topology = self.topology.borrow_mut();
-        let name = topology.generate_name(prefix);
+        let name = joined
+            .name
+            .unwrap_or_else(|| topology.generate_name(prefix));
         let store_name: Arc<str> = store.as_str().into();
         let value_serde = input
             .value_serde
@@ -130,11 +173,26 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         F: Fn(V, VT) -> VR + Send + Sync + 'static,
     {
+        self.join_with(table, joiner, Joined::default())
+    }
+
+    /// Like [`join`](Self::join), with the node name and serdes of `joined`
+    /// (see [`Joined`] for the repartition topic it names).
+    pub fn join_with<VT: Data, VR: Data, F>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: F,
+        joined: Joined<K, V>,
+    ) -> KStream<K, VR>
+    where
+        F: Fn(V, VT) -> VR + Send + Sync + 'static,
+    {
         self.join_table(
             table,
             "KSTREAM-JOIN",
             false,
             Arc::new(move |value, row| row.map(|row| joiner(value, row))),
+            joined,
         )
     }
 
@@ -150,11 +208,26 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         F: Fn(V, Option<VT>) -> VR + Send + Sync + 'static,
     {
+        self.left_join_with(table, joiner, Joined::default())
+    }
+
+    /// Like [`left_join`](Self::left_join), with the node name and serdes of
+    /// `joined` (see [`Joined`] for the repartition topic it names).
+    pub fn left_join_with<VT: Data, VR: Data, F>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: F,
+        joined: Joined<K, V>,
+    ) -> KStream<K, VR>
+    where
+        F: Fn(V, Option<VT>) -> VR + Send + Sync + 'static,
+    {
         self.join_table(
             table,
             "KSTREAM-LEFTJOIN",
             true,
             Arc::new(move |value, row| Some(joiner(value, row))),
+            joined,
         )
     }
 

@@ -2,8 +2,8 @@
 
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
-    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, KGroupedStream,
-    KGroupedTable, KStream, KTable, Materialized, Printed, Produced, Repartitioned,
+    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, Grouped, Joined,
+    KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Printed, Produced, Repartitioned,
     SessionWindowedKStream, SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder,
     StrictBufferConfig, Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
