@@ -70,6 +70,9 @@ impl StreamsBuilder {
             consumed.value_serde.clone(),
             consumed.timestamp_extractor.clone(),
         );
+        if let Some(policy) = consumed.offset_reset {
+            topology.set_offset_reset(node, policy);
+        }
         drop(topology);
         KStream::new(
             self.topology.clone(),
@@ -104,6 +107,9 @@ impl StreamsBuilder {
             value_serde,
             consumed.table_extractor(),
         );
+        if let Some(policy) = consumed.offset_reset {
+            topology.set_offset_reset(source, policy);
+        }
         let store = materialized
             .name
             .clone()

@@ -6,6 +6,7 @@ use streams_core::processor::{
     ExtractorInput, TimestampExtractionError, TimestampExtractor, TimestampExtractorRef,
 };
 use streams_core::serde::{Serde, SerdeRef};
+use streams_core::topology::OffsetResetPolicy;
 
 /// Serdes, a timestamp extractor and a name for a source.
 /// `Consumed::default()` uses the builder's default serdes for the key and
@@ -22,6 +23,7 @@ pub struct Consumed<K, V> {
     pub(crate) value_serde: Option<SerdeRef<V>>,
     pub(crate) name: Option<String>,
     pub(crate) timestamp_extractor: Option<TimestampExtractorRef<K, V>>,
+    pub(crate) offset_reset: Option<OffsetResetPolicy>,
 }
 
 impl<K, V> Default for Consumed<K, V> {
@@ -31,6 +33,7 @@ impl<K, V> Default for Consumed<K, V> {
             value_serde: None,
             name: None,
             timestamp_extractor: None,
+            offset_reset: None,
         }
     }
 }
@@ -58,6 +61,15 @@ impl<K, V> Consumed<K, V> {
     /// The source node's name.
     pub fn named(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Where the source starts a partition the application has no committed
+    /// offset for (instead of the consumer's `auto.offset.reset`, by default
+    /// `earliest`). Applies in the runtime; the TopologyTestDriver reads
+    /// everything piped.
+    pub fn with_offset_reset_policy(mut self, policy: OffsetResetPolicy) -> Self {
+        self.offset_reset = Some(policy);
         self
     }
 
