@@ -194,6 +194,21 @@ pub struct TopicReader {
 }
 
 impl TopicReader {
+    /// Reads for `duration` and returns everything read so far.
+    pub fn read_for(&mut self, duration: Duration) -> &[RawRecord] {
+        let deadline = Instant::now() + duration;
+        while Instant::now() < deadline {
+            if let Some(result) = self.consumer.poll(Duration::from_millis(50)) {
+                let message = result.expect("reading the output topic");
+                self.records.push((
+                    message.key().map(<[u8]>::to_vec),
+                    message.payload().map(<[u8]>::to_vec),
+                ));
+            }
+        }
+        &self.records
+    }
+
     /// Reads until `done(all records read so far)` holds, at most `timeout`;
     /// panics with `what` and the last records when the time runs out.
     pub fn read_until(

@@ -4,7 +4,8 @@
 //! uncaught-exception handler does with a panic in user code, and
 //! exactly-once (each word counted once through fencing and hand-overs; a
 //! SIGKILLed instance restoring only the changelog after its stores' last
-//! commit), against the harness's cluster.
+//! commit) and a source's own offset reset policy, against the harness's
+//! cluster.
 
 use integration_tests::{RawRecord, TestCluster, streams_config, unique};
 use rdkafka::ClientConfig;
@@ -990,4 +991,65 @@ fn under_exactly_once_a_killed_instance_restores_only_the_changelog_tail() {
     all.extend(as_refs(&batch2));
     assert_counted_exactly_once(&app, &cluster, &all);
     a.close(WAIT).unwrap();
+}
+
+#[test]
+fn a_source_with_the_latest_offset_reset_skips_what_its_topic_held_before() {
+    let cluster = TestCluster::start();
+    let from_earliest = unique("reset-earliest");
+    let from_latest = unique("reset-latest");
+    let output = unique("reset-out");
+    for topic in [&from_earliest, &from_latest, &output] {
+        cluster.create_topic(topic, 1);
+    }
+    cluster.produce(&from_earliest, &[("e", "before")]);
+    cluster.produce(&from_latest, &[("l", "before")]);
+    let builder = StreamsBuilder::new();
+    let earliest = builder.stream::<String, String>(&from_earliest, Consumed::default());
+    let latest = builder.stream::<String, String>(
+        &from_latest,
+        Consumed::default().with_offset_reset_policy(OffsetResetPolicy::Latest),
+    );
+    earliest.merge(&latest).to(&output, Produced::default());
+    let state_dir = tempfile::tempdir().unwrap();
+    let config = config(&cluster, &unique("reset-app"), state_dir.path(), 1);
+    let mut streams = KafkaStreams::new(builder.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    let mut reader = cluster.reader(&output, 1);
+    let record = |key: &str, value: &str| {
+        (
+            Some(key.as_bytes().to_vec()),
+            Some(value.as_bytes().to_vec()),
+        )
+    };
+    // The application's default, earliest, reads what was there; once that is
+    // through, both partitions are being fetched.
+    reader.read_until(WAIT, "the earliest source's old record", |records| {
+        records.contains(&record("e", "before"))
+    });
+    // Where the latest source starts is resolved after its partition is
+    // assigned: new records are written until one comes through.
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut written = 0;
+    let read = loop {
+        cluster.produce(&from_latest, &[("l", format!("after-{written}"))]);
+        written += 1;
+        let read = reader.read_for(Duration::from_millis(500));
+        if read
+            .iter()
+            .any(|(key, _)| key.as_deref() == Some(b"l".as_slice()))
+        {
+            break read.to_vec();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "none of {written} new records of the latest source came through"
+        );
+    };
+    assert!(
+        !read.contains(&record("l", "before")),
+        "the latest source started after its old record: {read:?}"
+    );
+    streams.close(WAIT).unwrap();
 }

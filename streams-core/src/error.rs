@@ -51,6 +51,10 @@ pub enum StreamsError {
         source: Box<SerdeError>,
     },
 
+    /// A source's timestamp extractor refused an input record.
+    #[error(transparent)]
+    TimestampExtraction(#[from] crate::processor::TimestampExtractionError),
+
     /// An output record could not be serialized.
     #[error(
         "failed to serialize the {part} of a record for topic '{topic}' at sink '{node}' with serde {serde}: {source}"

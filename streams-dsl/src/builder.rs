@@ -60,7 +60,7 @@ impl StreamsBuilder {
         let name = consumed
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-SOURCE"));
-        let node = topology.add_source(
+        let node = topology.add_source_with_extractor(
             name,
             topics
                 .iter()
@@ -68,7 +68,11 @@ impl StreamsBuilder {
                 .collect(),
             consumed.key_serde.clone(),
             consumed.value_serde.clone(),
+            consumed.timestamp_extractor.clone(),
         );
+        if let Some(policy) = consumed.offset_reset {
+            topology.set_offset_reset(node, policy);
+        }
         drop(topology);
         KStream::new(
             self.topology.clone(),
@@ -96,12 +100,16 @@ impl StreamsBuilder {
             .value_serde
             .clone()
             .map(|inner| Arc::new(OptionSerde::new(inner)) as SerdeRef<Option<V>>);
-        let source = topology.add_source::<K, Option<V>>(
+        let source = topology.add_source_with_extractor::<K, Option<V>>(
             source_name,
             vec![TopicRef::External(topic.to_string())],
             consumed.key_serde.clone(),
             value_serde,
+            consumed.table_extractor(),
         );
+        if let Some(policy) = consumed.offset_reset {
+            topology.set_offset_reset(source, policy);
+        }
         let store = materialized
             .name
             .clone()

@@ -2,7 +2,7 @@
 
 use crate::operators::{AggregateStep, PendingHeaders, StreamAggregate, TableAggregate, TableStep};
 use crate::windows::WindowSpec;
-use crate::{Data, KStream, KTable, Materialized, Repartitioned};
+use crate::{Data, Grouped, KStream, KTable, Materialized, Repartitioned};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -124,15 +124,30 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
 }
 
 /// A table re-keyed for aggregation: records are `Change`s carrying the row
-/// value to subtract (old) or add (new).
+/// value to subtract (old) or add (new). They always repartition, through
+/// `<application.id>-<name>-repartition` (the grouping's name, else the
+/// aggregation's store).
 pub struct KGroupedTable<K, V> {
     topology: Rc<RefCell<TopologyBuilder>>,
     node: NodeRef<K, Change<V>>,
+    repartition_name: Option<String>,
+    key_serde: Option<SerdeRef<K>>,
+    value_serde: Option<SerdeRef<V>>,
 }
 
 impl<K: Data, V: Data> KGroupedTable<K, V> {
-    pub(crate) fn new(topology: Rc<RefCell<TopologyBuilder>>, node: NodeRef<K, Change<V>>) -> Self {
-        Self { topology, node }
+    pub(crate) fn new(
+        topology: Rc<RefCell<TopologyBuilder>>,
+        node: NodeRef<K, Change<V>>,
+        grouped: Grouped<K, V>,
+    ) -> Self {
+        Self {
+            topology,
+            node,
+            repartition_name: grouped.name,
+            key_serde: grouped.key_serde,
+            value_serde: grouped.value_serde,
+        }
     }
 
     fn aggregate_with<VA: Data>(
@@ -142,24 +157,29 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
         mut materialized: Materialized<K, VA>,
     ) -> KTable<K, VA> {
         let mut builder = self.topology.borrow_mut();
-        let store = add_store(&mut builder, &mut materialized, None);
+        let store = add_store(&mut builder, &mut materialized, self.key_serde.clone());
         // Rows always move between groups, so the updates always repartition.
         builder
             .serdes_mut()
             .derive::<Change<V>, V>(|inner| Arc::new(ChangeSerde::new(inner)));
-        let topic = TopicRef::Internal(format!("{store}-repartition"));
+        let repartition = self.repartition_name.as_deref().unwrap_or(store.as_str());
+        let topic = TopicRef::Internal(format!("{repartition}-repartition"));
+        let change_serde = self
+            .value_serde
+            .clone()
+            .map(|inner| Arc::new(ChangeSerde::new(inner)) as SerdeRef<Change<V>>);
         builder.add_sink(
-            format!("{store}-repartition-sink"),
+            format!("{repartition}-repartition-sink"),
             SinkTopic::Topic(topic.clone()),
-            None,
-            None,
+            self.key_serde.clone(),
+            change_serde.clone(),
             &[self.node],
         );
         let source = builder.add_source::<K, Change<V>>(
-            format!("{store}-repartition-source"),
+            format!("{repartition}-repartition-source"),
             vec![topic],
-            None,
-            None,
+            self.key_serde.clone(),
+            change_serde,
         );
         let name = builder.generate_name("KTABLE-AGGREGATE");
         let store_name: Arc<str> = store.as_str().into();

@@ -1,17 +1,21 @@
 //! `KStream<K, V>`: an unbounded stream of records and its stateless operators.
 
 use crate::operators::{
-    Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, SelectKey,
-    StreamTableJoin, StreamTableJoiner,
+    Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, PendingHeaders,
+    Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, StreamToTable, TableSource,
 };
-use crate::{BranchedKStream, Data, KGroupedStream, KTable, Produced, Repartitioned};
+use crate::printed::PrintTarget;
+use crate::{
+    BranchedKStream, Data, Grouped, Joined, KGroupedStream, KTable, Materialized, Printed,
+    Produced, Repartitioned,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use streams_core::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
-use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
+use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder, TopologyError};
 
 /// A stream of `Record<K, V>`: every record is an independent event.
 ///
@@ -73,7 +77,26 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Groups records by their current key for an aggregation.
     pub fn group_by_key(&self) -> KGroupedStream<K, V> {
-        KGroupedStream::new(self.clone())
+        self.group_by_key_with(Grouped::default())
+    }
+
+    /// Groups records by their current key, with the name and serdes of
+    /// `grouped`: a stream whose keys changed repartitions through
+    /// `<application.id>-<name>-repartition`, one topic for every
+    /// aggregation of the grouping.
+    pub fn group_by_key_with(&self, grouped: Grouped<K, V>) -> KGroupedStream<K, V> {
+        let key_serde = grouped.key_serde.or_else(|| self.key_serde.clone());
+        let value_serde = grouped.value_serde.or_else(|| self.value_serde.clone());
+        let input = match grouped.name {
+            Some(name) if self.key_changed => self.repartition(Repartitioned {
+                key_serde,
+                value_serde,
+                name: Some(name),
+                partitioner: None,
+            }),
+            _ => self.derive(self.node, key_serde, value_serde, self.key_changed),
+        };
+        KGroupedStream::new(input)
     }
 
     /// Groups records by a new key for an aggregation (which then repartitions).
@@ -81,7 +104,20 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
     {
-        KGroupedStream::new(self.select_key(selector))
+        self.group_by_with(selector, Grouped::default())
+    }
+
+    /// Groups records by a new key, with the name and serdes of `grouped`:
+    /// the aggregation repartitions through `<application.id>-<name>-repartition`.
+    pub fn group_by_with<K2: Data, F>(
+        &self,
+        selector: F,
+        grouped: Grouped<K2, V>,
+    ) -> KGroupedStream<K2, V>
+    where
+        F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    {
+        self.select_key(selector).group_by_key_with(grouped)
     }
 
     fn join_table<VT: Data, VR: Data>(
@@ -90,15 +126,25 @@ impl<K: Data, V: Data> KStream<K, V> {
         prefix: &str,
         left: bool,
         joiner: StreamTableJoiner<V, VT, VR>,
+        joined: Joined<K, V>,
     ) -> KStream<K, VR> {
+        let key_serde = joined.key_serde.or_else(|| self.key_serde.clone());
+        let value_serde = joined.value_serde.or_else(|| self.value_serde.clone());
         let input = if self.key_changed {
-            self.repartition(Repartitioned::default())
+            self.repartition(Repartitioned {
+                key_serde,
+                value_serde,
+                name: joined.name.as_ref().map(|name| format!("{name}-left")),
+                partitioner: None,
+            })
         } else {
-            self.clone()
+            self.derive(self.node, key_serde, value_serde, false)
         };
         let store = table.materialized_store_name();
         let mut topology = self.topology.borrow_mut();
-        let name = topology.generate_name(prefix);
+        let name = joined
+            .name
+            .unwrap_or_else(|| topology.generate_name(prefix));
         let store_name: Arc<str> = store.as_str().into();
         let value_serde = input
             .value_serde
@@ -127,11 +173,26 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         F: Fn(V, VT) -> VR + Send + Sync + 'static,
     {
+        self.join_with(table, joiner, Joined::default())
+    }
+
+    /// Like [`join`](Self::join), with the node name and serdes of `joined`
+    /// (see [`Joined`] for the repartition topic it names).
+    pub fn join_with<VT: Data, VR: Data, F>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: F,
+        joined: Joined<K, V>,
+    ) -> KStream<K, VR>
+    where
+        F: Fn(V, VT) -> VR + Send + Sync + 'static,
+    {
         self.join_table(
             table,
             "KSTREAM-JOIN",
             false,
             Arc::new(move |value, row| row.map(|row| joiner(value, row))),
+            joined,
         )
     }
 
@@ -147,11 +208,26 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         F: Fn(V, Option<VT>) -> VR + Send + Sync + 'static,
     {
+        self.left_join_with(table, joiner, Joined::default())
+    }
+
+    /// Like [`left_join`](Self::left_join), with the node name and serdes of
+    /// `joined` (see [`Joined`] for the repartition topic it names).
+    pub fn left_join_with<VT: Data, VR: Data, F>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: F,
+        joined: Joined<K, V>,
+    ) -> KStream<K, VR>
+    where
+        F: Fn(V, Option<VT>) -> VR + Send + Sync + 'static,
+    {
         self.join_table(
             table,
             "KSTREAM-LEFTJOIN",
             true,
             Arc::new(move |value, row| Some(joiner(value, row))),
+            joined,
         )
     }
 
@@ -361,6 +437,90 @@ impl<K: Data, V: Data> KStream<K, V> {
     {
         let action = Arc::new(action);
         self.add::<(), (), _, _>("KSTREAM-FOREACH", move || ForEach(action.clone()));
+    }
+
+    /// Prints every record as a `[label]: key, value` line to standard output
+    /// or a file (see [`Printed`]); the end of this branch of the topology.
+    /// Meant for debugging: every task of the instance prints, in the order
+    /// it processes.
+    pub fn print(&self, printed: Printed<K, V>) {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name("KSTREAM-PRINTER");
+        let writer: SharedWriter = match &printed.target {
+            PrintTarget::StdOut => Arc::new(std::sync::Mutex::new(Box::new(std::io::stdout()))),
+            PrintTarget::File(path) => match std::fs::File::create(path) {
+                Ok(file) => Arc::new(std::sync::Mutex::new(Box::new(file))),
+                Err(error) => {
+                    topology.report(TopologyError::PrintFile {
+                        node: name,
+                        path: path.display().to_string(),
+                        reason: error.to_string(),
+                    });
+                    return;
+                }
+            },
+        };
+        let label: Arc<str> = printed.label.unwrap_or_else(|| name.clone()).into();
+        let mapper = printed.mapper;
+        topology.add_processor::<K, V, (), (), _, _>(
+            name,
+            move || Print {
+                label: label.clone(),
+                mapper: mapper.clone(),
+                writer: writer.clone(),
+            },
+            &[self.node],
+        );
+    }
+
+    /// A table of the latest value per key of this stream: every record
+    /// upserts its key's row (records with a null key are dropped and
+    /// counted), in a store with a generated name. Unlike Kafka Streams,
+    /// which materializes only when something needs the store, the table is
+    /// always materialized (with a changelog). A stream whose keys changed is
+    /// repartitioned first.
+    pub fn to_table(&self) -> KTable<K, V> {
+        self.to_table_with(Materialized::default())
+    }
+
+    /// Like [`to_table`](Self::to_table), in the store `materialized`
+    /// describes (name, serdes, type, caching, logging), which can be queried.
+    pub fn to_table_with(&self, mut materialized: Materialized<K, V>) -> KTable<K, V> {
+        let input = if self.key_changed {
+            self.repartition(Repartitioned::default())
+        } else {
+            self.clone()
+        };
+        let mut topology = self.topology.borrow_mut();
+        if materialized.name.is_none() {
+            materialized.name = Some(topology.generate_name("KSTREAM-TOTABLE-STATE-STORE"));
+        }
+        if materialized.value_serde.is_none() {
+            materialized.value_serde = input.value_serde.clone();
+        }
+        let (store, builder) = materialized.store_builder(&mut topology, input.key_serde.clone());
+        topology.add_state_store(builder);
+        let name = topology.generate_name("KSTREAM-TOTABLE");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = topology.add_processor(
+            name,
+            move || {
+                StreamToTable(TableSource {
+                    store: store_name.clone(),
+                    pending: PendingHeaders::default(),
+                })
+            },
+            &[input.node],
+        );
+        topology.connect_store(&store, node);
+        drop(topology);
+        KTable::new(
+            self.topology.clone(),
+            node,
+            Some(store),
+            materialized.key_serde.or(input.key_serde),
+            materialized.value_serde,
+        )
     }
 
     /// Splits the stream into named branches: each record goes to the first branch

@@ -5,7 +5,7 @@ use crate::operators::{
     TableMaterialize, TableTableJoin, TableToStream,
 };
 use crate::suppressed::{BufferTime, SuppressUntil};
-use crate::{Data, KGroupedTable, KStream, Produced, Suppressed};
+use crate::{Data, Grouped, KGroupedTable, KStream, Produced, Suppressed};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -390,6 +390,20 @@ impl<K: Data, V: Data> KTable<K, V> {
     where
         F: Fn(&K, V) -> (K2, V2) + Send + Sync + 'static,
     {
+        self.group_by_with(selector, Grouped::default())
+    }
+
+    /// Like [`group_by`](Self::group_by), with the name and serdes of
+    /// `grouped`: the aggregation repartitions through
+    /// `<application.id>-<name>-repartition`, written and read with its serdes.
+    pub fn group_by_with<K2: Data, V2: Data, F>(
+        &self,
+        selector: F,
+        grouped: Grouped<K2, V2>,
+    ) -> KGroupedTable<K2, V2>
+    where
+        F: Fn(&K, V) -> (K2, V2) + Send + Sync + 'static,
+    {
         let selector: crate::operators::RowSelector<K, V, K2, V2> = Arc::new(selector);
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name("KTABLE-SELECT");
@@ -401,6 +415,6 @@ impl<K: Data, V: Data> KTable<K, V> {
             &[self.node],
         );
         drop(topology);
-        KGroupedTable::new(self.topology.clone(), node)
+        KGroupedTable::new(self.topology.clone(), node, grouped)
     }
 }

@@ -2,10 +2,10 @@
 
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
-    BranchedKStream, Branches, BufferConfig, Consumed, Data, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream,
-    SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig,
-    Suppressed, SuppressionBufferFull, TimeWindowedKStream,
+    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, Grouped, Joined,
+    KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Printed, Produced, Repartitioned,
+    SessionWindowedKStream, SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder,
+    StrictBufferConfig, Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::{
@@ -13,8 +13,10 @@ pub use streams_core::handler::{
 };
 pub use streams_core::partitioner::StreamPartitioner;
 pub use streams_core::processor::{
-    FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
-    PunctuationType, PunctuatorId, RetryPolicy,
+    ExtractorInput, FailOnInvalidTimestamp, FixedKeyContext, FixedKeyProcessor, FixedKeyRecord,
+    LogAndSkipOnInvalidTimestamp, Processor, ProcessorContext, PunctuationType, PunctuatorId,
+    RetryPolicy, TimestampExtractionError, TimestampExtractor, UsePartitionTimeOnInvalidTimestamp,
+    WallclockTimestampExtractor,
 };
 pub use streams_core::record::{Change, Headers, Record, Window, Windowed};
 pub use streams_core::runtime::{
@@ -31,4 +33,4 @@ pub use streams_core::state::{
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,
 };
-pub use streams_core::topology::{Topology, TopologyError};
+pub use streams_core::topology::{OffsetResetPolicy, Topology, TopologyError};

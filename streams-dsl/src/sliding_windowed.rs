@@ -1,10 +1,10 @@
 //! `SlidingWindowedKStream`: a grouped stream cut into sliding windows, ready to
 //! aggregate.
 
-use crate::operators::{AggregateStep, PendingHeaders, SlidingWindowAggregate};
+use crate::operators::{AggregateStep, PendingHeaders, SlidingWindowAggregate, WindowCloseEmitter};
 use crate::windowed_aggregation::{add_windowed_aggregation, windowed_store};
 use crate::windows::{SlidingWindows, WindowSpec};
-use crate::{Data, KStream, KTable, Materialized};
+use crate::{Data, EmitStrategy, KStream, KTable, Materialized};
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::record::Windowed;
@@ -31,6 +31,7 @@ use streams_core::topology::TopologyError;
 pub struct SlidingWindowedKStream<K, V> {
     stream: KStream<K, V>,
     windows: SlidingWindows,
+    emit: EmitStrategy,
 }
 
 impl<K: Data, V: Data> WindowSpec<K, V> for SlidingWindows {
@@ -40,11 +41,20 @@ impl<K: Data, V: Data> WindowSpec<K, V> for SlidingWindows {
         SlidingWindowedKStream {
             stream,
             windows: self,
+            emit: EmitStrategy::default(),
         }
     }
 }
 
 impl<K: Data, V: Data> SlidingWindowedKStream<K, V> {
+    /// When the aggregation emits: every update (the default) or, with
+    /// [`EmitStrategy::on_window_close`], only each window's final aggregate
+    /// once stream time passes its end plus grace (no suppression buffer).
+    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
+        self.emit = emit;
+        self
+    }
+
     fn aggregate_with<VA: Data>(
         &self,
         step: AggregateStep<K, V, VA>,
@@ -73,6 +83,7 @@ impl<K: Data, V: Data> SlidingWindowedKStream<K, V> {
         );
         let store_name: Arc<str> = store.name.as_str().into();
         let windows = self.windows;
+        let emit_final = self.emit == EmitStrategy::OnWindowClose;
         add_windowed_aggregation(
             &self.stream,
             store.name,
@@ -83,6 +94,7 @@ impl<K: Data, V: Data> SlidingWindowedKStream<K, V> {
                 windows,
                 step: step.clone(),
                 pending: std::cell::RefCell::new(PendingHeaders::default()),
+                final_results: emit_final.then(WindowCloseEmitter::default),
             },
         )
         .with_window_grace(self.windows.grace_ms())

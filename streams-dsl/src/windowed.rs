@@ -1,9 +1,9 @@
 //! `TimeWindowedKStream`: a grouped stream cut into time windows, ready to aggregate.
 
-use crate::operators::{AggregateStep, PendingHeaders, WindowAggregate};
+use crate::operators::{AggregateStep, PendingHeaders, WindowAggregate, WindowCloseEmitter};
 use crate::windowed_aggregation::{add_windowed_aggregation, windowed_store};
 use crate::windows::{TimeWindows, WindowSpec};
-use crate::{Data, KStream, KTable, Materialized};
+use crate::{Data, EmitStrategy, KStream, KTable, Materialized};
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::record::Windowed;
@@ -15,6 +15,7 @@ use streams_core::topology::TopologyError;
 pub struct TimeWindowedKStream<K, V> {
     stream: KStream<K, V>,
     windows: TimeWindows,
+    emit: EmitStrategy,
 }
 
 impl<K: Data, V: Data> WindowSpec<K, V> for TimeWindows {
@@ -24,11 +25,20 @@ impl<K: Data, V: Data> WindowSpec<K, V> for TimeWindows {
         TimeWindowedKStream {
             stream,
             windows: self,
+            emit: EmitStrategy::default(),
         }
     }
 }
 
 impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
+    /// When the aggregation emits: every update (the default) or, with
+    /// [`EmitStrategy::on_window_close`], only each window's final aggregate
+    /// once stream time passes its end plus grace (no suppression buffer).
+    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
+        self.emit = emit;
+        self
+    }
+
     fn aggregate_with<VA: Data>(
         &self,
         step: AggregateStep<K, V, VA>,
@@ -52,6 +62,7 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
         );
         let store_name: Arc<str> = store.name.as_str().into();
         let windows = self.windows;
+        let emit_final = self.emit == EmitStrategy::OnWindowClose;
         add_windowed_aggregation(
             &self.stream,
             store.name,
@@ -62,6 +73,7 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
                 windows,
                 step: step.clone(),
                 pending: PendingHeaders::default(),
+                final_results: emit_final.then(WindowCloseEmitter::default),
             },
         )
         .with_window_grace(self.windows.grace_ms())

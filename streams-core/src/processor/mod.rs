@@ -5,6 +5,7 @@ mod context;
 mod fixed_key;
 mod punctuation;
 mod retry;
+mod timestamp_extractor;
 mod traits;
 
 pub use context::ProcessorContext;
@@ -12,4 +13,9 @@ pub use fixed_key::{FixedKeyAdapter, FixedKeyContext, FixedKeyProcessor, FixedKe
 pub(crate) use punctuation::PunctuationQueue;
 pub use punctuation::{PunctuationType, PunctuatorId};
 pub use retry::RetryPolicy;
+pub use timestamp_extractor::{
+    ExtractorInput, FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, TimestampExtractionError,
+    TimestampExtractor, TimestampExtractorRef, UNKNOWN_PARTITION_TIME,
+    UsePartitionTimeOnInvalidTimestamp, WallclockTimestampExtractor,
+};
 pub use traits::Processor;

@@ -12,9 +12,10 @@ use super::rebalance::RebalanceRecorder;
 use super::restore_consumer::RestoreConsumer;
 use super::{RuntimeError, StreamsConfig};
 use crate::metrics::ThreadSensors;
+use crate::topology::OffsetResetPolicy;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::BaseProducer;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,18 +45,23 @@ pub(crate) trait ClientSupplier: Send + Sync {
 pub(crate) struct KafkaClientSupplier {
     config: StreamsConfig,
     changelog_topics: HashSet<String>,
+    offset_resets: HashMap<String, OffsetResetPolicy>,
     request_timeout: Duration,
 }
 
 impl KafkaClientSupplier {
-    /// Clients for `config`; acknowledgements of `changelog_topics` are tracked.
+    /// Clients for `config`; acknowledgements of `changelog_topics` are
+    /// tracked; the topics in `offset_resets` start partitions without a
+    /// committed offset where their policy says.
     pub(crate) fn new(
         config: StreamsConfig,
         changelog_topics: HashSet<String>,
+        offset_resets: HashMap<String, OffsetResetPolicy>,
         request_timeout: Duration,
     ) -> Self {
         Self {
             config,
+            offset_resets,
             changelog_topics,
             request_timeout,
         }
@@ -101,6 +107,7 @@ impl ClientSupplier for KafkaClientSupplier {
                 consumer,
                 self.request_timeout,
                 reset_to_latest,
+                &self.offset_resets,
             )),
             restore: Box::new(RestoreConsumer::new(restore, self.request_timeout)),
             producer,

@@ -220,6 +220,24 @@ impl FakeCluster {
         headers
     }
 
+    /// The (key, timestamp) of each record of a partition, as a
+    /// read-uncommitted reader sees them.
+    pub(crate) fn key_timestamps(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Vec<(Option<Vec<u8>>, i64)> {
+        let cluster = self.lock();
+        let partition = TopicPartition::new(topic, partition);
+        let mut records = Vec::new();
+        let mut position = 0;
+        while let Some((offset, entry)) = cluster.next_visible(&partition, position, false) {
+            records.push((entry.key.clone(), entry.timestamp));
+            position = offset + 1;
+        }
+        records
+    }
+
     /// Records written to a partition, whatever their status (the log's length).
     pub(crate) fn log_len(&self, topic: &str, partition: i32) -> usize {
         self.lock()

@@ -6,6 +6,7 @@ use super::RuntimeError;
 use super::consumer::{GroupConsumer, GroupMetadata};
 use super::rebalance::{RebalanceEvent, RebalanceRecorder};
 use crate::record::{ConsumedRecord, Headers, RecordMetadata};
+use crate::topology::OffsetResetPolicy;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
@@ -22,6 +23,8 @@ pub(crate) struct KafkaGroupConsumer {
     request_timeout: Duration,
     /// Where a partition without a committed offset starts (`auto.offset.reset`).
     reset: Offset,
+    /// Topics whose source overrides `reset`, with where they start.
+    topic_resets: HashMap<String, Offset>,
 }
 
 /// The shared name of `topic`, so records do not each allocate it.
@@ -37,22 +40,38 @@ fn intern(names: &mut HashMap<String, Arc<str>>, topic: &str) -> Arc<str> {
 }
 
 impl KafkaGroupConsumer {
-    /// Wraps `consumer`; `reset_to_latest` follows `auto.offset.reset`.
+    /// Wraps `consumer`; `reset_to_latest` follows `auto.offset.reset`, which
+    /// the sources of the topics in `topic_resets` override.
     pub(crate) fn new(
         consumer: BaseConsumer<RebalanceRecorder>,
         request_timeout: Duration,
         reset_to_latest: bool,
+        topic_resets: &HashMap<String, OffsetResetPolicy>,
     ) -> Self {
+        let offset = |latest: bool| {
+            if latest {
+                Offset::End
+            } else {
+                Offset::Beginning
+            }
+        };
         Self {
             consumer,
             topic_names: HashMap::new(),
             request_timeout,
-            reset: if reset_to_latest {
-                Offset::End
-            } else {
-                Offset::Beginning
-            },
+            reset: offset(reset_to_latest),
+            topic_resets: topic_resets
+                .iter()
+                .map(|(topic, policy)| {
+                    (topic.clone(), offset(*policy == OffsetResetPolicy::Latest))
+                })
+                .collect(),
         }
+    }
+
+    /// Where a partition of `topic` without a committed offset starts.
+    fn reset_of(&self, topic: &str) -> Offset {
+        self.topic_resets.get(topic).copied().unwrap_or(self.reset)
     }
 }
 
@@ -110,8 +129,33 @@ impl GroupConsumer for KafkaGroupConsumer {
     }
 
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), RuntimeError> {
+        let mut list = partition_list(partitions);
+        let overridden: Vec<TopicPartition> = partitions
+            .iter()
+            .filter(|p| self.topic_resets.contains_key(&*p.topic))
+            .cloned()
+            .collect();
+        if !overridden.is_empty() {
+            // librdkafka has one auto.offset.reset for all topics: partitions
+            // of a source with its own policy and no committed offset get an
+            // explicit start instead.
+            let committed = self
+                .consumer
+                .committed_offsets(partition_list(&overridden), self.request_timeout)
+                .map_err(|e| RuntimeError::kafka("reading the committed offsets", e))?;
+            for element in committed.elements() {
+                if !matches!(element.offset(), Offset::Offset(_)) {
+                    list.set_partition_offset(
+                        element.topic(),
+                        element.partition(),
+                        self.reset_of(element.topic()),
+                    )
+                    .map_err(|e| RuntimeError::kafka("preparing the assignment", e))?;
+                }
+            }
+        }
         self.consumer
-            .assign(&partition_list(partitions))
+            .assign(&list)
             .map_err(|e| RuntimeError::kafka("assigning partitions", e))
     }
 
@@ -145,7 +189,7 @@ impl GroupConsumer for KafkaGroupConsumer {
         for element in committed.elements() {
             let offset = match element.offset() {
                 Offset::Offset(offset) => Offset::Offset(offset),
-                _ => self.reset,
+                _ => self.reset_of(element.topic()),
             };
             positions
                 .add_partition_offset(element.topic(), element.partition(), offset)

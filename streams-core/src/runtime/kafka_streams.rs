@@ -183,6 +183,10 @@ impl KafkaStreams {
             clients: Box::new(KafkaClientSupplier::new(
                 self.config.clone(),
                 changelog_topics(&plan),
+                self.topology
+                    .offset_resets(self.config.application_id())
+                    .into_iter()
+                    .collect(),
                 REQUEST_TIMEOUT,
             )),
             config: self.config.clone(),

@@ -458,3 +458,47 @@ fn a_thread_commits_early_once_its_stores_hold_more_uncommitted_bytes_than_the_b
     assert_eq!(harness.cluster.committed(INPUT, 0), None);
     assert_eq!(harness.shared.metrics.snapshot().early_commits, 0);
 }
+
+#[test]
+fn records_carry_the_timestamp_of_their_source_extractor_through_the_runtime() {
+    use crate::processor::{ExtractorInput, TimestampExtractorRef};
+    use crate::runtime::test_support::OUTPUT;
+    use crate::topology::{SinkTopic, TopicRef, TopologyBuilder};
+    let mut builder = TopologyBuilder::new();
+    let extractor: TimestampExtractorRef<String, String> =
+        Arc::new(|record: &ExtractorInput<'_, String, String>, _: i64| {
+            record
+                .value
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(record.timestamp)
+        });
+    let source = builder.add_source_with_extractor::<String, String>(
+        "source",
+        vec![TopicRef::External(INPUT.into())],
+        None,
+        None,
+        Some(extractor),
+    );
+    builder.add_sink(
+        "sink",
+        SinkTopic::Topic(TopicRef::External(OUTPUT.into())),
+        None,
+        None,
+        &[source],
+    );
+    let harness = Harness::with_topology(builder.build().unwrap(), 1, &[]);
+    harness.cluster.append(INPUT, 0, b"a", b"250", 1000);
+    harness.cluster.append(INPUT, 0, b"b", b"-4", 1000);
+    harness.cluster.append(INPUT, 0, b"c", b"x", 1000);
+    let mut thread = harness.thread();
+    let cluster = &harness.cluster;
+    harness.run_until(&mut thread, "the input being committed", |_| {
+        cluster.committed(INPUT, 0) == Some(3)
+    });
+    assert_eq!(
+        cluster.key_timestamps(OUTPUT, 0),
+        [(Some(b"a".to_vec()), 250), (Some(b"c".to_vec()), 1000)],
+        "the extracted timestamp is the output's; a negative one drops its record"
+    );
+    thread.close(true).unwrap();
+}

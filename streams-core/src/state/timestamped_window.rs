@@ -69,6 +69,11 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
         self.inner.retention_period()
     }
 
+    /// The size of the store's windows, in milliseconds.
+    pub fn window_size_ms(&self) -> i64 {
+        self.window_size_ms
+    }
+
     /// The key's stored bytes, or `None` when it serializes to null.
     pub fn key_bytes(&self, key: &K) -> Result<Option<Vec<u8>>, StreamsError> {
         self.codec.key_bytes(key)
@@ -165,8 +170,19 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
 
     /// Every stored window of every key.
     pub fn all(&self) -> Result<WindowEntries<K, V>, StreamsError> {
-        self.inner
-            .all()?
+        self.decode_entries(self.inner.all()?)
+    }
+
+    /// The windows of every key starting in `[from, to]`.
+    pub fn fetch_all(&self, from: i64, to: i64) -> Result<WindowEntries<K, V>, StreamsError> {
+        self.decode_entries(self.inner.fetch_all(from, to)?)
+    }
+
+    fn decode_entries(
+        &self,
+        entries: streams_state::WindowedIter<'_>,
+    ) -> Result<WindowEntries<K, V>, StreamsError> {
+        entries
             .map(|entry| {
                 let entry = entry?;
                 Ok((

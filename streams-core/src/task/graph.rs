@@ -36,6 +36,14 @@ pub(crate) enum SourceFailure {
 
 /// A source node: accepts the raw records of its topics.
 pub(crate) trait RawInput {
+    /// The timestamp `raw` has for the task (its extractor's, or its own
+    /// without one); `partition_time` is the largest so far in its partition.
+    fn timestamp_of(
+        &self,
+        raw: &crate::record::ConsumedRecord,
+        partition_time: i64,
+    ) -> Result<i64, crate::processor::TimestampExtractionError>;
+
     /// Deserializes and forwards the task's current input record
     /// ([`TaskContext::current_input`]).
     fn process_raw(&mut self, task: &mut TaskContext) -> Result<(), SourceFailure>;

@@ -1,6 +1,7 @@
 //! The input buffer of a task: one queue per input partition, drained in timestamp
 //! order across partitions so that stream time advances as evenly as it can.
 
+use crate::processor::UNKNOWN_PARTITION_TIME;
 use crate::record::ConsumedRecord;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,10 +19,22 @@ struct PartitionQueue {
     records: VecDeque<ConsumedRecord>,
     /// Offset of the last record taken out for processing.
     last_taken: Option<i64>,
+    /// The largest timestamp of the records buffered so far.
+    partition_time: i64,
 }
 
 impl PartitionGroup {
-    /// Appends a record to its partition's queue.
+    /// The partition time of a partition: the largest timestamp buffered so
+    /// far ([`UNKNOWN_PARTITION_TIME`] before the first).
+    pub(crate) fn partition_time(&self, topic: &str, partition: i32) -> i64 {
+        self.queues
+            .iter()
+            .find(|q| q.partition == partition && &*q.topic == topic)
+            .map_or(UNKNOWN_PARTITION_TIME, |q| q.partition_time)
+    }
+
+    /// Appends a record (its timestamp already extracted) to its partition's
+    /// queue.
     pub(crate) fn push(&mut self, record: ConsumedRecord) {
         let metadata = &record.metadata;
         let position = self
@@ -36,11 +49,13 @@ impl PartitionGroup {
                     partition: metadata.partition,
                     records: VecDeque::new(),
                     last_taken: None,
+                    partition_time: UNKNOWN_PARTITION_TIME,
                 });
                 let last = self.queues.len() - 1;
                 &mut self.queues[last]
             }
         };
+        queue.partition_time = queue.partition_time.max(record.timestamp);
         queue.records.push_back(record);
         self.buffered += 1;
     }
@@ -117,6 +132,8 @@ mod tests {
         assert_eq!(group.buffered(), 3);
         assert_eq!(group.buffered_in("a", 0), 2);
         assert_eq!(group.buffered_in("a", 1), 0);
+        assert_eq!(group.partition_time("a", 0), 30);
+        assert_eq!(group.partition_time("a", 1), UNKNOWN_PARTITION_TIME);
         assert_eq!(group.next_offsets().count(), 0);
         let order: Vec<(String, i64)> = std::iter::from_fn(|| group.pop_next())
             .map(|r| (r.metadata.topic.to_string(), r.metadata.offset))

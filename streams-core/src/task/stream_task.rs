@@ -66,6 +66,9 @@ pub struct StreamTask {
     logged_stores: Vec<(String, Arc<str>)>,
     /// The stores' metrics, recorded after each commit.
     store_sensors: StoreSensors,
+    /// A timestamp extractor's refusal of a buffered record: the next
+    /// `process_next` fails the task with it.
+    extraction_failure: Option<crate::processor::TimestampExtractionError>,
 }
 
 impl StreamTask {
@@ -175,6 +178,7 @@ impl StreamTask {
             changelog_topics,
             logged_stores,
             store_sensors: StoreSensors::new(&config.metrics, id),
+            extraction_failure: None,
         };
         for (_, node) in &task.nodes {
             node.borrow_mut()
@@ -218,7 +222,7 @@ impl StreamTask {
     /// Whether the task would process a record now: it has one buffered and no
     /// processor holds one for a retry.
     pub fn ready_to_process(&self) -> bool {
-        self.held.is_empty() && self.queue.buffered() > 0
+        self.extraction_failure.is_some() || (self.held.is_empty() && self.queue.buffered() > 0)
     }
 
     /// The logged stores of this task and their changelog topics, by store
@@ -302,8 +306,26 @@ impl StreamTask {
         self.ctx.stores.uncommitted_bytes()
     }
 
-    /// Buffers a consumed record; it is processed by [`process_next`](Self::process_next).
-    pub fn add_record(&mut self, record: ConsumedRecord) {
+    /// Buffers a consumed record with the timestamp its source's extractor
+    /// gives it (which then is its timestamp everywhere in the task); it is
+    /// processed by [`process_next`](Self::process_next). A record the
+    /// extractor refuses is not buffered, and the next `process_next` fails
+    /// with the extractor's error.
+    pub fn add_record(&mut self, mut record: ConsumedRecord) {
+        if let Some(source) = self.sources.get(&record.metadata.topic) {
+            let metadata = &record.metadata;
+            let partition_time = self
+                .queue
+                .partition_time(&metadata.topic, metadata.partition);
+            match source.borrow().timestamp_of(&record, partition_time) {
+                Ok(timestamp) => record.timestamp = timestamp,
+                Err(error) => {
+                    tracing::error!(task = %self.ctx.task_id, record = %record.metadata, %error, "the timestamp extractor refused a record");
+                    self.extraction_failure.get_or_insert(error);
+                    return;
+                }
+            }
+        }
         self.queue.push(record);
     }
 
@@ -318,6 +340,7 @@ impl StreamTask {
     pub fn clear_buffered(&mut self) {
         self.queue.clear();
         self.held.clear();
+        self.extraction_failure = None;
     }
 
     /// The input record being processed, if processing is under way (after a
@@ -340,6 +363,9 @@ impl StreamTask {
     /// stream-time punctuators. Returns false when nothing was buffered, or
     /// while a processor holds a record for a retry.
     pub fn process_next(&mut self) -> Result<bool, StreamsError> {
+        if let Some(error) = self.extraction_failure.take() {
+            return Err(error.into());
+        }
         if !self.held.is_empty() {
             return Ok(false);
         }

@@ -5,9 +5,9 @@
 use super::built::{BuiltNode, BuiltStore, NodeKind};
 use super::factory::{NodeSpec, ProcessorFactory, SinkSpec, SourceSpec};
 use super::topic::check_topic_name;
-use super::{TopicRef, Topology, TopologyError};
+use super::{OffsetResetPolicy, TopicRef, Topology, TopologyError};
 use crate::partitioner::PartitionerRef;
-use crate::processor::Processor;
+use crate::processor::{Processor, TimestampExtractorRef};
 use crate::record::Record;
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
 use crate::state::StoreBuilder;
@@ -89,6 +89,7 @@ pub struct TopologyBuilder {
     nodes: Vec<NodeDef>,
     stores: Vec<Box<dyn StoreBuilder>>,
     store_connections: Vec<(String, usize)>,
+    offset_resets: Vec<(usize, OffsetResetPolicy)>,
     serdes: SerdeRegistry,
     generated: usize,
     problems: Vec<TopologyError>,
@@ -107,6 +108,7 @@ impl TopologyBuilder {
             nodes: Vec::new(),
             stores: Vec::new(),
             store_connections: Vec::new(),
+            offset_resets: Vec::new(),
             serdes: SerdeRegistry::with_builtins(),
             generated: 0,
             problems: Vec::new(),
@@ -137,14 +139,29 @@ impl TopologyBuilder {
         name
     }
 
-    /// Adds a source node reading `topics`. Missing serdes are taken from the
-    /// registry by type at `build()`.
+    /// Adds a source node reading `topics`, its records keeping their own
+    /// timestamps. Missing serdes are taken from the registry by type at
+    /// `build()`.
     pub fn add_source<K: Clone + 'static, V: Clone + 'static>(
         &mut self,
         name: impl Into<String>,
         topics: Vec<TopicRef>,
         key_serde: Option<SerdeRef<K>>,
         value_serde: Option<SerdeRef<V>>,
+    ) -> NodeRef<K, V> {
+        self.add_source_with_extractor(name, topics, key_serde, value_serde, None)
+    }
+
+    /// Adds a source node like [`add_source`](Self::add_source) whose records
+    /// get their timestamps from `extractor` (`None`: their own) for the whole
+    /// sub-topology: stream time, windows and output timestamps.
+    pub fn add_source_with_extractor<K: Clone + 'static, V: Clone + 'static>(
+        &mut self,
+        name: impl Into<String>,
+        topics: Vec<TopicRef>,
+        key_serde: Option<SerdeRef<K>>,
+        value_serde: Option<SerdeRef<V>>,
+        extractor: Option<TimestampExtractorRef<K, V>>,
     ) -> NodeRef<K, V> {
         let topics_label = topics
             .iter()
@@ -159,8 +176,16 @@ impl TopologyBuilder {
                 topics_label,
                 key_serde,
                 value_serde,
+                extractor,
             }),
         )
+    }
+
+    /// Makes the source `source` start partitions without a committed offset
+    /// at `policy`, instead of where the consumer's `auto.offset.reset` says
+    /// (in the runtime; the TopologyTestDriver has no offsets to reset).
+    pub fn set_offset_reset<K, V>(&mut self, source: NodeRef<K, V>, policy: OffsetResetPolicy) {
+        self.offset_resets.push((source.index, policy));
     }
 
     /// Adds a processor created per task by `supplier`, attached to `parents`.
@@ -296,6 +321,7 @@ impl TopologyBuilder {
         }
         self.validate()?;
         let stores = self.connect_stores()?;
+        let offset_resets = self.source_offset_resets()?;
         let mut nodes = Vec::with_capacity(self.nodes.len());
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
         for (index, node) in self.nodes.iter().enumerate() {
@@ -313,7 +339,25 @@ impl TopologyBuilder {
                 factory,
             });
         }
-        Ok(Topology::new(nodes, stores, self.serdes))
+        Ok(Topology::new(nodes, stores, offset_resets, self.serdes))
+    }
+
+    /// The topics of the sources given an offset reset policy, with it.
+    fn source_offset_resets(&self) -> Result<Vec<(TopicRef, OffsetResetPolicy)>, TopologyError> {
+        let mut resets = Vec::new();
+        for &(node, policy) in &self.offset_resets {
+            match self.nodes.get(node).map(|n| &n.kind) {
+                Some(NodeKind::Source { topics }) => {
+                    resets.extend(topics.iter().map(|topic| (topic.clone(), policy)));
+                }
+                _ => {
+                    return Err(TopologyError::Internal(format!(
+                        "an offset reset policy was set on node #{node}, which is not a source"
+                    )));
+                }
+            }
+        }
+        Ok(resets)
     }
 
     /// Checks store names and connections and records each processor's stores.

@@ -6,7 +6,7 @@ use super::description::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
 };
 use super::factory::KeyPartitioner;
-use super::{NodeFactory, TopicRef};
+use super::{NodeFactory, OffsetResetPolicy, TopicRef};
 use crate::serde::SerdeRegistry;
 use crate::state::{ChangelogSpec, StoreBuilder};
 use std::sync::Arc;
@@ -56,6 +56,7 @@ pub struct Topology {
     nodes: Vec<BuiltNode>,
     stores: Vec<BuiltStore>,
     subtopologies: Vec<Subtopology>,
+    offset_resets: Vec<(TopicRef, OffsetResetPolicy)>,
     serdes: SerdeRegistry,
 }
 
@@ -63,6 +64,7 @@ impl Topology {
     pub(crate) fn new(
         nodes: Vec<BuiltNode>,
         stores: Vec<BuiltStore>,
+        offset_resets: Vec<(TopicRef, OffsetResetPolicy)>,
         serdes: SerdeRegistry,
     ) -> Self {
         let subtopologies = split_into_subtopologies(&nodes, &stores);
@@ -70,8 +72,18 @@ impl Topology {
             nodes,
             stores,
             subtopologies,
+            offset_resets,
             serdes,
         }
+    }
+
+    /// The source topics (resolved for an application id) whose sources set
+    /// an offset reset policy, with it.
+    pub fn offset_resets(&self, application_id: &str) -> Vec<(String, OffsetResetPolicy)> {
+        self.offset_resets
+            .iter()
+            .map(|(topic, policy)| (topic.resolve(application_id), *policy))
+            .collect()
     }
 
     pub(crate) fn node(&self, index: usize) -> &BuiltNode {

@@ -170,6 +170,17 @@ pub enum TopologyError {
         id: u32,
     },
 
+    /// `KStream::print` cannot open the file it should print to.
+    #[error("node '{node}' cannot print to the file {path}: {reason}")]
+    PrintFile {
+        /// The printing node.
+        node: String,
+        /// The file.
+        path: String,
+        /// Why it cannot be opened.
+        reason: String,
+    },
+
     /// A bug in the framework: please report it.
     #[error("internal error (please report): {0}")]
     Internal(String),

@@ -6,7 +6,7 @@ use super::TopologyError;
 use super::builder::SinkTopic;
 use crate::error::RecordPart;
 use crate::partitioner::PartitionerRef;
-use crate::processor::Processor;
+use crate::processor::{Processor, TimestampExtractorRef};
 use crate::serde::{SerdeRef, SerdeRegistry};
 use crate::task::{
     CreatedNode, InputHandle, NodeEntry, ProcessorNode, SinkNode, SinkPartitioning, SinkTarget,
@@ -64,11 +64,13 @@ pub(crate) struct SourceSpec<K, V> {
     pub(crate) topics_label: String,
     pub(crate) key_serde: Option<SerdeRef<K>>,
     pub(crate) value_serde: Option<SerdeRef<V>>,
+    pub(crate) extractor: Option<TimestampExtractorRef<K, V>>,
 }
 
 struct SourceFactory<K, V> {
     key_serde: SerdeRef<K>,
     value_serde: SerdeRef<V>,
+    extractor: Option<TimestampExtractorRef<K, V>>,
 }
 
 impl<K: Clone + 'static, V: Clone + 'static> NodeSpec for SourceSpec<K, V> {
@@ -92,6 +94,7 @@ impl<K: Clone + 'static, V: Clone + 'static> NodeSpec for SourceSpec<K, V> {
                 &self.topics_label,
                 RecordPart::Value,
             )?,
+            extractor: self.extractor,
         }))
     }
 }
@@ -102,6 +105,7 @@ impl<K: Clone + 'static, V: Clone + 'static> NodeFactory for SourceFactory<K, V>
             index,
             self.key_serde.clone(),
             self.value_serde.clone(),
+            self.extractor.clone(),
         )));
         CreatedNode {
             node: node.clone(),

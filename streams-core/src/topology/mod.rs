@@ -7,6 +7,7 @@ mod built;
 mod description;
 mod error;
 mod factory;
+mod offset_reset;
 mod render;
 mod topic;
 
@@ -16,6 +17,7 @@ pub use description::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
 };
 pub use error::TopologyError;
+pub use offset_reset::OffsetResetPolicy;
 pub use topic::TopicRef;
 
 pub(crate) use topic::check_topic_name;

@@ -9,6 +9,7 @@ mod map;
 mod outer_join_store;
 mod peek;
 mod pending_headers;
+mod print;
 mod session_window_aggregate;
 mod sliding_window_aggregate;
 mod stream_stream_join;
@@ -17,7 +18,9 @@ mod suppress;
 mod table_group_by;
 mod table_ops;
 mod table_table_join;
+mod to_table;
 mod window_aggregate;
+mod window_close;
 
 pub(crate) use aggregate::{
     AggregateStep, StreamAggregate, TableAggregate, TableMaterialize, TableSource, TableStep,
@@ -28,6 +31,7 @@ pub(crate) use flat_map::{FlatMap, FlatMapValues};
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use pending_headers::PendingHeaders;
+pub(crate) use print::{Print, SharedWriter};
 pub(crate) use session_window_aggregate::{SessionMerge, SessionWindowAggregate};
 pub(crate) use sliding_window_aggregate::SlidingWindowAggregate;
 pub(crate) use stream_stream_join::{
@@ -38,4 +42,6 @@ pub(crate) use suppress::Suppress;
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
+pub(crate) use to_table::StreamToTable;
 pub(crate) use window_aggregate::WindowAggregate;
+pub(crate) use window_close::WindowCloseEmitter;

@@ -13,11 +13,13 @@
 //! A window is only written while its end is at or after stream time minus
 //! grace; a record whose right window would already be closed is dropped whole.
 //! Updates carry the headers of the record that caused them (with caching, the
-//! last one that wrote the window).
+//! last one that wrote the window). Emitting on window close, it forwards no
+//! updates, only each window's final aggregate once the window closes.
 
 use super::AggregateStep;
 use super::PendingHeaders;
 use super::pending_headers::window_key;
+use super::window_close::WindowCloseEmitter;
 use crate::windows::SlidingWindows;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub(crate) struct SlidingWindowAggregate<K, V, VA> {
     pub(crate) step: AggregateStep<K, V, VA>,
     /// Headers of the dirty windows' last writes (caching stores only).
     pub(crate) pending: RefCell<PendingHeaders>,
+    /// Set when the aggregation emits on window close only.
+    pub(crate) final_results: Option<WindowCloseEmitter>,
 }
 
 /// The record being aggregated and the close time it is judged by.
@@ -65,6 +69,12 @@ type Ctx<'a, K, VA> = ProcessorContext<'a, Windowed<K>, Change<VA>>;
 impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K, V, VA> {
     fn difference(&self) -> i64 {
         self.windows.time_difference_ms
+    }
+
+    /// Whether updates are forwarded as they happen (not only final results)
+    /// without a cache between.
+    fn forwards_updates(&self, ctx: &mut Ctx<'_, K, VA>) -> Result<bool, ProcessError> {
+        Ok(self.final_results.is_none() && !self.store(ctx)?.is_caching())
     }
 
     fn window(&self, start: i64) -> Window {
@@ -114,7 +124,7 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
         let new = (self.step)(&arrival.key, arrival.value.clone(), base);
         let timestamp = arrival.timestamp.max(base_timestamp);
         self.put(ctx, arrival, &new, start, timestamp)?;
-        if self.store(ctx)?.is_caching() {
+        if !self.forwards_updates(ctx)? {
             return Ok(());
         }
         let update = Record::new(
@@ -135,7 +145,7 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
         timestamp: i64,
     ) -> Result<(), ProcessError> {
         let store = self.store(ctx)?;
-        if store.is_caching() {
+        if store.is_caching() && self.final_results.is_none() {
             self.pending
                 .borrow_mut()
                 .written(&window_key(&arrival.key_bytes, start), &arrival.headers);
@@ -154,7 +164,7 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
     ) -> Result<(), ProcessError> {
         let start = arrival.timestamp.saturating_add(1);
         self.put(ctx, arrival, &aggregate.value, start, aggregate.timestamp)?;
-        if self.store(ctx)?.is_caching() {
+        if !self.forwards_updates(ctx)? {
             return Ok(());
         }
         let update = Record::new(
@@ -335,6 +345,11 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
 
     fn forward_flushed(&self, ctx: &mut Ctx<'_, K, VA>) -> Result<(), ProcessError> {
         let store = self.store(ctx)?;
+        if self.final_results.is_some() {
+            // Only final results leave, read from the store when windows close.
+            store.take_flushed()?;
+            return Ok(());
+        }
         let mut pending = self.pending.borrow_mut();
         let mut records = Vec::new();
         for (key, change, timestamp) in store.take_flushed()? {
@@ -388,6 +403,16 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
             );
             ctx.record_dropped();
             return Ok(());
+        }
+        if let Some(emitter) = &mut self.final_results {
+            // Windows ending before the close time are closed. Emitted before
+            // this record's writes, which may expire them.
+            emitter.emit_closed(
+                &self.store,
+                close_time.saturating_sub(1),
+                &record.headers,
+                ctx,
+            )?;
         }
         let arrival = Arrival {
             key: record.key,

@@ -3,11 +3,14 @@
 //! plus the grace period is behind stream time), in which case the record is
 //! dropped for that window and counted. Updates carry the headers of the
 //! record that caused them (with caching, the last one that wrote the window).
+//! Emitting on window close, it forwards no updates, only each window's final
+//! aggregate once the window closes.
 
 use super::AggregateStep;
 use super::PendingHeaders;
 use super::aggregate::previous_aggregate;
 use super::pending_headers::window_key;
+use super::window_close::WindowCloseEmitter;
 use crate::windows::TimeWindows;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
@@ -21,6 +24,8 @@ pub(crate) struct WindowAggregate<K, V, VA> {
     pub(crate) windows: TimeWindows,
     pub(crate) step: AggregateStep<K, V, VA>,
     pub(crate) pending: PendingHeaders,
+    /// Set when the aggregation emits on window close only.
+    pub(crate) final_results: Option<WindowCloseEmitter>,
 }
 
 impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> WindowAggregate<K, V, VA> {
@@ -29,6 +34,11 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> WindowAggregate<K, V, VA
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessError> {
         let store = ctx.state_store::<TimestampedWindowStore<K, VA>>(&self.store)?;
+        if self.final_results.is_some() {
+            // Only final results leave, read from the store when windows close.
+            store.take_flushed()?;
+            return Ok(());
+        }
         let mut records = Vec::new();
         for (key, change, timestamp) in store.take_flushed()? {
             let headers = match self.pending.is_empty() {
@@ -63,6 +73,10 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
         };
         let stream_time = ctx.stream_time().unwrap_or(record.timestamp);
         let close_time = stream_time.saturating_sub(self.windows.grace_ms());
+        if let Some(emitter) = &mut self.final_results {
+            // Before this record's writes, which may expire closed windows.
+            emitter.emit_closed(&self.store, close_time, &record.headers, ctx)?;
+        }
         for window in self.windows.windows_for(record.timestamp) {
             if window.end <= close_time {
                 tracing::debug!(store = %self.store, window_start = window.start, window_end = window.end, stream_time, "dropping a record for a closed window");
@@ -73,7 +87,12 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
             let old = store.fetch(&record.key, window.start)?;
             let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
             let new = (self.step)(&record.key, record.value.clone(), old_value.clone());
-            if store.is_caching() {
+            if self.final_results.is_some() {
+                store.put(&record.key, &new, window.start, timestamp)?;
+                if store.is_caching() {
+                    store.take_flushed()?;
+                }
+            } else if store.is_caching() {
                 self.pending
                     .written(&window_key(&key_bytes, window.start), &record.headers);
                 store.put(&record.key, &new, window.start, timestamp)?;

@@ -3,10 +3,14 @@
 
 mod aggregations;
 mod branching;
+mod emit_on_window_close;
 mod error_handlers;
+mod grouped;
 mod header_propagation;
 mod join_semantics;
+mod joined;
 mod partitioning;
+mod print;
 mod processor_api;
 mod serde_context;
 mod serdes_and_errors;
@@ -16,7 +20,9 @@ mod stateless_operators;
 mod store_metrics;
 mod stream_stream_joins;
 mod stream_table_joins;
+mod stream_to_table;
 mod suppress;
 mod table_table_joins;
+mod timestamp_extractors;
 mod topology_build;
 mod windowed_aggregations;
