@@ -2,7 +2,8 @@
 //! deterministic generators of synthetic card transactions and order events,
 //! the order-management saga,
 //! the topologies, the cluster they run on, their state directories, how they
-//! start, watch their application and shut down cleanly on signals.
+//! start, watch their application (restore progress included) and shut down
+//! cleanly on signals.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,6 +14,7 @@ pub mod eos_smoke;
 pub mod fraud;
 pub mod order_saga;
 pub mod read_model;
+pub mod restore_progress;
 pub mod shutdown;
 pub mod state_dir;
 pub mod xorshift;

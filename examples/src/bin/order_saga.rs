@@ -28,6 +28,7 @@ use examples::order_saga::{
     OrderStatus, Outcome, SAGA_TOPICS, STOCK_LEVELS_STORE, SagaEvent, SagaReader, SagaTiming,
     Verdict, generate_orders, order_saga_topology, produce_orders, verify,
 };
+use examples::restore_progress::RestoreProgress;
 use examples::state_dir::StateDir;
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -214,6 +215,7 @@ impl App<'_> {
         };
         let topology = order_saga_topology(self.registry.clone(), self.catalog.clone(), timing)?;
         let mut streams = KafkaStreams::new(topology, config)?;
+        streams.set_global_state_restore_listener(RestoreProgress::on_stderr())?;
         streams.start()?;
         let result = match engine::wait_until_running(&streams, stop, START_TIMEOUT)? {
             Waited::Stopped => {

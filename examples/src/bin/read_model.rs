@@ -22,6 +22,7 @@ use examples::read_model::{
     EventBatch, INVENTORY_TOPIC, ORDER_VIEWS_STORE, ORDER_VIEWS_TOPIC, ORDERS_TOPIC, OrderStatus,
     OrderView, PAYMENTS_TOPIC, generate_events, read_model_topology, serve_order_views,
 };
+use examples::restore_progress::RestoreProgress;
 use examples::state_dir::StateDir;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -233,6 +234,7 @@ fn run(options: Options, stop: &AtomicBool) -> Result<bool, Box<dyn Error>> {
         .set("commit.interval.ms", "200")
         .build()?;
     let mut streams = KafkaStreams::new(read_model_topology()?, config)?;
+    streams.set_global_state_restore_listener(RestoreProgress::on_stderr())?;
     streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
     streams.start()?;
     let streams = Arc::new(streams);

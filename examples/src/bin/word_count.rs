@@ -15,6 +15,7 @@
 
 use examples::cluster::ExampleCluster;
 use examples::engine::{self, Waited};
+use examples::restore_progress::RestoreProgress;
 use examples::state_dir::StateDir;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -234,6 +235,7 @@ fn run(options: Options, stop: &AtomicBool) -> Result<(), Box<dyn Error>> {
         .set("commit.interval.ms", "200")
         .build()?;
     let mut streams = KafkaStreams::new(topology()?, config)?;
+    streams.set_global_state_restore_listener(RestoreProgress::on_stderr())?;
     streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
     streams.start()?;
     let counted = count_words(&options, &streams, &bootstrap_servers, stop);

@@ -25,6 +25,7 @@ use alerts::AlertPrinter;
 use examples::cluster::ExampleCluster;
 use examples::engine::{self, Waited};
 use examples::fraud::{ALERTS_TOPIC, Injection, Rule, TRANSACTIONS_TOPIC, fraud_topology};
+use examples::restore_progress::RestoreProgress;
 use examples::state_dir::StateDir;
 use offsets::Offsets;
 use rdkafka::ClientConfig;
@@ -125,6 +126,7 @@ fn run(options: Options, stop: Arc<AtomicBool>) -> Result<(), BoxError> {
         .set("commit.interval.ms", "200")
         .build()?;
     let mut streams = KafkaStreams::new(topology, config)?;
+    streams.set_global_state_restore_listener(RestoreProgress::on_stderr())?;
     streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"));
     streams.start()?;
     match engine::wait_until_running(&streams, &stop, TIMEOUT) {
