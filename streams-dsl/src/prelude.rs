@@ -3,9 +3,9 @@
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
     BranchedKStream, Branches, BufferConfig, Consumed, Data, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream,
-    SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig,
-    Suppressed, SuppressionBufferFull, TimeWindowedKStream,
+    KStream, KTable, Materialized, Produced, Repartitioned, RetryTopicHeaders, RetryTopics,
+    SessionWindowedKStream, SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder,
+    StrictBufferConfig, Suppressed, SuppressionBufferFull, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::{

@@ -8,6 +8,7 @@ mod header_propagation;
 mod join_semantics;
 mod partitioning;
 mod processor_api;
+mod retry_topics;
 mod serde_context;
 mod serdes_and_errors;
 mod session_windows;
