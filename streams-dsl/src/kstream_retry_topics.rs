@@ -243,11 +243,19 @@ where
                 ctx.cancel(punctuator);
                 self.attempt(record, ctx)
             }
-            Some(other) => {
-                self.waiting = Some(other);
-                ctx.hold_input_partition()
+            other => {
+                // Only waits schedule punctuators here: this one belongs to a
+                // wait that is over (its task was suspended and reads the record
+                // anew), so it is not needed any more; a record still waiting
+                // was handed to this punctuation and stays held.
+                ctx.cancel(punctuator);
+                let still_waiting = other.is_some();
+                self.waiting = other;
+                if still_waiting {
+                    ctx.hold_input_partition()?;
+                }
+                Ok(())
             }
-            None => Ok(()),
         }
     }
 }
