@@ -195,7 +195,12 @@ where
                 }
             }
         };
-        ctx.send_serialized(record)
+        let dead_lettered = self.topics.delay(next).is_none();
+        ctx.send_serialized(record)?;
+        if dead_lettered {
+            ctx.record_dead_lettered();
+        }
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::{PunctuationType, PunctuatorId};
 use crate::error::ProcessError;
+use crate::handler::ErrorStage;
 use crate::record::{ConsumedRecord, ProducedRecord, Record, RecordMetadata};
 use crate::task::{Child, HoldScope, TaskContext, TaskId};
 use std::time::Duration;
@@ -105,6 +106,14 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     pub fn record_dropped(&mut self) {
         self.task.metrics.dropped_records += 1;
         self.task.sensors.dropped();
+    }
+
+    /// Counts a record this processor sent to a dead-letter topic itself (with
+    /// [`send_serialized`](Self::send_serialized)), in the task's
+    /// `dead-lettered-records` metric at the processing stage.
+    pub fn record_dead_lettered(&mut self) {
+        self.task.metrics.dead_lettered_records += 1;
+        self.task.sensors.dead_lettered(ErrorStage::Processing);
     }
 
     /// Keeps the current source record in the task to process it again later

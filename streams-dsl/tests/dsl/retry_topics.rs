@@ -175,6 +175,7 @@ fn a_record_failing_twice_goes_through_two_retry_topics_and_is_emitted_once() {
     driver.advance_wall_clock(Duration::from_secs(60)).unwrap();
     assert!(values(&driver, "twice-out").is_empty(), "emitted once");
     assert!(raw(&driver, "twice-retry-0").is_empty() && raw(&driver, "twice-dlq").is_empty());
+    assert_eq!(driver.metrics().dead_lettered_records, 0);
 }
 
 #[test]
@@ -228,6 +229,7 @@ fn a_record_that_always_fails_ends_in_the_dead_letter_topic_byte_for_byte() {
         ]
     );
     assert!(values(&driver, "always-out").is_empty());
+    assert_eq!(driver.metrics().dead_lettered_records, 1);
 }
 
 #[test]
