@@ -267,8 +267,9 @@ pub fn dead_letter_of_refused(
 }
 
 /// `headers` followed by the [`DeadLetterHeaders`] of `failure` (the source
-/// ones only when the source is known).
-fn with_error_headers(
+/// ones only when the source is known): what a dead-letter record carries
+/// after its original headers.
+pub fn with_error_headers(
     mut headers: Headers,
     source: Option<&RecordMetadata>,
     failure: &ErrorContext<'_>,

@@ -299,6 +299,25 @@ impl<K: Data, V: Data> KStream<K, V> {
         )
     }
 
+    /// A stream of the records of `topic`, read with this stream's serdes.
+    pub(crate) fn stream_of_topic(&self, topic: &str) -> KStream<K, V> {
+        let mut topology = self.topology.borrow_mut();
+        let name = topology.generate_name("KSTREAM-SOURCE");
+        let node = topology.add_source(
+            name,
+            vec![TopicRef::External(topic.to_string())],
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+        );
+        drop(topology);
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            false,
+        )
+    }
+
     fn derive<K2: Data, V2: Data>(
         &self,
         node: NodeRef<K2, V2>,

@@ -4,8 +4,9 @@ pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindow
 pub use crate::{
     BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, Grouped, Joined,
     KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Printed, Produced, Repartitioned,
-    SessionWindowedKStream, SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder,
-    StrictBufferConfig, Suppressed, SuppressionBufferFull, TimeWindowedKStream,
+    RetryTopicHeaders, RetryTopics, SessionWindowedKStream, SlidingWindowedKStream, StoreType,
+    StreamJoined, StreamsBuilder, StrictBufferConfig, Suppressed, SuppressionBufferFull,
+    TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::{

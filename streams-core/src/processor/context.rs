@@ -3,8 +3,9 @@
 
 use super::{PunctuationType, PunctuatorId};
 use crate::error::ProcessError;
-use crate::record::{Record, RecordMetadata};
-use crate::task::{Child, TaskContext, TaskId};
+use crate::handler::ErrorStage;
+use crate::record::{ConsumedRecord, ProducedRecord, Record, RecordMetadata};
+use crate::task::{Child, HoldScope, TaskContext, TaskId};
 use std::time::Duration;
 
 /// What a processor can do while it runs: forward records downstream (to every
@@ -107,6 +108,14 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.task.sensors.dropped();
     }
 
+    /// Counts a record this processor sent to a dead-letter topic itself (with
+    /// [`send_serialized`](Self::send_serialized)), in the task's
+    /// `dead-lettered-records` metric at the processing stage.
+    pub fn record_dead_lettered(&mut self) {
+        self.task.metrics.dead_lettered_records += 1;
+        self.task.sensors.dead_lettered(ErrorStage::Processing);
+    }
+
     /// Keeps the current source record in the task to process it again later
     /// (a retry with backoff), without blocking the thread: until the hold ends
     /// the task takes no further records (the thread's other tasks go on), and
@@ -121,12 +130,40 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     /// Fails when there is no source record to hold (inside other
     /// punctuations, or for records fed to a node directly).
     pub fn hold_input(&mut self) -> Result<(), ProcessError> {
+        self.request_hold(HoldScope::Task)
+    }
+
+    /// Like [`hold_input`](Self::hold_input), but only the held record's own
+    /// partition stops: the task goes on with the records of its other input
+    /// partitions meanwhile (a retry topic waiting for a record's delay holds
+    /// its own partition and not the main input). Commits of the held
+    /// partition stop before the held record.
+    pub fn hold_input_partition(&mut self) -> Result<(), ProcessError> {
+        self.request_hold(HoldScope::Partition)
+    }
+
+    fn request_hold(&mut self, scope: HoldScope) -> Result<(), ProcessError> {
         if self.task.current_input.is_none() {
             return Err(ProcessError::msg(
-                "hold_input needs a source record; there is none in this call (a punctuation, or a record fed to the node directly)",
+                "holding the input needs a source record; there is none in this call (a punctuation, or a record fed to the node directly)",
             ));
         }
-        self.task.hold_requested.push(self.node);
+        self.task.hold_requested.push((self.node, scope));
+        Ok(())
+    }
+
+    /// The source record being processed, as consumed (key and value bytes,
+    /// timestamp, headers); `None` where [`record_metadata`](Self::record_metadata)
+    /// is `None`. In the punctuation that ends a hold, the held record.
+    pub fn source_record(&self) -> Option<&ConsumedRecord> {
+        self.task.current_input.as_ref()
+    }
+
+    /// Sends an already serialized record through the task's producer, as it
+    /// is (the way a dead-letter record is sent): for records that are not the
+    /// output of a sink, such as a source record passed on to a retry topic.
+    pub fn send_serialized(&mut self, record: ProducedRecord) -> Result<(), ProcessError> {
+        self.task.collector.send(record)?;
         Ok(())
     }
 }

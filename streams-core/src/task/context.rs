@@ -29,8 +29,19 @@ pub(crate) struct TaskContext {
     pub(crate) stores: TaskStores,
     pub(crate) handlers: ErrorHandlers,
     /// Set by a node that keeps the current input record to retry it later
-    /// (see [`ProcessorContext::hold_input`](crate::processor::ProcessorContext::hold_input)).
-    pub(crate) hold_requested: Vec<usize>,
+    /// (see [`ProcessorContext::hold_input`](crate::processor::ProcessorContext::hold_input)),
+    /// with what the hold stops.
+    pub(crate) hold_requested: Vec<(usize, HoldScope)>,
+}
+
+/// What a record held for a retry stops until its hold ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HoldScope {
+    /// The whole task takes no further records.
+    Task,
+    /// Only the held record's own partition does; the task's other
+    /// partitions go on.
+    Partition,
 }
 
 /// What became of a failure after its handler ran.

@@ -25,7 +25,7 @@ pub use metrics::TaskMetrics;
 pub use stream_task::{NodeHandle, StreamTask, TaskConfig};
 
 pub(crate) use crate::metrics::{NodeSensors, TaskSensors};
-pub(crate) use context::{Handled, TaskContext};
+pub(crate) use context::{Handled, HoldScope, TaskContext};
 pub(crate) use graph::{
     Child, CreatedNode, InputHandle, NodeEntry, NodeInput, RawInput, SharedNode, SourceFailure,
     TaskNode,

@@ -23,6 +23,15 @@ struct PartitionQueue {
     partition_time: i64,
 }
 
+impl PartitionQueue {
+    /// Whether this queue's partition is one of `partitions`.
+    fn is_in(&self, partitions: &[(Arc<str>, i32)]) -> bool {
+        partitions
+            .iter()
+            .any(|(topic, partition)| *partition == self.partition && *topic == self.topic)
+    }
+}
+
 impl PartitionGroup {
     /// The partition time of a partition: the largest timestamp buffered so
     /// far ([`UNKNOWN_PARTITION_TIME`] before the first).
@@ -62,11 +71,20 @@ impl PartitionGroup {
 
     /// Removes the head record with the smallest timestamp (the first partition
     /// wins ties, so the order is deterministic).
+    #[cfg(test)]
     pub(crate) fn pop_next(&mut self) -> Option<ConsumedRecord> {
+        self.pop_next_outside(&[])
+    }
+
+    /// Like `pop_next`, skipping the partitions in `stopped`.
+    pub(crate) fn pop_next_outside(
+        &mut self,
+        stopped: &[(Arc<str>, i32)],
+    ) -> Option<ConsumedRecord> {
         let queue = self
             .queues
             .iter_mut()
-            .filter(|q| !q.records.is_empty())
+            .filter(|q| !q.records.is_empty() && !q.is_in(stopped))
             .min_by_key(|q| q.records.front().map(|r| r.timestamp))?;
         let record = queue.records.pop_front()?;
         queue.last_taken = Some(record.metadata.offset);
@@ -88,6 +106,13 @@ impl PartitionGroup {
         self.queues
             .iter()
             .filter_map(|q| q.last_taken.map(|o| (&q.topic, q.partition, o + 1)))
+    }
+
+    /// Whether a partition not in `stopped` has a record buffered.
+    pub(crate) fn has_next_outside(&self, stopped: &[(Arc<str>, i32)]) -> bool {
+        self.queues
+            .iter()
+            .any(|q| !q.records.is_empty() && !q.is_in(stopped))
     }
 
     /// Records buffered across all partitions.
@@ -147,6 +172,26 @@ mod tests {
             .collect();
         next.sort();
         assert_eq!(next, [("a".into(), 0, 2), ("b".into(), 0, 1)]);
+    }
+
+    #[test]
+    fn stopped_partitions_are_skipped_and_the_others_drain() {
+        let mut group = PartitionGroup::default();
+        group.push(record("retry", 0, 0, 1));
+        group.push(record("in", 0, 0, 5));
+        group.push(record("in", 0, 1, 6));
+        let stopped = [(Arc::from("retry"), 0)];
+        let order: Vec<(String, i64)> = std::iter::from_fn(|| group.pop_next_outside(&stopped))
+            .map(|r| (r.metadata.topic.to_string(), r.metadata.offset))
+            .collect();
+        assert_eq!(order, [("in".into(), 0), ("in".into(), 1)]);
+        assert!(
+            !group.has_next_outside(&stopped),
+            "only the stopped one is left"
+        );
+        assert!(group.has_next_outside(&[]));
+        assert_eq!(group.buffered_in("retry", 0), 1);
+        assert_eq!(group.pop_next().map(|r| r.timestamp), Some(1));
     }
 
     #[test]

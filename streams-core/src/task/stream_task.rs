@@ -1,7 +1,7 @@
 //! `StreamTask`: runs one sub-topology for one partition number.
 
 use super::{
-    CommittedChangelogOffset, CreatedNode, Handled, InputHandle, NodeEntry, RawInput,
+    CommittedChangelogOffset, CreatedNode, Handled, HoldScope, InputHandle, NodeEntry, RawInput,
     RecordCollector, SharedNode, SourceFailure, TaskContext, TaskId, TaskMetrics, TaskSensors,
 };
 use crate::error::StreamsError;
@@ -55,9 +55,10 @@ pub struct StreamTask {
     ctx: TaskContext,
     /// Source records processors keep to retry them (see
     /// [`ProcessorContext::hold_input`](crate::processor::ProcessorContext::hold_input)),
-    /// with the node holding each; while any is held the task takes no new
-    /// records, and commits stop before the earliest held offset.
-    held: Vec<(usize, ConsumedRecord)>,
+    /// with the node holding each and what the hold stops: the whole task, or
+    /// only the held record's partition. Commits stop before the earliest held
+    /// offset of each partition.
+    held: Vec<(usize, HoldScope, ConsumedRecord)>,
     /// What logged stores wrote since the last drain.
     changelog: Rc<RecordingChangelogSink>,
     /// Changelog topic of each store, by store name.
@@ -212,17 +213,35 @@ impl StreamTask {
             let held = self
                 .held
                 .iter()
-                .filter(|(_, r)| r.metadata.partition == partition && r.metadata.topic == *topic)
-                .map(|(_, r)| r.metadata.offset)
+                .filter(|(_, _, r)| r.metadata.partition == partition && r.metadata.topic == *topic)
+                .map(|(_, _, r)| r.metadata.offset)
                 .min();
             (topic, partition, held.map_or(next, |held| held.min(next)))
         })
     }
 
-    /// Whether the task would process a record now: it has one buffered and no
-    /// processor holds one for a retry.
+    /// Whether the task would process a record now: it has one buffered in a
+    /// partition no held record stops, and no processor holds one for a retry
+    /// with the whole task stopped.
     pub fn ready_to_process(&self) -> bool {
-        self.extraction_failure.is_some() || (self.held.is_empty() && self.queue.buffered() > 0)
+        self.extraction_failure.is_some()
+            || (!self.holds_task() && self.queue.has_next_outside(&self.held_partitions()))
+    }
+
+    /// Whether a held record stops the whole task.
+    fn holds_task(&self) -> bool {
+        self.held
+            .iter()
+            .any(|(_, scope, _)| *scope == HoldScope::Task)
+    }
+
+    /// The partitions a held record stops on its own.
+    fn held_partitions(&self) -> Vec<(Arc<str>, i32)> {
+        self.held
+            .iter()
+            .filter(|(_, scope, _)| *scope == HoldScope::Partition)
+            .map(|(_, _, r)| (r.metadata.topic.clone(), r.metadata.partition))
+            .collect()
     }
 
     /// The logged stores of this task and their changelog topics, by store
@@ -361,15 +380,17 @@ impl StreamTask {
 
     /// Processes the buffered record with the smallest timestamp, then fires due
     /// stream-time punctuators. Returns false when nothing was buffered, or
-    /// while a processor holds a record for a retry.
+    /// while a processor holds a record for a retry (for a partition hold:
+    /// when only that partition has records buffered).
     pub fn process_next(&mut self) -> Result<bool, StreamsError> {
         if let Some(error) = self.extraction_failure.take() {
             return Err(error.into());
         }
-        if !self.held.is_empty() {
+        if self.holds_task() {
             return Ok(false);
         }
-        let Some(record) = self.queue.pop_next() else {
+        let stopped = self.held_partitions();
+        let Some(record) = self.queue.pop_next_outside(&stopped) else {
             return Ok(false);
         };
         self.process_record(record)?;
@@ -455,8 +476,8 @@ impl StreamTask {
     fn keep_held(&mut self, input: Option<ConsumedRecord>) {
         let requested = std::mem::take(&mut self.ctx.hold_requested);
         if let Some(input) = input {
-            for node in requested {
-                self.held.push((node, input.clone()));
+            for (node, scope) in requested {
+                self.held.push((node, scope, input.clone()));
             }
         }
     }
@@ -479,8 +500,8 @@ impl StreamTask {
             self.ctx.current_input = self
                 .held
                 .iter()
-                .position(|(holder, _)| *holder == node)
-                .map(|position| self.held.remove(position).1);
+                .position(|(holder, _, _)| *holder == node)
+                .map(|position| self.held.remove(position).2);
             let result = target
                 .borrow_mut()
                 .punctuate(punctuator, now, &mut self.ctx);

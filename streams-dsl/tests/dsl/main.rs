@@ -12,6 +12,7 @@ mod joined;
 mod partitioning;
 mod print;
 mod processor_api;
+mod retry_topics;
 mod serde_context;
 mod serdes_and_errors;
 mod session_windows;
