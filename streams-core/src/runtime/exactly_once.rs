@@ -44,6 +44,27 @@ impl ExactlyOnce {
         }
     }
 
+    /// Sends the consumed offsets (with the consumer's group metadata) into
+    /// the open transaction and commits it.
+    fn send_offsets_and_commit(
+        &self,
+        offsets: &[(TopicPartition, i64)],
+        consumer: &mut dyn GroupConsumer,
+    ) -> Result<(), RuntimeError> {
+        if !offsets.is_empty() {
+            let group = consumer
+                .group_metadata()
+                .ok_or_else(|| RuntimeError::TaskMigrated {
+                    reason: "the consumer has no group membership to commit offsets with".into(),
+                })?;
+            self.retrying(|| {
+                self.producer
+                    .send_offsets_to_transaction(offsets, &group, self.request_timeout)
+            })?;
+        }
+        self.retrying(|| self.producer.commit_transaction())
+    }
+
     /// Calls `operation` until it succeeds or fails with a non-retriable
     /// error; retriable failures are retried until `task.timeout.ms` passed.
     fn retrying(
@@ -84,25 +105,19 @@ impl CommitProtocol for ExactlyOnce {
         self.producer
             .begin_transaction_if_needed()
             .map_err(|error| self.failure(error))?;
-        if !offsets.is_empty() {
-            let group = consumer
-                .group_metadata()
-                .ok_or_else(|| RuntimeError::TaskMigrated {
-                    reason: "the consumer has no group membership to commit offsets with".into(),
-                })?;
-            self.retrying(|| {
-                self.producer
-                    .send_offsets_to_transaction(offsets, &group, self.request_timeout)
-            })?;
+        let committed = self.send_offsets_and_commit(offsets, consumer);
+        // librdkafka fails the transaction when a record failed: the offsets
+        // call or the commit then errs. A record the broker refused (too
+        // large, no such topic) would fail again if the tasks went back to
+        // their last commit: the transaction is aborted and the thread stops
+        // with the record's error, as in Kafka Streams, where a send error is
+        // fatal to the transaction. Pending delivery reports are served first
+        // so the refused record is known whichever call noticed the failure.
+        // A failure seen by the delivery tracker only after a successful
+        // commit is reported rather than hidden.
+        if committed.is_err() {
+            self.producer.poll();
         }
-        let committed = self.retrying(|| self.producer.commit_transaction());
-        // librdkafka fails the commit when a record failed. A record the
-        // broker refused (too large, no such topic) would fail again if the
-        // tasks went back to their last commit: the transaction is aborted and
-        // the thread stops with the record's error, as in Kafka Streams,
-        // where a send error is fatal to the transaction. A failure seen by
-        // the delivery tracker only after a successful commit is reported
-        // rather than hidden.
         match (committed, self.producer.take_failure()) {
             (Err(_), Some(failure)) if failure.class == ErrorClass::Fatal => {
                 if let Err(error) = self.producer.abort_transaction(&[]) {
@@ -134,8 +149,9 @@ impl CommitProtocol for ExactlyOnce {
     /// Aborts the open transaction; a producer that cannot abort (fenced,
     /// fatal) is replaced, which aborts it on the broker (`init_transactions`).
     fn abort(&mut self, changelogs: &[TopicPartition]) -> Result<(), RuntimeError> {
-        match self.producer.abort_transaction(changelogs) {
-            Ok(()) => Ok(()),
+        match self.producer.abort_transaction_for_retry(changelogs) {
+            Ok(None) => Ok(()),
+            Ok(Some(refused)) => Err(refused.into_runtime_error()),
             Err(error) => {
                 tracing::warn!(%error, "aborting failed; replacing the producer");
                 self.producer.reset()

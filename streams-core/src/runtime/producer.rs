@@ -270,6 +270,31 @@ impl StreamsProducer {
         Ok(())
     }
 
+    /// Aborts the open transaction so the tasks can go back to their last
+    /// commit, unless a record of it was refused by the broker: that record
+    /// would fail every retry, so its error is returned for the thread to
+    /// stop with. The delivery reports still queued (librdkafka may fail the
+    /// transaction before the refused record's report is served) are served
+    /// after the abort, so the refusal is seen whichever call noticed it.
+    pub(crate) fn abort_transaction_for_retry(
+        &self,
+        changelogs: &[TopicPartition],
+    ) -> Result<Option<ProducerError>, ProducerError> {
+        if self.in_transaction.get() {
+            self.client.borrow().abort_transaction()?;
+            self.in_transaction.set(false);
+        }
+        self.client.borrow().poll();
+        self.fail_transaction_on_rejections();
+        let refused = self
+            .send_failure
+            .borrow_mut()
+            .take()
+            .filter(|failure| failure.class == ErrorClass::Fatal);
+        self.forget(changelogs);
+        Ok(refused)
+    }
+
     /// Drops the failures and acknowledged offsets of output that will not
     /// be committed (after an abort, or when tasks were lost).
     pub(crate) fn forget(&self, changelogs: &[TopicPartition]) {
