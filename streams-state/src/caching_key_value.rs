@@ -123,18 +123,12 @@ impl CachingKeyValueStore {
     /// before it makes the store durable, and all a test driver's commit needs.
     pub fn flush_cache(&mut self) -> Result<()> {
         self.check_open()?;
-        let dirty = self
-            .cache
-            .as_ref()
-            .map(StoreCache::dirty)
-            .unwrap_or_default();
-        for (key, value) in dirty {
-            self.write_down(&key, value.as_deref())?;
-            if let Some(cache) = &self.cache {
-                cache.mark_clean(&key);
-            }
-        }
-        Ok(())
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
+        let (inner, listener) = (&mut self.inner, &mut self.listener);
+        cache
+            .write_dirty(|key, value| write_down(inner, listener, self.send_old_values, key, value))
     }
 
     fn check_open(&self) -> Result<()> {
@@ -143,28 +137,6 @@ impl CachingKeyValueStore {
         } else {
             Err(StateStoreError::closed(self.inner.name()))
         }
-    }
-
-    /// Writes one dirty entry to the wrapped store and tells the listener.
-    fn write_down(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
-        let old = match self.send_old_values {
-            true => self.inner.get(key)?,
-            false => None,
-        };
-        match value {
-            Some(value) => self.inner.put(key, value)?,
-            None => {
-                if old.is_some() || !self.send_old_values {
-                    self.inner.delete(key)?;
-                }
-            }
-        }
-        if let Some(listener) = self.listener.as_mut()
-            && (value.is_some() || old.is_some() || !self.send_old_values)
-        {
-            listener(key, value, old.as_deref());
-        }
-        Ok(())
     }
 
     fn cache_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
@@ -183,7 +155,13 @@ impl CachingKeyValueStore {
         {
             if evicted.dirty {
                 tracing::trace!(store = %self.inner.name(), "writing down evicted cache entry");
-                self.write_down(&evicted.key, evicted.value.as_deref())?;
+                write_down(
+                    &mut self.inner,
+                    &mut self.listener,
+                    self.send_old_values,
+                    &evicted.key,
+                    evicted.value.as_deref(),
+                )?;
             }
         }
         Ok(())
@@ -215,6 +193,35 @@ impl CachingKeyValueStore {
             reverse,
         ))
     }
+}
+
+/// Writes one dirty entry to the wrapped store and tells the listener, with
+/// the old value of the wrapped store if `send_old_values`.
+fn write_down(
+    inner: &mut Box<dyn KeyValueStore>,
+    listener: &mut Option<FlushListener>,
+    send_old_values: bool,
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<()> {
+    let old = match send_old_values {
+        true => inner.get(key)?,
+        false => None,
+    };
+    match value {
+        Some(value) => inner.put(key, value)?,
+        None => {
+            if old.is_some() || !send_old_values {
+                inner.delete(key)?;
+            }
+        }
+    }
+    if let Some(listener) = listener.as_mut()
+        && (value.is_some() || old.is_some() || !send_old_values)
+    {
+        listener(key, value, old.as_deref());
+    }
+    Ok(())
 }
 
 impl StateStore for CachingKeyValueStore {
