@@ -6,6 +6,7 @@ use crate::{Data, Grouped, KStream, KTable, Materialized, Repartitioned};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use streams_core::record::Change;
 use streams_core::serde::{ChangeSerde, SerdeRef};
 use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
@@ -39,11 +40,15 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         mut materialized: Materialized<K, VA>,
     ) -> KTable<K, VA> {
         let topology = self.stream.topology().clone();
-        let store = add_store(
-            &mut topology.borrow_mut(),
-            &mut materialized,
-            self.stream.key_serde(),
-        );
+        // Old values are read only once an operator downstream needs them.
+        let send_old_values = Arc::new(AtomicBool::new(false));
+        let store = {
+            let mut topology = topology.borrow_mut();
+            let (name, builder) =
+                materialized.store_builder(&mut topology, self.stream.key_serde());
+            topology.add_state_store(builder.with_send_old_values_flag(send_old_values.clone()));
+            name
+        };
         let input = if self.stream.is_key_changed() {
             self.stream
                 .repartition(Repartitioned::default().named(store.clone()))
@@ -71,6 +76,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
             input.key_serde(),
             materialized.value_serde,
         )
+        .with_send_old_values_flag(send_old_values)
     }
 
     /// Cuts the grouped stream into windows: tumbling or hopping

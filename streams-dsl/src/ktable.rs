@@ -9,6 +9,7 @@ use crate::{Data, Grouped, KGroupedTable, KStream, Produced, Suppressed};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use streams_core::processor::Processor;
 use streams_core::record::Change;
 use streams_core::serde::SerdeRef;
@@ -28,6 +29,10 @@ pub struct KTable<K, V> {
     /// comes from (through key-preserving, stateless operators), which says when
     /// its windows close for `Suppressed::until_window_closes`.
     window_grace_ms: Option<i64>,
+    /// For a table out of a stream aggregation: whether its caching store
+    /// reads old values for what it forwards. Off until an operator that reads
+    /// this table's old values (anything but `to_stream`/`to`) is attached.
+    send_old_values: Option<Arc<AtomicBool>>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -39,6 +44,7 @@ impl<K, V> Clone for KTable<K, V> {
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
             window_grace_ms: self.window_grace_ms,
+            send_old_values: self.send_old_values.clone(),
         }
     }
 }
@@ -58,7 +64,24 @@ impl<K: Data, V: Data> KTable<K, V> {
             key_serde,
             value_serde,
             window_grace_ms: None,
+            send_old_values: None,
         }
+    }
+
+    /// Marks this table as coming out of an aggregation whose store reads old
+    /// values only while `flag` is set; operators reading old values set it.
+    pub(crate) fn with_send_old_values_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.send_old_values = Some(flag);
+        self
+    }
+
+    /// This table's node, to attach an operator that reads old values: makes
+    /// the store forward them (Kafka Streams' `enableSendingOldValues`).
+    fn parent_node(&self) -> NodeRef<K, Change<V>> {
+        if let Some(flag) = &self.send_old_values {
+            flag.store(true, Ordering::Relaxed);
+        }
+        self.node
     }
 
     /// Marks this table as the result of a windowed aggregation whose windows
@@ -111,7 +134,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             move || TableMaterialize {
                 store: store_name.clone(),
             },
-            &[self.node],
+            &[self.parent_node()],
         );
         topology.connect_store(&store, node);
         store
@@ -119,7 +142,11 @@ impl<K: Data, V: Data> KTable<K, V> {
 
     /// The name of the node this table comes out of.
     pub fn node_name(&self) -> String {
-        self.topology.borrow().node_name(self.node).to_string()
+        // A processor attached by name may read old values.
+        self.topology
+            .borrow()
+            .node_name(self.parent_node())
+            .to_string()
     }
 
     fn add<V2: Data, P, S>(&self, prefix: &str, supplier: S) -> NodeRef<K, Change<V2>>
@@ -129,7 +156,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name(prefix);
-        topology.add_processor(name, supplier, &[self.node])
+        topology.add_processor(name, supplier, &[self.parent_node()])
     }
 
     /// Keeps the rows `predicate` accepts; a row that stops matching is deleted
@@ -186,7 +213,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                 other_store: store.clone(),
                 joiner: left_joiner.clone(),
             },
-            &[self.node],
+            &[self.parent_node()],
         );
         topology.connect_store(&right_store, left);
         let right_name = topology.generate_name(&format!("{prefix}OTHER"));
@@ -357,7 +384,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                 drop_tombstones,
                 observed_stream_time: i64::MIN,
             },
-            &[self.node],
+            &[self.parent_node()],
         );
         topology.connect_store(&store, node);
         drop(topology);
@@ -412,7 +439,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             move || TableGroupBy {
                 selector: selector.clone(),
             },
-            &[self.node],
+            &[self.parent_node()],
         );
         drop(topology);
         KGroupedTable::new(self.topology.clone(), node, grouped)

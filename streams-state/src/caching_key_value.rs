@@ -54,6 +54,9 @@ pub struct CachingKeyValueStore {
     inner: Box<dyn KeyValueStore>,
     cache: Option<StoreCache>,
     listener: Option<FlushListener>,
+    /// Whether a write-down reads the wrapped store's old value for the
+    /// listener (Kafka Streams' `sendOldValues`).
+    send_old_values: bool,
     open: bool,
 }
 
@@ -73,6 +76,7 @@ impl CachingKeyValueStore {
             inner,
             cache: Some(StoreCache::new(cache)),
             listener: None,
+            send_old_values: true,
             open: true,
         }
     }
@@ -84,6 +88,7 @@ impl CachingKeyValueStore {
             inner,
             cache: None,
             listener: None,
+            send_old_values: true,
             open: true,
         }
     }
@@ -98,23 +103,32 @@ impl CachingKeyValueStore {
         self.listener = Some(listener);
     }
 
+    /// Whether the listener gets the wrapped store's old value (the default).
+    /// Off (Kafka Streams' `sendOldValues` false, for a downstream that reads
+    /// only new values), a write-down does not read the wrapped store: the
+    /// listener's old value is always `None`, and every dirty delete is written
+    /// down and forwarded, even of a key the wrapped store never held.
+    pub fn set_send_old_values(&mut self, send_old_values: bool) {
+        self.send_old_values = send_old_values;
+    }
+
+    /// Whether the listener gets old values; see
+    /// [`set_send_old_values`](Self::set_send_old_values).
+    pub fn send_old_values(&self) -> bool {
+        self.send_old_values
+    }
+
     /// Writes every dirty cache entry down to the wrapped store (telling the flush
     /// listener) without flushing the wrapped store itself: what a commit does
     /// before it makes the store durable, and all a test driver's commit needs.
     pub fn flush_cache(&mut self) -> Result<()> {
         self.check_open()?;
-        let dirty = self
-            .cache
-            .as_ref()
-            .map(StoreCache::dirty)
-            .unwrap_or_default();
-        for (key, value) in dirty {
-            self.write_down(&key, value.as_deref())?;
-            if let Some(cache) = &self.cache {
-                cache.mark_clean(&key);
-            }
-        }
-        Ok(())
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
+        let (inner, listener) = (&mut self.inner, &mut self.listener);
+        cache
+            .write_dirty(|key, value| write_down(inner, listener, self.send_old_values, key, value))
     }
 
     fn check_open(&self) -> Result<()> {
@@ -123,25 +137,6 @@ impl CachingKeyValueStore {
         } else {
             Err(StateStoreError::closed(self.inner.name()))
         }
-    }
-
-    /// Writes one dirty entry to the wrapped store and tells the listener.
-    fn write_down(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
-        let old = self.inner.get(key)?;
-        match value {
-            Some(value) => self.inner.put(key, value)?,
-            None => {
-                if old.is_some() {
-                    self.inner.delete(key)?;
-                }
-            }
-        }
-        if let Some(listener) = self.listener.as_mut()
-            && (value.is_some() || old.is_some())
-        {
-            listener(key, value, old.as_deref());
-        }
-        Ok(())
     }
 
     fn cache_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
@@ -160,7 +155,13 @@ impl CachingKeyValueStore {
         {
             if evicted.dirty {
                 tracing::trace!(store = %self.inner.name(), "writing down evicted cache entry");
-                self.write_down(&evicted.key, evicted.value.as_deref())?;
+                write_down(
+                    &mut self.inner,
+                    &mut self.listener,
+                    self.send_old_values,
+                    &evicted.key,
+                    evicted.value.as_deref(),
+                )?;
             }
         }
         Ok(())
@@ -192,6 +193,35 @@ impl CachingKeyValueStore {
             reverse,
         ))
     }
+}
+
+/// Writes one dirty entry to the wrapped store and tells the listener, with
+/// the old value of the wrapped store if `send_old_values`.
+fn write_down(
+    inner: &mut Box<dyn KeyValueStore>,
+    listener: &mut Option<FlushListener>,
+    send_old_values: bool,
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<()> {
+    let old = match send_old_values {
+        true => inner.get(key)?,
+        false => None,
+    };
+    match value {
+        Some(value) => inner.put(key, value)?,
+        None => {
+            if old.is_some() || !send_old_values {
+                inner.delete(key)?;
+            }
+        }
+    }
+    if let Some(listener) = listener.as_mut()
+        && (value.is_some() || old.is_some() || !send_old_values)
+    {
+        listener(key, value, old.as_deref());
+    }
+    Ok(())
 }
 
 impl StateStore for CachingKeyValueStore {
@@ -537,6 +567,160 @@ mod tests {
         let records = sink.take();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].value.as_deref(), Some(&b"2"[..]));
+    }
+
+    /// A wrapped store counting its reads.
+    #[derive(Debug)]
+    struct CountingGets {
+        inner: InMemoryKeyValueStore,
+        gets: Rc<std::cell::Cell<usize>>,
+    }
+
+    impl StateStore for CountingGets {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn persistent(&self) -> bool {
+            false
+        }
+        fn flush(&mut self) -> Result<()> {
+            self.inner.flush()
+        }
+        crate::store::forward_transactions!(inner);
+        fn abort(&mut self) -> Result<()> {
+            self.inner.abort()
+        }
+        fn close(&mut self) -> Result<()> {
+            self.inner.close()
+        }
+    }
+
+    impl KeyValueStore for CountingGets {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            self.gets.set(self.gets.get() + 1);
+            self.inner.get(key)
+        }
+        fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+            self.inner.put(key, value)
+        }
+        fn delete(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            self.inner.delete(key)
+        }
+        fn put_all(&mut self, entries: &[KeyValueUpdate]) -> Result<()> {
+            self.inner.put_all(entries)
+        }
+        fn range(&self, from: &[u8], to: &[u8]) -> Result<KeyValueIter<'_>> {
+            self.inner.range(from, to)
+        }
+        fn reverse_range(&self, from: &[u8], to: &[u8]) -> Result<KeyValueIter<'_>> {
+            self.inner.reverse_range(from, to)
+        }
+        fn prefix_scan(&self, prefix: &[u8]) -> Result<KeyValueIter<'_>> {
+            self.inner.prefix_scan(prefix)
+        }
+        fn all(&self) -> Result<KeyValueIter<'_>> {
+            self.inner.all()
+        }
+        fn approximate_num_entries(&self) -> Result<u64> {
+            self.inner.approximate_num_entries()
+        }
+        fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
+            self.inner.restore_batch(records)
+        }
+    }
+
+    fn counting(send_old_values: bool) -> (CachingKeyValueStore, Rc<std::cell::Cell<usize>>) {
+        let gets = Rc::new(std::cell::Cell::new(0));
+        let inner = CountingGets {
+            inner: InMemoryKeyValueStore::new("kv"),
+            gets: gets.clone(),
+        };
+        let mut store = CachingKeyValueStore::new(Box::new(inner), ThreadCache::new(1 << 20));
+        store.set_send_old_values(send_old_values);
+        (store, gets)
+    }
+
+    #[test]
+    fn without_old_values_a_flush_reads_nothing_and_forwards_deletes() {
+        let (mut store, gets) = counting(false);
+        assert!(!store.send_old_values());
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.put(b"b", b"1").unwrap();
+        store.flush().unwrap();
+        store.put(b"a", b"2").unwrap();
+        store.delete(b"b").unwrap();
+        store.put(b"c", b"x").unwrap();
+        store.delete(b"c").unwrap();
+        let reads_before_flush = gets.get();
+        store.flush().unwrap();
+        assert_eq!(
+            gets.get(),
+            reads_before_flush,
+            "the flush reads no old value"
+        );
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                seen_entry("a", Some("1"), None),
+                seen_entry("b", Some("1"), None),
+                seen_entry("a", Some("2"), None),
+                seen_entry("b", None, None),
+                seen_entry("c", None, None),
+            ],
+            "no old values; every delete is forwarded"
+        );
+        assert_eq!(
+            store.get(b"b").unwrap(),
+            None,
+            "the delete was written down"
+        );
+        assert_eq!(store.get(b"a").unwrap(), Some(b"2".to_vec()));
+        let all: Vec<_> = store.all().unwrap().map(|e| e.unwrap().0).collect();
+        assert_eq!(all, vec![b"a".to_vec()]);
+    }
+
+    #[test]
+    fn without_old_values_eviction_reads_nothing() {
+        let budget = ThreadCache::new(ENTRY_OVERHEAD_BYTES + 2);
+        let gets = Rc::new(std::cell::Cell::new(0));
+        let inner = CountingGets {
+            inner: InMemoryKeyValueStore::new("kv"),
+            gets: gets.clone(),
+        };
+        let mut store = CachingKeyValueStore::new(Box::new(inner), budget);
+        store.set_send_old_values(false);
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.put(b"b", b"1").unwrap();
+        store.put(b"a", b"2").unwrap();
+        assert_eq!(gets.get(), 0);
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                seen_entry("a", Some("1"), None),
+                seen_entry("b", Some("1"), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn with_old_values_a_flush_reads_each_old_value() {
+        let (mut store, gets) = counting(true);
+        assert!(store.send_old_values());
+        let seen = listen(&mut store);
+        store.put(b"a", b"1").unwrap();
+        store.flush().unwrap();
+        store.put(b"a", b"2").unwrap();
+        store.flush().unwrap();
+        assert_eq!(gets.get(), 2);
+        assert_eq!(
+            *seen.borrow(),
+            vec![
+                seen_entry("a", Some("1"), None),
+                seen_entry("a", Some("2"), Some("1"))
+            ]
+        );
     }
 
     #[test]

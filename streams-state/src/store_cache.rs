@@ -167,7 +167,8 @@ impl StoreCache {
         })
     }
 
-    /// Dirty entries in the order they were (last) written.
+    /// Dirty entries in the order they were (last) written (copies: see
+    /// [`write_dirty`](Self::write_dirty) for a flush without them).
     pub(crate) fn dirty(&self) -> Vec<KeyValueUpdate> {
         let entries = self.entries.borrow();
         let mut dirty: Vec<(u64, &Vec<u8>, &CacheEntry)> = entries
@@ -181,6 +182,42 @@ impl StoreCache {
             .into_iter()
             .map(|(_, key, entry)| (key.clone(), entry.value.clone()))
             .collect()
+    }
+
+    /// Hands each dirty entry, in the order they were (last) written, to
+    /// `write` without copying it, and marks it clean once `write` succeeds (a
+    /// written-down deletion is dropped). Stops at the first error, leaving the
+    /// entries not yet written dirty. `write` must not use this cache.
+    pub(crate) fn write_dirty<E>(
+        &self,
+        mut write: impl FnMut(&[u8], Option<&[u8]>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut entries = self.entries.borrow_mut();
+        let mut dirty: Vec<(u64, &Vec<u8>, &mut CacheEntry)> = entries
+            .by_key
+            .iter_mut()
+            .filter(|(_, entry)| entry.dirty)
+            .map(|(key, entry)| (entry.written, key, entry))
+            .collect();
+        dirty.sort_unstable_by_key(|(written, _, _)| *written);
+        let mut deletions = Vec::new();
+        let mut result = Ok(());
+        for (_, key, entry) in dirty {
+            if let Err(error) = write(key, entry.value.as_deref()) {
+                result = Err(error);
+                break;
+            }
+            entry.dirty = false;
+            if entry.value.is_none() {
+                deletions.push(key.clone());
+            }
+        }
+        for key in deletions {
+            if let Some((_, size)) = entries.remove(&key) {
+                self.budget.release(size);
+            }
+        }
+        result
     }
 
     /// Records that a dirty entry was written down: it becomes clean, and a

@@ -9,6 +9,7 @@ use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
 use crate::topology::{TopologyError, changelog_topic};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use streams_state::{
     CachingKeyValueStore, ChangeLoggingKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
     RocksDbKeyValueStore, RocksDbOptions, RocksDbShared,
@@ -33,6 +34,9 @@ pub struct KeyValueStoreBuilder<K, V> {
     pub(crate) value_serde: Option<SerdeRef<V>>,
     pub(crate) rocksdb: RocksDbOptions,
     pub(crate) caching: bool,
+    /// Whether the cache reads old values for the owning processor (read when
+    /// a task opens the store, so the DSL can turn it off after declaring it).
+    pub(crate) send_old_values: Arc<AtomicBool>,
 }
 
 impl<K, V> KeyValueStoreBuilder<K, V> {
@@ -47,6 +51,7 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
             value_serde: None,
             rocksdb: RocksDbOptions::default(),
             caching: false,
+            send_old_values: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -102,6 +107,16 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
     /// in the store and in what the owning processor forwards.
     pub fn with_caching(mut self, enabled: bool) -> Self {
         self.caching = enabled;
+        self
+    }
+
+    /// Whether the write cache reads each flushed key's old value from the store
+    /// to hand downstream (Kafka Streams' `sendOldValues`, the default). The
+    /// DSL keeps a handle on this flag and clears it for aggregations whose
+    /// downstream reads only new values; the value when a task opens the store
+    /// counts.
+    pub fn with_send_old_values_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.send_old_values = flag;
         self
     }
 
@@ -228,7 +243,9 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
             ));
         }
         let store = if self.caching {
-            CachingKeyValueStore::new(store, init.cache.clone())
+            let mut store = CachingKeyValueStore::new(store, init.cache.clone());
+            store.set_send_old_values(self.send_old_values.load(Ordering::Relaxed));
+            store
         } else {
             CachingKeyValueStore::disabled(store)
         };

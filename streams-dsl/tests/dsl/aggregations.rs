@@ -418,3 +418,60 @@ fn records_with_null_keys_are_dropped_by_aggregations_and_counted() {
     );
     assert_eq!(driver.metrics().dropped_records, 1);
 }
+
+#[test]
+fn a_cached_stream_count_sends_old_values_to_a_grouped_table_downstream() {
+    // The stream count's cache skips reading old values unless an operator
+    // downstream reads them: here the subtractor of the re-grouping must see
+    // the replaced count, or the total would keep every count ever flushed.
+    let builder = StreamsBuilder::new();
+    let counts = builder
+        .stream::<String, String>("events", Consumed::default())
+        .group_by_key()
+        .count(Materialized::named("event-counts"));
+    counts.to_stream().to("counts-out", Produced::default());
+    counts
+        .group_by(|_key, count| ("all".to_string(), count))
+        .reduce(
+            |a, b| a + b,
+            |a, b| a - b,
+            Materialized::named("total-events").with_caching_disabled(),
+        )
+        .to("totals", Produced::default());
+    let driver = driver_with(
+        builder,
+        TestDriverConfig {
+            commit_after_each_record: false,
+            ..TestDriverConfig::default()
+        },
+    );
+    let events = driver.input_topic::<String, String>("events").unwrap();
+    for t in 0..3 {
+        events.pipe("a", "e", t).unwrap();
+    }
+    events.pipe("b", "e", 3).unwrap();
+    driver.commit().unwrap();
+    events.pipe("a", "e", 4).unwrap();
+    events.pipe("b", "e", 5).unwrap();
+    driver.commit().unwrap();
+    let totals = driver
+        .output_topic::<String, Option<i64>>("totals")
+        .unwrap()
+        .read_key_values_to_map()
+        .unwrap();
+    assert_eq!(totals.get("all"), Some(&Some(6)));
+    let counts = driver
+        .output_topic::<String, Option<i64>>("counts-out")
+        .unwrap()
+        .read_key_values()
+        .unwrap();
+    assert_eq!(
+        counts,
+        [
+            ("a".into(), Some(3)),
+            ("b".into(), Some(1)),
+            ("a".into(), Some(4)),
+            ("b".into(), Some(2)),
+        ]
+    );
+}
