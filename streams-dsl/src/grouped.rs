@@ -16,9 +16,10 @@ fn add_store<K: Data, VA: Data>(
     topology: &mut TopologyBuilder,
     materialized: &mut Materialized<K, VA>,
     key_serde: Option<SerdeRef<K>>,
+    send_old_values: Arc<AtomicBool>,
 ) -> String {
     let (name, builder) = materialized.store_builder(topology, key_serde);
-    topology.add_state_store(builder);
+    topology.add_state_store(builder.with_send_old_values_flag(send_old_values));
     name
 }
 
@@ -42,13 +43,12 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         let topology = self.stream.topology().clone();
         // Old values are read only once an operator downstream needs them.
         let send_old_values = Arc::new(AtomicBool::new(false));
-        let store = {
-            let mut topology = topology.borrow_mut();
-            let (name, builder) =
-                materialized.store_builder(&mut topology, self.stream.key_serde());
-            topology.add_state_store(builder.with_send_old_values_flag(send_old_values.clone()));
-            name
-        };
+        let store = add_store(
+            &mut topology.borrow_mut(),
+            &mut materialized,
+            self.stream.key_serde(),
+            send_old_values.clone(),
+        );
         let input = if self.stream.is_key_changed() {
             self.stream
                 .repartition(Repartitioned::default().named(store.clone()))
@@ -163,7 +163,12 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
         mut materialized: Materialized<K, VA>,
     ) -> KTable<K, VA> {
         let mut builder = self.topology.borrow_mut();
-        let store = add_store(&mut builder, &mut materialized, self.key_serde.clone());
+        let store = add_store(
+            &mut builder,
+            &mut materialized,
+            self.key_serde.clone(),
+            Arc::new(AtomicBool::new(true)),
+        );
         // Rows always move between groups, so the updates always repartition.
         builder
             .serdes_mut()

@@ -77,7 +77,7 @@ impl<K: Data, V: Data> KTable<K, V> {
 
     /// This table's node, to attach an operator that reads old values: makes
     /// the store forward them (Kafka Streams' `enableSendingOldValues`).
-    fn parent_node(&self) -> NodeRef<K, Change<V>> {
+    fn node_sending_old_values(&self) -> NodeRef<K, Change<V>> {
         if let Some(flag) = &self.send_old_values {
             flag.store(true, Ordering::Relaxed);
         }
@@ -134,7 +134,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             move || TableMaterialize {
                 store: store_name.clone(),
             },
-            &[self.parent_node()],
+            &[self.node_sending_old_values()],
         );
         topology.connect_store(&store, node);
         store
@@ -145,7 +145,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         // A processor attached by name may read old values.
         self.topology
             .borrow()
-            .node_name(self.parent_node())
+            .node_name(self.node_sending_old_values())
             .to_string()
     }
 
@@ -156,7 +156,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name(prefix);
-        topology.add_processor(name, supplier, &[self.parent_node()])
+        topology.add_processor(name, supplier, &[self.node_sending_old_values()])
     }
 
     /// Keeps the rows `predicate` accepts; a row that stops matching is deleted
@@ -213,7 +213,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                 other_store: store.clone(),
                 joiner: left_joiner.clone(),
             },
-            &[self.parent_node()],
+            &[self.node_sending_old_values()],
         );
         topology.connect_store(&right_store, left);
         let right_name = topology.generate_name(&format!("{prefix}OTHER"));
@@ -384,7 +384,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                 drop_tombstones,
                 observed_stream_time: i64::MIN,
             },
-            &[self.parent_node()],
+            &[self.node_sending_old_values()],
         );
         topology.connect_store(&store, node);
         drop(topology);
@@ -439,7 +439,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             move || TableGroupBy {
                 selector: selector.clone(),
             },
-            &[self.parent_node()],
+            &[self.node_sending_old_values()],
         );
         drop(topology);
         KGroupedTable::new(self.topology.clone(), node, grouped)

@@ -204,9 +204,10 @@ fn write_down(
     key: &[u8],
     value: Option<&[u8]>,
 ) -> Result<()> {
-    let old = match send_old_values {
-        true => inner.get(key)?,
-        false => None,
+    let old = if send_old_values {
+        inner.get(key)?
+    } else {
+        None
     };
     match value {
         Some(value) => inner.put(key, value)?,
