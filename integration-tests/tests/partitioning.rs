@@ -1,7 +1,9 @@
 //! The one partitioner on a broker: the runtime's default partitioning agrees
 //! with librdkafka's murmur2 (the Java client's) for the same keys, and with a
 //! custom partitioner on a repartition step, records land where it says and
-//! interactive queries of the store behind it find every key.
+//! interactive queries of the store behind it find every key; a repartition
+//! step with its own partition count gets a topic, tasks and changelog of
+//! that count.
 
 use integration_tests::{TestCluster, unique};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -15,11 +17,22 @@ use streams_dsl::prelude::*;
 const WAIT: Duration = Duration::from_secs(90);
 const PARTITIONS: i32 = 4;
 
-/// Reads `topic` from the beginning until `count` records arrived; returns
-/// (partition, key, value) of each.
+/// Reads `topic` (of [`PARTITIONS`] partitions) from the beginning until
+/// `count` records arrived; returns (partition, key, value) of each.
 fn read_partitioned(
     cluster: &TestCluster,
     topic: &str,
+    count: usize,
+) -> Vec<(i32, String, Option<Vec<u8>>)> {
+    read_partitions(cluster, topic, PARTITIONS, count)
+}
+
+/// Reads the `partitions` partitions of `topic` from the beginning until
+/// `count` records arrived; returns (partition, key, value) of each.
+fn read_partitions(
+    cluster: &TestCluster,
+    topic: &str,
+    partitions: i32,
     count: usize,
 ) -> Vec<(i32, String, Option<Vec<u8>>)> {
     let consumer: BaseConsumer = ClientConfig::new()
@@ -29,7 +42,7 @@ fn read_partitioned(
         .create()
         .unwrap();
     let mut list = TopicPartitionList::new();
-    for partition in 0..PARTITIONS {
+    for partition in 0..partitions {
         list.add_partition_offset(topic, partition, Offset::Beginning)
             .unwrap();
     }
@@ -172,6 +185,72 @@ fn queries_find_every_key_a_custom_repartition_partitioner_placed() {
                 .query_key_value::<String, i64>("counts", key)
                 .unwrap(),
             Some(*count),
+            "the count of {key}"
+        );
+    }
+    streams.close(WAIT).unwrap();
+}
+
+#[test]
+fn a_repartition_step_with_a_partition_count_gets_a_topic_tasks_and_changelog_of_that_count() {
+    const REPARTITIONED: i32 = 6;
+    let cluster = TestCluster::start();
+    let (input, output) = (unique("count-in"), unique("count-out"));
+    cluster.create_topic(&input, PARTITIONS);
+    cluster.create_topic(&output, PARTITIONS);
+    let application_id = unique("partitioning-count");
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>(&input, Consumed::default())
+        .select_key(|_, value| value.clone())
+        .repartition(
+            Repartitioned::default()
+                .named("by-value")
+                .with_number_of_partitions(REPARTITIONED as u32),
+        )
+        .group_by_key()
+        .count(Materialized::named("value-counts").with_caching_disabled())
+        .to(&output, Produced::default());
+    let state_dir = tempfile::tempdir().unwrap();
+    let mut streams = KafkaStreams::new(
+        builder.build().unwrap(),
+        config(&cluster, &application_id, state_dir.path()),
+    )
+    .unwrap();
+    streams.start().unwrap();
+    streams.wait_until_running(WAIT).unwrap();
+    let repartition = format!("{application_id}-by-value-repartition");
+    let changelog = format!("{application_id}-value-counts-changelog");
+    assert_eq!(cluster.partition_count(&repartition), Some(REPARTITIONED));
+    assert_eq!(cluster.partition_count(&changelog), Some(REPARTITIONED));
+
+    let records: Vec<(String, String)> = (0..120)
+        .map(|n| (format!("key-{n}"), format!("value-{}", n % 30)))
+        .collect();
+    cluster.produce(&input, &records);
+    let placed = read_partitions(&cluster, &repartition, REPARTITIONED, records.len());
+    for (partition, key, _) in &placed {
+        assert_eq!(
+            *partition,
+            default_partition(key.as_bytes(), REPARTITIONED),
+            "{key}"
+        );
+    }
+    let used: std::collections::BTreeSet<i32> = placed.iter().map(|(p, _, _)| *p).collect();
+    assert!(
+        used.iter().any(|&p| p >= PARTITIONS),
+        "no record went to a partition beyond the input's {PARTITIONS}: {used:?}"
+    );
+    // Every update reached the output, so the stores of all six tasks hold
+    // the final counts.
+    read_partitioned(&cluster, &output, records.len());
+    for n in 0..30 {
+        let key = format!("value-{n}");
+        assert_eq!(
+            streams
+                .query_key_value::<String, i64>("value-counts", &key)
+                .unwrap(),
+            Some(4),
             "the count of {key}"
         );
     }

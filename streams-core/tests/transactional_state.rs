@@ -87,6 +87,7 @@ fn open_task(topology: &Topology, state_dir: &Path) -> Result<StreamTask, Stream
             state_dir: state_dir.to_path_buf(),
             cache: ThreadCache::new(1024 * 1024),
             rocksdb: RocksDbShared::bounded(8 * 1024 * 1024, 4 * 1024 * 1024),
+            global_stores: Default::default(),
         },
         Box::new(Captured::default()),
     )

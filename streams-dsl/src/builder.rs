@@ -1,14 +1,14 @@
 //! `StreamsBuilder`: where a DSL application starts.
 
 use crate::operators::{PendingHeaders, TableSource};
-use crate::{Consumed, Data, KStream, KTable, Materialized, StoreType};
+use crate::{Consumed, Data, GlobalKTable, KStream, KTable, Materialized, StoreType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use streams_core::serde::Serde;
 use streams_core::serde::{OptionSerde, SerdeRef};
-use streams_core::state::KeyValueStoreBuilder;
 use streams_core::state::StoreBuilder;
+use streams_core::state::{GlobalTableBuilder, KeyValueStoreBuilder};
 use streams_core::topology::{TopicRef, Topology, TopologyBuilder, TopologyError};
 
 /// Builds a topology from DSL operators. Streams created from it share it, so
@@ -156,6 +156,38 @@ impl StreamsBuilder {
             materialized.key_serde.or(consumed.key_serde),
             materialized.value_serde.or(consumed.value_serde),
         )
+    }
+
+    /// A global table of `topic` (Kafka Streams' `globalTable`): every
+    /// instance keeps all of its partitions in the global store
+    /// `materialized` names (persistent or in memory; the topic is its
+    /// changelog, so it is never logged again, nor cached), so streams join it
+    /// by any key without repartitioning. Rows hold the latest value per key,
+    /// a null value deletes. The topic is read from its start, raw: records
+    /// are stored as they are and deserialized when looked up, so `consumed`
+    /// gives the serdes but no timestamp extractor or offset reset applies
+    /// (each row keeps its record's timestamp).
+    pub fn global_table<K: Data, V: Data>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: Materialized<K, V>,
+    ) -> GlobalKTable<K, V> {
+        let mut topology = self.topology.borrow_mut();
+        let store = materialized
+            .name
+            .clone()
+            .unwrap_or_else(|| topology.generate_name(&format!("{topic}-STATE-STORE")));
+        let store_builder = match materialized.store_type {
+            StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(store.clone()),
+            StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(store.clone()),
+        }
+        .with_serdes(
+            materialized.key_serde.or(consumed.key_serde),
+            materialized.value_serde.or(consumed.value_serde),
+        );
+        topology.add_global_store(GlobalTableBuilder::new(store_builder, topic));
+        GlobalKTable::new(store)
     }
 
     /// Validates the topology and returns it, ready for the TopologyTestDriver or

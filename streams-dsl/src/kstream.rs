@@ -1,8 +1,9 @@
 //! `KStream<K, V>`: an unbounded stream of records and its stateless operators.
 
 use crate::operators::{
-    Filter, FlatMap, FlatMapValues, ForEach, Map, MapValues, PassThrough, Peek, PendingHeaders,
-    Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, StreamToTable, TableSource,
+    Filter, FlatMap, FlatMapValues, ForEach, LocalRow, Map, MapValues, PassThrough, Peek,
+    PendingHeaders, Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, TableFeed,
+    TableSource,
 };
 use crate::printed::PrintTarget;
 use crate::{
@@ -93,6 +94,7 @@ impl<K: Data, V: Data> KStream<K, V> {
                 value_serde,
                 name: Some(name),
                 partitioner: None,
+                partitions: None,
             }),
             _ => self.derive(self.node, key_serde, value_serde, self.key_changed),
         };
@@ -136,6 +138,7 @@ impl<K: Data, V: Data> KStream<K, V> {
                 value_serde,
                 name: joined.name.as_ref().map(|name| format!("{name}-left")),
                 partitioner: None,
+                partitions: None,
             })
         } else {
             self.derive(self.node, key_serde, value_serde, false)
@@ -153,7 +156,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         let node = topology.add_processor(
             name,
             move || StreamTableJoin {
-                store: store_name.clone(),
+                rows: LocalRow {
+                    store: store_name.clone(),
+                },
                 joiner: joiner.clone(),
                 left,
                 value_serde: value_serde.clone(),
@@ -524,7 +529,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let node = topology.add_processor(
             name,
             move || {
-                StreamToTable(TableSource {
+                TableFeed::from_stream(TableSource {
                     store: store_name.clone(),
                     pending: PendingHeaders::default(),
                 })
@@ -604,7 +609,10 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Writes the stream through an internal topic, `<application.id>-<name>-repartition`,
     /// and reads it back: records are re-partitioned by their current key. The
-    /// part of the topology after it runs as its own sub-topology.
+    /// part of the topology after it runs as its own sub-topology, with one
+    /// task per partition of the topic (the count
+    /// [`Repartitioned::with_number_of_partitions`] sets, or else that of the
+    /// topics upstream).
     pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> KStream<K, V> {
         let key_serde = repartitioned.key_serde.or_else(|| self.key_serde.clone());
         let value_serde = repartitioned
@@ -615,6 +623,9 @@ impl<K: Data, V: Data> KStream<K, V> {
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-REPARTITION"));
         let topic = TopicRef::Internal(format!("{name}-repartition"));
+        if let Some(partitions) = repartitioned.partitions {
+            topology.set_partition_count(topic.clone(), partitions);
+        }
         topology.add_partitioned_sink(
             format!("{name}-repartition-sink"),
             SinkTopic::Topic(topic.clone()),

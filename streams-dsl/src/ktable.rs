@@ -1,11 +1,11 @@
 //! `KTable<K, V>`: a changelog stream seen as a table — the latest value per key.
 
 use crate::operators::{
-    PassThrough, RightSide, RowJoiner, Suppress, TableFilter, TableGroupBy, TableMapValues,
-    TableMaterialize, TableTableJoin, TableToStream,
+    PassThrough, PendingHeaders, RightSide, RowJoiner, Suppress, TableFeed, TableFilter,
+    TableGroupBy, TableMapValues, TableMaterialize, TableSource, TableTableJoin, TableToStream,
 };
 use crate::suppressed::{BufferTime, SuppressUntil};
-use crate::{Data, Grouped, KGroupedTable, KStream, Produced, Suppressed};
+use crate::{Data, Grouped, KGroupedTable, KStream, Materialized, Produced, Suppressed};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -140,6 +140,48 @@ impl<K: Data, V: Data> KTable<K, V> {
         store
     }
 
+    /// This derived table kept in the store `materialized` describes (named,
+    /// typed, cached and logged as it says; the store name defaults to
+    /// `<operator>-STATE-STORE-<n>`): the returned table is read from that
+    /// store, so joins use it and interactive queries find it by its name.
+    fn materialize_as(&self, mut materialized: Materialized<K, V>, operator: &str) -> KTable<K, V> {
+        let mut topology = self.topology.borrow_mut();
+        if materialized.name.is_none() {
+            materialized.name = Some(topology.generate_name(&format!("{operator}-STATE-STORE")));
+        }
+        if materialized.value_serde.is_none() {
+            materialized.value_serde = self.value_serde.clone();
+        }
+        let key_serde = materialized.key_serde.clone().or(self.key_serde.clone());
+        let value_serde = materialized.value_serde.clone();
+        let (store, builder) = materialized.store_builder(&mut topology, self.key_serde.clone());
+        topology.add_state_store(builder);
+        let name = topology.generate_name("KTABLE-MATERIALIZED");
+        let store_name: Arc<str> = store.as_str().into();
+        let node = topology.add_processor(
+            name,
+            move || {
+                TableFeed::from_table(TableSource {
+                    store: store_name.clone(),
+                    pending: PendingHeaders::default(),
+                })
+            },
+            &[self.node],
+        );
+        topology.connect_store(&store, node);
+        drop(topology);
+        KTable {
+            window_grace_ms: self.window_grace_ms,
+            ..KTable::new(
+                self.topology.clone(),
+                node,
+                Some(store),
+                key_serde,
+                value_serde,
+            )
+        }
+    }
+
     /// The name of the node this table comes out of.
     pub fn node_name(&self) -> String {
         // A processor attached by name may read old values.
@@ -186,6 +228,53 @@ impl<K: Data, V: Data> KTable<K, V> {
         self.derived(node, self.value_serde.clone())
     }
 
+    /// Like [`filter`](Self::filter), with the result kept in the store
+    /// `materialized` describes (Kafka Streams' `filter(predicate,
+    /// Materialized)`): queryable by its name, logged to its changelog, and
+    /// read by joins downstream instead of a store of their own. With caching
+    /// on, updates of a key between commits reach downstream once.
+    ///
+    /// ```
+    /// use streams_dsl::prelude::*;
+    /// let builder = StreamsBuilder::new();
+    /// let accounts = builder.table::<String, i64>("balances", Consumed::default(), Materialized::default());
+    /// accounts
+    ///     .filter_materialized(|_, balance| *balance < 0, Materialized::named("overdrawn"))
+    ///     .to("overdrawn-accounts", Produced::default());
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let balances = driver.input_topic::<String, Option<i64>>("balances").unwrap();
+    /// balances.pipe("alice", Some(-20), 1).unwrap();
+    /// balances.pipe("bob", Some(15), 2).unwrap();
+    /// let rows = driver.key_value_store_entries::<String, i64>("overdrawn").unwrap();
+    /// assert_eq!(rows.len(), 1);
+    /// assert_eq!((rows[0].0.as_str(), rows[0].1.value), ("alice", -20));
+    /// ```
+    pub fn filter_materialized<F>(
+        &self,
+        predicate: F,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        self.filter(predicate)
+            .materialize_as(materialized, "KTABLE-FILTER")
+    }
+
+    /// Like [`filter_not`](Self::filter_not), with the result kept in the
+    /// store `materialized` describes (see [`filter_materialized`](Self::filter_materialized)).
+    pub fn filter_not_materialized<F>(
+        &self,
+        predicate: F,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        self.filter_not(predicate)
+            .materialize_as(materialized, "KTABLE-FILTER")
+    }
+
     /// Maps each row's value.
     pub fn map_values<V2: Data, F>(&self, mapper: F) -> KTable<K, V2>
     where
@@ -194,6 +283,21 @@ impl<K: Data, V: Data> KTable<K, V> {
         let mapper = Arc::new(move |_: &K, value: V| mapper(value));
         let node = self.add("KTABLE-MAPVALUES", move || TableMapValues(mapper.clone()));
         self.derived(node, None)
+    }
+
+    /// Like [`map_values`](Self::map_values), with the result kept in the
+    /// store `materialized` describes (see [`filter_materialized`](Self::filter_materialized));
+    /// its value serde is the one `materialized` gives or the default for `V2`.
+    pub fn map_values_materialized<V2: Data, F>(
+        &self,
+        mapper: F,
+        materialized: Materialized<K, V2>,
+    ) -> KTable<K, V2>
+    where
+        F: Fn(V) -> V2 + Send + Sync + 'static,
+    {
+        self.map_values(mapper)
+            .materialize_as(materialized, "KTABLE-MAPVALUES")
     }
 
     fn join_tables<V2: Data, VR: Data>(
@@ -292,6 +396,51 @@ impl<K: Data, V: Data> KTable<K, V> {
                 (left, right) => Some(joiner(left, right)),
             }),
         )
+    }
+
+    /// Like [`join`](Self::join), with the joined rows kept in the store
+    /// `materialized` describes (see [`filter_materialized`](Self::filter_materialized)).
+    pub fn join_materialized<V2: Data, VR: Data, F>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: F,
+        materialized: Materialized<K, VR>,
+    ) -> KTable<K, VR>
+    where
+        F: Fn(V, V2) -> VR + Send + Sync + 'static,
+    {
+        self.join(other, joiner)
+            .materialize_as(materialized, "KTABLE-JOIN")
+    }
+
+    /// Like [`left_join`](Self::left_join), with the joined rows kept in the
+    /// store `materialized` describes (see [`filter_materialized`](Self::filter_materialized)).
+    pub fn left_join_materialized<V2: Data, VR: Data, F>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: F,
+        materialized: Materialized<K, VR>,
+    ) -> KTable<K, VR>
+    where
+        F: Fn(V, Option<V2>) -> VR + Send + Sync + 'static,
+    {
+        self.left_join(other, joiner)
+            .materialize_as(materialized, "KTABLE-LEFTJOIN")
+    }
+
+    /// Like [`outer_join`](Self::outer_join), with the joined rows kept in the
+    /// store `materialized` describes (see [`filter_materialized`](Self::filter_materialized)).
+    pub fn outer_join_materialized<V2: Data, VR: Data, F>(
+        &self,
+        other: &KTable<K, V2>,
+        joiner: F,
+        materialized: Materialized<K, VR>,
+    ) -> KTable<K, VR>
+    where
+        F: Fn(Option<V>, Option<V2>) -> VR + Send + Sync + 'static,
+    {
+        self.outer_join(other, joiner)
+            .materialize_as(materialized, "KTABLE-OUTERJOIN")
     }
 
     /// Holds updates back and forwards fewer of them, as `suppressed` says:

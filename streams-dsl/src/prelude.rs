@@ -2,10 +2,10 @@
 
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
-    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, Grouped, Joined,
-    KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Printed, Produced, Repartitioned,
-    RetryTopicHeaders, RetryTopics, SessionWindowedKStream, SlidingWindowedKStream, StoreType,
-    StreamJoined, StreamsBuilder, StrictBufferConfig, Suppressed, SuppressionBufferFull,
+    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, GlobalKTable, Grouped,
+    Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Printed, Produced,
+    Repartitioned, RetryTopicHeaders, RetryTopics, SessionWindowedKStream, SlidingWindowedKStream,
+    StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig, Suppressed, SuppressionBufferFull,
     TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};

@@ -120,6 +120,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             value_serde,
             name,
             partitioner: None,
+            partitions: None,
         })
     }
 

@@ -50,6 +50,7 @@ pub fn stateless_chain() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         state_dir: std::env::temp_dir().join("rstreams-bench-graph"),
         cache: streams_state::ThreadCache::new(0),
         rocksdb: Default::default(),
+        global_stores: Default::default(),
     };
     let mut task = StreamTask::new(
         &topology,

@@ -89,6 +89,11 @@ pub fn all() -> Vec<Workload> {
             run: stateful::stream_table_join,
         },
         Workload {
+            name: "stream-global-table-join",
+            about: "as stream-table-join, with the table a GlobalKTable joined by the record's key (RocksDB global store)",
+            run: stateful::stream_global_table_join,
+        },
+        Workload {
             name: "stream-stream-join",
             about: "1M left + 1M right records, 10k keys, +-100 ms windows: inner and left join (RocksDB buffers, logged)",
             run: stateful::stream_stream_join,

@@ -5,6 +5,7 @@ use super::{PunctuationType, PunctuatorId};
 use crate::error::ProcessError;
 use crate::handler::ErrorStage;
 use crate::record::{ConsumedRecord, ProducedRecord, Record, RecordMetadata};
+use crate::state::GlobalKeyValueStore;
 use crate::task::{Child, HoldScope, TaskContext, TaskId};
 use std::time::Duration;
 
@@ -99,6 +100,20 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     /// this processor; `S` is the store's concrete type.
     pub fn state_store<S: 'static>(&mut self, name: &str) -> Result<&mut S, ProcessError> {
         self.task.stores.get(name, self.node)
+    }
+
+    /// The instance's global store `name` (see
+    /// [`TopologyBuilder::add_global_store`](crate::topology::TopologyBuilder::add_global_store)),
+    /// read-only: every task sees the rows of all partitions of its topic,
+    /// as far as the instance's global thread has read it.
+    pub fn global_store<KG: 'static, VG: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<&GlobalKeyValueStore<KG, VG>, ProcessError> {
+        self.task
+            .global_stores
+            .reader::<KG, VG>(name)
+            .map_err(|problem| ProcessError::msg(format!("{problem}: add it to the topology with add_global_store (StreamsBuilder::global_table)")))
     }
 
     /// Counts a record this processor dropped on purpose (for example a null key

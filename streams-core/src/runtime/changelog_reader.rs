@@ -17,6 +17,8 @@ pub(crate) struct ChangelogEntry {
     pub(crate) key: Option<Vec<u8>>,
     /// Value; `None` deletes the key.
     pub(crate) value: Option<Vec<u8>>,
+    /// The record's timestamp (what a global store keeps with its row).
+    pub(crate) timestamp: i64,
 }
 
 /// Reads changelog partitions (the runtime's restore consumer; an in-memory log

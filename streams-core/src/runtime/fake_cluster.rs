@@ -913,6 +913,7 @@ impl ChangelogReader for FakeChangelogReader {
                     offset,
                     key: entry.key.clone(),
                     value: entry.value.clone(),
+                    timestamp: entry.timestamp,
                 });
                 *next = offset + 1;
             }

@@ -29,13 +29,33 @@ impl KafkaStreams {
     ///
     /// Fails when the key's partition is not hosted by this instance
     /// ([`QueryError::NotHosted`]), while its task restores
-    /// ([`QueryError::Restoring`]), and before `start` or after `close`.
+    /// ([`QueryError::Restoring`]), and before `start` or after `close`. A
+    /// global store (of a `GlobalKTable`) answers from this instance's own
+    /// copy, whatever the key.
     pub fn query_key_value<K, V>(&self, store: &str, key: &K) -> Result<Option<V>, RuntimeError>
     where
         K: Clone + Send + 'static,
         V: Send + 'static,
     {
         let shared = self.queryable("query a state store")?;
+        if shared.global_stores.contains(store) {
+            // Every instance holds every row of a global store.
+            let reader = shared.global_stores.reader::<K, V>(store).map_err(|_| {
+                QueryError::UnknownStore {
+                    store: store.to_string(),
+                    types: format!(
+                        "({}, {})",
+                        std::any::type_name::<K>(),
+                        std::any::type_name::<V>()
+                    ),
+                }
+            })?;
+            let row = reader.get(key).map_err(|source| QueryError::Store {
+                store: store.to_string(),
+                source: Box::new(source),
+            })?;
+            return Ok(row.map(|row| row.value));
+        }
         let (serde, subtopology) = self.key_serde_of::<K, V>(store)?;
         let key_bytes = serde
             .serialize(key)

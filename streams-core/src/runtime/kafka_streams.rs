@@ -6,8 +6,10 @@
 
 use super::application_shutdown::{ShutdownWatcher, create_control_topic};
 use super::client_supplier::KafkaClientSupplier;
+use super::global_thread::GlobalStateUpdater;
 use super::internal_topics::prepare_topics;
 use super::metrics::SharedMetrics;
+use super::restore_consumer::RestoreConsumer;
 use super::restore_listener::StateRestoreListener;
 use super::state_directory::StateDirectory;
 use super::stream_thread::REQUEST_TIMEOUT;
@@ -22,6 +24,7 @@ use super::{
 };
 use crate::error::StreamsError;
 use crate::metrics::MetricsRegistry;
+use crate::state::GlobalStores;
 use crate::topology::Topology;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -30,6 +33,9 @@ use std::time::Duration;
 
 /// How long `start` waits for the cluster (metadata, topic creation).
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the global thread waits for records in one poll (and so at most
+/// before it sees a shutdown).
+const GLOBAL_POLL: Duration = Duration::from_millis(100);
 /// How long dropping a running instance waits for its threads.
 const DROP_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -57,6 +63,8 @@ pub struct KafkaStreams {
     metrics: Arc<SharedMetrics>,
     pub(super) shared: Option<Arc<ThreadShared>>,
     threads: Vec<JoinHandle<()>>,
+    /// The global thread, when the topology has global stores.
+    global_thread: Option<JoinHandle<()>>,
     uncaught_handler: Option<UncaughtExceptionHandler>,
     restore_listener: Option<Arc<dyn StateRestoreListener>>,
     watcher: Option<ShutdownWatcher>,
@@ -77,6 +85,7 @@ impl KafkaStreams {
             metrics: Arc::new(SharedMetrics::new(registry)),
             shared: None,
             threads: Vec::new(),
+            global_thread: None,
             uncaught_handler: None,
             restore_listener: None,
             watcher: None,
@@ -179,6 +188,22 @@ impl KafkaStreams {
                 return Err(error);
             }
         };
+        // Global stores are read up to their topics' ends before any stream
+        // thread starts, so no task joins a global table still being filled.
+        let global = match self.bootstrap_global_stores(&plan) {
+            Ok(global) => global,
+            Err(error) => {
+                tracing::error!(%error, "cannot start: the global stores did not bootstrap");
+                directory.release();
+                self.state.transition(StreamsState::PendingError);
+                self.state.transition(StreamsState::Error);
+                return Err(error);
+            }
+        };
+        let global_stores = global
+            .as_ref()
+            .map(|(stores, _)| stores.clone())
+            .unwrap_or_default();
         let shared = Arc::new(ThreadShared::new(InstanceParts {
             clients: Box::new(KafkaClientSupplier::new(
                 self.config.clone(),
@@ -200,8 +225,17 @@ impl KafkaStreams {
                 .clone()
                 .unwrap_or_else(|| fixed_response(self.config.uncaught_exception_handler())),
             restore_listener: self.restore_listener.clone(),
+            global_stores,
         }));
         self.shared = Some(shared.clone());
+        if let Some((_, updater)) = global
+            && let Err(error) = self.spawn_global_thread(updater, shared.clone())
+        {
+            shared.directory.release();
+            self.state.transition(StreamsState::PendingError);
+            self.state.transition(StreamsState::Error);
+            return Err(error);
+        }
         let watched = shared.clone();
         let process_id = shared.directory.process_id().to_string();
         match ShutdownWatcher::start(&self.config, &process_id, REQUEST_TIMEOUT, move |error| {
@@ -246,6 +280,73 @@ impl KafkaStreams {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Opens the global stores of the topology (if it has any) in
+    /// `<state.dir>/<application.id>/global` and reads their topics up to
+    /// the end offsets they have now.
+    fn bootstrap_global_stores(
+        &self,
+        plan: &TopicPlan,
+    ) -> Result<Option<(GlobalStores, GlobalStateUpdater<RestoreConsumer>)>, RuntimeError> {
+        if self.topology.global_stores().is_empty() {
+            return Ok(None);
+        }
+        let dir = self.config.application_state_dir().join("global");
+        let stores = GlobalStores::open(
+            self.topology.global_stores(),
+            &dir,
+            self.config.state_stores().rocksdb(),
+        )?;
+        let thread = format!("{}-GlobalStreamThread", self.config.application_id());
+        let consumer = self
+            .config
+            .restore_consumer_config(&thread)
+            .create()
+            .map_err(|e| RuntimeError::kafka("creating the global consumer", e))?;
+        let mut updater = GlobalStateUpdater::new(
+            stores.clone(),
+            RestoreConsumer::new(consumer, REQUEST_TIMEOUT),
+            &plan.global_topics,
+            &dir,
+            self.config.commit_interval(),
+        )?;
+        updater.bootstrap(self.config.task_timeout())?;
+        Ok(Some((stores, updater)))
+    }
+
+    /// Starts the global thread: it keeps reading the global topics into the
+    /// stores until the instance shuts down, and fails the instance if it
+    /// cannot.
+    fn spawn_global_thread(
+        &mut self,
+        mut updater: GlobalStateUpdater<RestoreConsumer>,
+        shared: Arc<ThreadShared>,
+    ) -> Result<(), RuntimeError> {
+        let name = format!("{}-GlobalStreamThread", self.config.application_id());
+        let handle = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                let mut kept = Ok(());
+                while !shared.shutdown.load(Ordering::SeqCst) {
+                    kept = updater
+                        .poll(GLOBAL_POLL)
+                        .and_then(|_| updater.maybe_commit());
+                    if kept.is_err() {
+                        break;
+                    }
+                }
+                let closed = updater.close();
+                if let Err(error) = kept.and(closed) {
+                    shared.fail(error);
+                }
+            })
+            .map_err(|source| RuntimeError::ThreadSpawn {
+                thread: name,
+                source,
+            })?;
+        self.global_thread = Some(handle);
         Ok(())
     }
 
@@ -335,6 +436,11 @@ impl KafkaStreams {
             if handle.join().is_err() {
                 tracing::error!("a stream thread panicked");
             }
+        }
+        if let Some(handle) = self.global_thread.take()
+            && handle.join().is_err()
+        {
+            tracing::error!("the global thread panicked");
         }
         if let Some(mut watcher) = self.watcher.take() {
             watcher.stop();

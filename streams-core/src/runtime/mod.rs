@@ -22,6 +22,7 @@ mod error;
 mod exactly_once;
 #[cfg(test)]
 mod fake_cluster;
+mod global_thread;
 mod interactive_queries;
 mod internal_topics;
 mod kafka_consumer;

@@ -78,6 +78,7 @@ impl ChangelogReader for RestoreConsumer {
                         offset: message.offset(),
                         key: message.key().map(<[u8]>::to_vec),
                         value: message.payload().map(<[u8]>::to_vec),
+                        timestamp: message.timestamp().to_millis().unwrap_or(-1),
                     });
                 }
             }

@@ -90,6 +90,7 @@ impl StreamThread {
                 state_dir: shared.directory.path().to_path_buf(),
                 cache: ThreadCache::new(config.cache_max_bytes_per_thread()),
                 rocksdb: config.state_stores().rocksdb().clone(),
+                global_stores: shared.global_stores.clone(),
             },
             producer,
             shared.directory.clone(),

@@ -155,6 +155,7 @@ pub(crate) fn task_on(
             state_dir: state_dir.to_path_buf(),
             cache: ThreadCache::new(0),
             rocksdb: Default::default(),
+            global_stores: Default::default(),
         },
         Box::new(super::producer::KafkaRecordCollector::new(producer, id)),
     )
@@ -304,6 +305,7 @@ impl Harness {
         state.transition(StreamsState::Rebalancing);
         let handler = config.uncaught_exception_handler();
         let shared = Arc::new(ThreadShared::new(InstanceParts {
+            global_stores: Default::default(),
             directory: Arc::new(StateDirectory::lock(config.application_state_dir()).unwrap()),
             config,
             topology: Arc::new(topology),

@@ -13,6 +13,7 @@ use super::uncaught_handler::UncaughtExceptionHandler;
 use super::{
     ProcessingGuarantee, RuntimeError, StateMachine, StreamsConfig, StreamsState, TopicPlan,
 };
+use crate::state::GlobalStores;
 use crate::topology::Topology;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,8 @@ pub(crate) struct ThreadShared {
     pub(crate) clients: Box<dyn ClientSupplier>,
     pub(crate) uncaught_handler: UncaughtExceptionHandler,
     pub(crate) restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    /// The instance's global stores, read by every task.
+    pub(crate) global_stores: GlobalStores,
     owners: AtomicU64,
 }
 
@@ -59,6 +62,7 @@ pub(crate) struct InstanceParts {
     pub(crate) clients: Box<dyn ClientSupplier>,
     pub(crate) uncaught_handler: UncaughtExceptionHandler,
     pub(crate) restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    pub(crate) global_stores: GlobalStores,
 }
 
 impl ThreadShared {
@@ -80,6 +84,7 @@ impl ThreadShared {
             clients: parts.clients,
             uncaught_handler: parts.uncaught_handler,
             restore_listener: parts.restore_listener,
+            global_stores: parts.global_stores,
             owners: AtomicU64::new(1),
         }
     }

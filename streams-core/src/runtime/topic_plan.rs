@@ -58,6 +58,8 @@ pub struct TopicPlan {
     pub subtopologies: Vec<SubtopologyPlan>,
     /// Every internal topic, repartition topics first, sorted by name within a kind.
     pub internal_topics: Vec<InternalTopic>,
+    /// The partition count of each global store's topic.
+    pub global_topics: BTreeMap<String, i32>,
 }
 
 /// Repartition topics get Kafka Streams' configs: deleted records are purged
@@ -74,7 +76,8 @@ impl TopicPlan {
     /// Plans the tasks and internal topics of `topology` for `application_id`,
     /// given the partition count of every topic that exists (`existing`).
     ///
-    /// Source topics must exist. A repartition topic that does not exist yet gets
+    /// Source topics and the topics of global stores must exist. A repartition topic whose partition count the
+    /// topology sets gets that count; one that does not exist yet gets
     /// the partition count of the sub-topology writing it (the largest count of
     /// that sub-topology's sources), or, when it is read together with user
     /// topics, their count. All topics a sub-topology reads must end up with the
@@ -97,6 +100,12 @@ impl TopicPlan {
             .flat_map(|(_, topics)| topics)
             .filter(|t| !is_repartition(t) && !existing.contains_key(*t))
             .cloned()
+            .chain(
+                topology
+                    .global_topics()
+                    .into_iter()
+                    .filter(|t| !existing.contains_key(t)),
+            )
             .collect();
         missing.sort();
         missing.dedup();
@@ -112,6 +121,11 @@ impl TopicPlan {
             .filter(|t| !is_repartition(t))
             .filter_map(|t| existing.get(t).map(|&n| (t.clone(), n)))
             .collect();
+        // A repartition topic whose count the topology sets has it (an
+        // existing one must match, as for derived counts).
+        for (topic, partitions) in topology.partition_counts(application_id) {
+            counts.insert(topic, i32::try_from(partitions).unwrap_or(i32::MAX));
+        }
         let writers: HashMap<&str, Vec<u32>> = repartition
             .iter()
             .map(|topic| {
@@ -227,9 +241,15 @@ impl TopicPlan {
             .collect();
         changelogs.sort_by(|a, b| a.name.cmp(&b.name));
         internal_topics.extend(changelogs);
+        let global_topics = topology
+            .global_topics()
+            .into_iter()
+            .filter_map(|topic| existing.get(&topic).map(|&n| (topic, n)))
+            .collect();
         Ok(Self {
             subtopologies,
             internal_topics,
+            global_topics,
         })
     }
 
@@ -308,6 +328,12 @@ mod tests {
     /// `in` -> repartition -> counting processor with a key-value and a window
     /// store -> `out`.
     fn repartitioned() -> Topology {
+        repartitioned_into(None, None)
+    }
+
+    /// Like [`repartitioned`], with the repartition topic's partition count
+    /// set (`partitions`), and read together with the user topic `beside`.
+    fn repartitioned_into(partitions: Option<u32>, beside: Option<&str>) -> Topology {
         let mut builder = TopologyBuilder::new();
         let source = builder.add_source::<String, String>("in", vec![external("in")], None, None);
         let rekey = builder.add_processor("rekey", || Forward, &[source]);
@@ -319,9 +345,21 @@ mod tests {
             None,
             &[rekey],
         );
+        if let Some(partitions) = partitions {
+            builder.set_partition_count(repartition.clone(), partitions);
+        }
         let from =
             builder.add_source::<String, String>("from-repartition", vec![repartition], None, None);
-        let count = builder.add_processor("count", || Forward, &[from]);
+        let mut inputs = vec![from];
+        if let Some(topic) = beside {
+            inputs.push(builder.add_source::<String, String>(
+                "beside",
+                vec![external(topic)],
+                None,
+                None,
+            ));
+        }
+        let count = builder.add_processor("count", || Forward, &inputs);
         builder.add_state_store(KeyValueStoreBuilder::<String, String>::persistent("counts"));
         builder.add_state_store(
             KeyValueStoreBuilder::<String, String>::persistent("windows")
@@ -442,6 +480,61 @@ mod tests {
         );
         // Store retention (1 h) plus Kafka Streams' one-day margin.
         assert_eq!(config(2, "retention.ms").as_deref(), Some("90000000"));
+    }
+
+    #[test]
+    fn a_partition_count_set_by_the_topology_gives_the_repartition_topic_and_its_readers_that_many()
+    {
+        let plan = TopicPlan::new(
+            &repartitioned_into(Some(5), None),
+            "app",
+            &existing(&[("in", 3)]),
+        )
+        .unwrap();
+        let partitions: Vec<(u32, i32)> = plan
+            .subtopologies
+            .iter()
+            .map(|s| (s.id, s.partitions))
+            .collect();
+        assert_eq!(partitions, [(0, 3), (1, 5)]);
+        let topics: Vec<(&str, i32)> = plan
+            .internal_topics
+            .iter()
+            .map(|t| (t.name.as_str(), t.partitions))
+            .collect();
+        assert_eq!(
+            topics,
+            [
+                ("app-rekey-repartition", 5),
+                ("app-counts-changelog", 5),
+                ("app-windows-changelog", 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_set_partition_count_read_beside_a_topic_of_another_count_fails_naming_both() {
+        let error = TopicPlan::new(
+            &repartitioned_into(Some(2), Some("users")),
+            "app",
+            &existing(&[("in", 4), ("users", 4)]),
+        )
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, RuntimeError::CoPartitioning { subtopology: 1, .. })
+                && message.contains("'app-rekey-repartition' (2 partitions)")
+                && message.contains("'users' (4 partitions)"),
+            "{message}"
+        );
+        // Without a set count the repartition topic follows its co-partitioned reader.
+        let plan = TopicPlan::new(
+            &repartitioned_into(None, Some("users")),
+            "app",
+            &existing(&[("in", 4), ("users", 4)]),
+        )
+        .unwrap();
+        assert_eq!(plan.internal_topics[0].partitions, 4);
     }
 
     #[test]

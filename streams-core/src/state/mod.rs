@@ -5,6 +5,7 @@
 mod buffered_change;
 mod builder;
 mod codec;
+mod global_store;
 mod key_value_builder;
 mod registry;
 mod session_builder;
@@ -16,6 +17,10 @@ mod typed_session;
 mod window_builder;
 
 pub use builder::{ByteStoreFacade, ChangelogSpec, StoreBuilder, StoreInit, TaskStore};
+pub use global_store::{
+    GlobalKeyValueStore, GlobalStore, GlobalStoreBuilder, GlobalStores, GlobalTableBuilder,
+    OpenedGlobalStore,
+};
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
 pub use session_builder::SessionStoreBuilder;

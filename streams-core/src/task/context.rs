@@ -9,7 +9,7 @@ use crate::handler::{
 };
 use crate::processor::PunctuationQueue;
 use crate::record::{ConsumedRecord, ProducedRecord, RecordMetadata};
-use crate::state::TaskStores;
+use crate::state::{GlobalStores, TaskStores};
 use std::error::Error;
 use std::sync::Arc;
 
@@ -27,6 +27,8 @@ pub(crate) struct TaskContext {
     pub(crate) metrics: TaskMetrics,
     pub(crate) sensors: TaskSensors,
     pub(crate) stores: TaskStores,
+    /// The instance's global stores.
+    pub(crate) global_stores: GlobalStores,
     pub(crate) handlers: ErrorHandlers,
     /// Set by a node that keeps the current input record to retry it later
     /// (see [`ProcessorContext::hold_input`](crate::processor::ProcessorContext::hold_input)),

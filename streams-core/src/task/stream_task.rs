@@ -9,7 +9,7 @@ use crate::handler::{DeadLetterHeaders, ErrorHandlers, ErrorStage};
 use crate::metrics::{MetricsRegistry, StoreSensors};
 use crate::processor::{PunctuationQueue, PunctuationType};
 use crate::record::{ConsumedRecord, ProducedRecord, Record};
-use crate::state::{StoreInit, TaskStores};
+use crate::state::{GlobalStores, StoreInit, TaskStores};
 use crate::topology::{NodeKind, Topology, TopologyError, changelog_topic};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -38,6 +38,8 @@ pub struct TaskConfig {
     /// The instance's RocksDB block cache, write buffer manager and options
     /// setter, shared by the RocksDB stores of all its tasks.
     pub rocksdb: RocksDbShared,
+    /// The instance's global stores, which every task reads.
+    pub global_stores: GlobalStores,
 }
 
 /// A typed entry point into one node of a task, for feeding it records directly
@@ -171,6 +173,7 @@ impl StreamTask {
                 metrics: TaskMetrics::default(),
                 sensors: TaskSensors::new(&config.metrics, id),
                 stores,
+                global_stores: config.global_stores.clone(),
                 handlers: config.handlers,
                 hold_requested: Vec::new(),
             },

@@ -6,7 +6,7 @@ use crate::handler::ErrorHandlers;
 use crate::metrics::MetricsRegistry;
 use crate::record::{ConsumedRecord, Headers, ProducedRecord, RecordMetadata};
 use crate::serde::SerdeRef;
-use crate::state::{TimestampedKeyValueStore, ValueAndTimestamp};
+use crate::state::{GlobalStores, TimestampedKeyValueStore, ValueAndTimestamp};
 use crate::task::{RecordCollector, StreamTask, TaskConfig, TaskId, TaskMetrics};
 use crate::topology::Topology;
 use std::cell::RefCell;
@@ -37,12 +37,15 @@ struct CapturingCollector {
     captured: Rc<RefCell<Captured>>,
     topology_inputs: Arc<HashMap<String, usize>>,
     topic_partitions: Arc<HashMap<String, i32>>,
+    global_stores: GlobalStores,
 }
 
 impl RecordCollector for CapturingCollector {
     fn send(&mut self, record: ProducedRecord) -> Result<(), StreamsError> {
         let mut captured = self.captured.borrow_mut();
-        if self.topology_inputs.contains_key(&*record.topic) {
+        if self.topology_inputs.contains_key(&*record.topic)
+            || self.global_stores.of_topic(&record.topic).is_some()
+        {
             captured.to_route.push_back(record.clone());
         }
         captured
@@ -62,6 +65,8 @@ pub(crate) struct DriverState {
     pub(crate) topology: Topology,
     tasks: Vec<StreamTask>,
     task_of_topic: Arc<HashMap<String, usize>>,
+    /// The global stores, written synchronously by records piped into their topics.
+    global_stores: GlobalStores,
     /// Per input topic: its shared name and the next offset to assign.
     next_offset: HashMap<String, (Arc<str>, i64)>,
     pub(crate) captured: Rc<RefCell<Captured>>,
@@ -82,7 +87,7 @@ impl DriverState {
         timestamp: i64,
         headers: Headers,
     ) -> Result<(), StreamsError> {
-        self.enqueue(topic, key, value, timestamp, headers);
+        self.enqueue(topic, key, value, timestamp, headers)?;
         self.run_until_idle()?;
         if self.commit_after_each_record {
             self.commit()?;
@@ -119,9 +124,12 @@ impl DriverState {
         value: Option<Vec<u8>>,
         timestamp: i64,
         headers: Headers,
-    ) {
+    ) -> Result<(), StreamsError> {
+        if let Some(store) = self.global_stores.of_topic(topic) {
+            return store.apply(key.as_deref(), value.as_deref(), timestamp);
+        }
         let Some(&task) = self.task_of_topic.get(topic) else {
-            return;
+            return Ok(());
         };
         let (name, offset) = match self.next_offset.get_mut(topic) {
             Some(entry) => entry,
@@ -143,6 +151,7 @@ impl DriverState {
             value,
             headers,
         });
+        Ok(())
     }
 
     fn run_until_idle(&mut self) -> Result<(), StreamsError> {
@@ -162,17 +171,22 @@ impl DriverState {
                     record.value,
                     record.timestamp,
                     record.headers,
-                );
+                )?;
             }
         }
     }
 
     pub(crate) fn is_input_topic(&self, topic: &str) -> bool {
-        self.task_of_topic.contains_key(topic)
+        self.task_of_topic.contains_key(topic) || self.global_stores.of_topic(topic).is_some()
     }
 
     fn input_topics(&self) -> String {
-        let mut topics: Vec<&str> = self.task_of_topic.keys().map(String::as_str).collect();
+        let mut topics: Vec<&str> = self
+            .task_of_topic
+            .keys()
+            .map(String::as_str)
+            .chain(self.global_stores.writers().map(|store| store.topic()))
+            .collect();
         topics.sort();
         topics.join(", ")
     }
@@ -202,7 +216,13 @@ impl TopologyTestDriver {
                 source: e,
             })?;
         let captured = Rc::new(RefCell::new(Captured::default()));
-        let topic_partitions = Arc::new(config.topic_partitions.clone());
+        // Internal topics whose partition count the topology sets have it, as
+        // the runtime creates them.
+        let mut topic_partitions = config.topic_partitions.clone();
+        for (topic, partitions) in topology.partition_counts(&application_id) {
+            topic_partitions.insert(topic, i32::try_from(partitions).unwrap_or(i32::MAX));
+        }
+        let topic_partitions = Arc::new(topic_partitions);
         let cache = ThreadCache::new(config.cache_max_bytes);
         let metrics = MetricsRegistry::new(config.metrics_recording_level, &application_id);
         let handlers = ErrorHandlers {
@@ -214,12 +234,18 @@ impl TopologyTestDriver {
             config.rocksdb_block_cache_bytes,
             config.rocksdb_write_buffer_bytes,
         );
+        let global_stores = GlobalStores::open(
+            topology.global_stores(),
+            &state_dir.path().join("global"),
+            &rocksdb,
+        )?;
         let mut tasks = Vec::new();
         for sub in topology.subtopologies() {
             let collector = CapturingCollector {
                 captured: captured.clone(),
                 topology_inputs: task_of_topic.clone(),
                 topic_partitions: topic_partitions.clone(),
+                global_stores: global_stores.clone(),
             };
             tasks.push(StreamTask::new(
                 &topology,
@@ -235,6 +261,7 @@ impl TopologyTestDriver {
                     state_dir: state_dir.path().to_path_buf(),
                     cache: cache.clone(),
                     rocksdb: rocksdb.clone(),
+                    global_stores: global_stores.clone(),
                 },
                 Box::new(collector),
             )?);
@@ -244,6 +271,7 @@ impl TopologyTestDriver {
                 topology,
                 tasks,
                 task_of_topic,
+                global_stores,
                 next_offset: HashMap::new(),
                 captured,
                 wall_clock_ms: config.wall_clock_start_ms,

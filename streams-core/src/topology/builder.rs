@@ -2,7 +2,7 @@
 //! sinks (the DSL is built on it). Edges are typed: a processor can only be
 //! attached to parents whose output is its input, or the program does not compile.
 
-use super::built::{BuiltNode, BuiltStore, NodeKind};
+use super::built::{BuiltNode, BuiltStore, NodeKind, TopicSettings};
 use super::factory::{NodeSpec, ProcessorFactory, SinkSpec, SourceSpec};
 use super::topic::check_topic_name;
 use super::{OffsetResetPolicy, TopicRef, Topology, TopologyError};
@@ -10,7 +10,7 @@ use crate::partitioner::PartitionerRef;
 use crate::processor::{Processor, TimestampExtractorRef};
 use crate::record::Record;
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
-use crate::state::StoreBuilder;
+use crate::state::{GlobalStoreBuilder, StoreBuilder};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -88,8 +88,10 @@ struct NodeDef {
 pub struct TopologyBuilder {
     nodes: Vec<NodeDef>,
     stores: Vec<Box<dyn StoreBuilder>>,
+    global_stores: Vec<Box<dyn GlobalStoreBuilder>>,
     store_connections: Vec<(String, usize)>,
     offset_resets: Vec<(usize, OffsetResetPolicy)>,
+    partition_counts: Vec<(TopicRef, u32)>,
     serdes: SerdeRegistry,
     generated: usize,
     problems: Vec<TopologyError>,
@@ -107,8 +109,10 @@ impl TopologyBuilder {
         Self {
             nodes: Vec::new(),
             stores: Vec::new(),
+            global_stores: Vec::new(),
             store_connections: Vec::new(),
             offset_resets: Vec::new(),
+            partition_counts: Vec::new(),
             serdes: SerdeRegistry::with_builtins(),
             generated: 0,
             problems: Vec::new(),
@@ -186,6 +190,26 @@ impl TopologyBuilder {
     /// (in the runtime; the TopologyTestDriver has no offsets to reset).
     pub fn set_offset_reset<K, V>(&mut self, source: NodeRef<K, V>, policy: OffsetResetPolicy) {
         self.offset_resets.push((source.index, policy));
+    }
+
+    /// Adds a global store: every instance keeps a copy of all partitions of
+    /// its topic, and every processor can read it by name (see
+    /// [`ProcessorContext::global_store`](crate::processor::ProcessorContext::global_store));
+    /// nothing needs connecting. Its topic must exist and may not be read by
+    /// a source of the topology too.
+    pub fn add_global_store(&mut self, store: impl GlobalStoreBuilder + 'static) {
+        self.global_stores.push(Box::new(store));
+    }
+
+    /// Creates the internal topic `topic` with `partitions` partitions
+    /// instead of deriving its count from the sub-topology writing it (Kafka
+    /// Streams' `Repartitioned.withNumberOfPartitions`). The sub-topology
+    /// reading it then has that many tasks; `build()` fails if `topic` is not
+    /// an internal topic some source reads or `partitions` is 0, and the
+    /// runtime fails at start if it is read together with topics of another
+    /// partition count.
+    pub fn set_partition_count(&mut self, topic: TopicRef, partitions: u32) {
+        self.partition_counts.push((topic, partitions));
     }
 
     /// Adds a processor created per task by `supplier`, attached to `parents`.
@@ -322,6 +346,8 @@ impl TopologyBuilder {
         self.validate()?;
         let stores = self.connect_stores()?;
         let offset_resets = self.source_offset_resets()?;
+        let partition_counts = self.internal_partition_counts()?;
+        let global_stores = self.resolve_global_stores(&stores)?;
         let mut nodes = Vec::with_capacity(self.nodes.len());
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
         for (index, node) in self.nodes.iter().enumerate() {
@@ -339,7 +365,98 @@ impl TopologyBuilder {
                 factory,
             });
         }
-        Ok(Topology::new(nodes, stores, offset_resets, self.serdes))
+        Ok(Topology::new(
+            nodes,
+            stores,
+            TopicSettings {
+                offset_resets,
+                partition_counts,
+            },
+            global_stores,
+            self.serdes,
+        ))
+    }
+
+    /// The global stores with their serdes resolved, checked: names unique
+    /// among all stores, topics read by no source.
+    fn resolve_global_stores(
+        &mut self,
+        stores: &[BuiltStore],
+    ) -> Result<Vec<Arc<dyn GlobalStoreBuilder>>, TopologyError> {
+        let mut resolved: Vec<Arc<dyn GlobalStoreBuilder>> = Vec::new();
+        for mut builder in std::mem::take(&mut self.global_stores) {
+            builder.resolve_serdes(&self.serdes)?;
+            let name = builder.name();
+            check_topic_name(name).map_err(|reason| TopologyError::InvalidName {
+                name: name.to_string(),
+                reason,
+            })?;
+            let taken = stores.iter().any(|s| s.builder.name() == name)
+                || resolved.iter().any(|s| s.name() == name);
+            if taken {
+                return Err(TopologyError::DuplicateStore {
+                    store: name.to_string(),
+                });
+            }
+            let topic = TopicRef::External(builder.topic().to_string());
+            let reader = self.nodes.iter().find(|node| match &node.kind {
+                NodeKind::Source { topics } => topics.contains(&topic),
+                _ => false,
+            });
+            if let Some(source) = reader {
+                return Err(TopologyError::TopicReadTwice {
+                    topic: builder.topic().to_string(),
+                    first: format!("global store {name}"),
+                    second: source.name.clone(),
+                });
+            }
+            if let Some(other) = resolved.iter().find(|s| s.topic() == builder.topic()) {
+                return Err(TopologyError::TopicReadTwice {
+                    topic: builder.topic().to_string(),
+                    first: format!("global store {}", other.name()),
+                    second: format!("global store {name}"),
+                });
+            }
+            resolved.push(Arc::from(builder));
+        }
+        Ok(resolved)
+    }
+
+    /// The partition counts set for internal topics, checked: each names an
+    /// internal topic a source reads, with one count above zero.
+    fn internal_partition_counts(&self) -> Result<Vec<(TopicRef, u32)>, TopologyError> {
+        let mut counts: Vec<(TopicRef, u32)> = Vec::new();
+        for (topic, partitions) in &self.partition_counts {
+            let read = self.nodes.iter().any(|node| match &node.kind {
+                NodeKind::Source { topics } => topics.contains(topic),
+                _ => false,
+            });
+            let problem = if !topic.is_internal() {
+                Some("only internal (repartition) topics get their partition count from the topology; create user topics with the partitions you want".to_string())
+            } else if !read {
+                Some("no source of the topology reads it".to_string())
+            } else if *partitions == 0 {
+                Some("a topic needs at least one partition".to_string())
+            } else {
+                counts
+                    .iter()
+                    .find(|(seen, count)| seen == topic && count != partitions)
+                    .map(|(_, count)| {
+                        format!("it is given both {count} and {partitions} partitions; give it one count")
+                    })
+            };
+            if let Some(reason) = problem {
+                return Err(TopologyError::InvalidPartitionCount {
+                    topic: topic.to_string(),
+                    partitions: *partitions,
+                    reason,
+                });
+            }
+            if !counts.iter().any(|(seen, _)| seen == topic) {
+                counts.push((topic.clone(), *partitions));
+            }
+        }
+        Ok(counts)
     }
 
     /// The topics of the sources given an offset reset policy, with it.

@@ -8,7 +8,7 @@ use super::description::{
 use super::factory::KeyPartitioner;
 use super::{NodeFactory, OffsetResetPolicy, TopicRef};
 use crate::serde::SerdeRegistry;
-use crate::state::{ChangelogSpec, StoreBuilder};
+use crate::state::{ChangelogSpec, GlobalStoreBuilder, StoreBuilder};
 use std::sync::Arc;
 
 /// What a node is, as far as topics and stores go.
@@ -56,15 +56,25 @@ pub struct Topology {
     nodes: Vec<BuiltNode>,
     stores: Vec<BuiltStore>,
     subtopologies: Vec<Subtopology>,
-    offset_resets: Vec<(TopicRef, OffsetResetPolicy)>,
+    topic_settings: TopicSettings,
+    global_stores: Vec<Arc<dyn GlobalStoreBuilder>>,
     serdes: SerdeRegistry,
+}
+
+/// What the topology says about topics beyond reading and writing them.
+pub(crate) struct TopicSettings {
+    /// Source topics with an offset reset policy of their own.
+    pub(crate) offset_resets: Vec<(TopicRef, OffsetResetPolicy)>,
+    /// Internal topics with a partition count set by the topology.
+    pub(crate) partition_counts: Vec<(TopicRef, u32)>,
 }
 
 impl Topology {
     pub(crate) fn new(
         nodes: Vec<BuiltNode>,
         stores: Vec<BuiltStore>,
-        offset_resets: Vec<(TopicRef, OffsetResetPolicy)>,
+        topic_settings: TopicSettings,
+        global_stores: Vec<Arc<dyn GlobalStoreBuilder>>,
         serdes: SerdeRegistry,
     ) -> Self {
         let subtopologies = split_into_subtopologies(&nodes, &stores);
@@ -72,17 +82,47 @@ impl Topology {
             nodes,
             stores,
             subtopologies,
-            offset_resets,
+            topic_settings,
+            global_stores,
             serdes,
         }
+    }
+
+    /// The global stores: each instance keeps a copy of all partitions of
+    /// their topics.
+    pub fn global_stores(&self) -> &[Arc<dyn GlobalStoreBuilder>] {
+        &self.global_stores
+    }
+
+    /// The topics of the global stores, sorted.
+    pub fn global_topics(&self) -> Vec<String> {
+        let mut topics: Vec<String> = self
+            .global_stores
+            .iter()
+            .map(|s| s.topic().to_string())
+            .collect();
+        topics.sort();
+        topics
     }
 
     /// The source topics (resolved for an application id) whose sources set
     /// an offset reset policy, with it.
     pub fn offset_resets(&self, application_id: &str) -> Vec<(String, OffsetResetPolicy)> {
-        self.offset_resets
+        self.topic_settings
+            .offset_resets
             .iter()
             .map(|(topic, policy)| (topic.resolve(application_id), *policy))
+            .collect()
+    }
+
+    /// The internal topics (resolved for an application id) whose partition
+    /// count the topology sets, with it (see
+    /// [`TopologyBuilder::set_partition_count`](super::TopologyBuilder::set_partition_count)).
+    pub fn partition_counts(&self, application_id: &str) -> Vec<(String, u32)> {
+        self.topic_settings
+            .partition_counts
+            .iter()
+            .map(|(topic, partitions)| (topic.resolve(application_id), *partitions))
             .collect()
     }
 
@@ -240,6 +280,11 @@ impl Topology {
                 .collect::<Vec<_>>()
         };
         TopologyDescription {
+            global_stores: self
+                .global_stores
+                .iter()
+                .map(|s| (s.name().to_string(), s.topic().to_string()))
+                .collect(),
             changelogs: self
                 .stores
                 .iter()

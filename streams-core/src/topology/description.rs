@@ -11,6 +11,9 @@ pub struct TopologyDescription {
     /// The changelog topic of each logged store, by store name (without the
     /// application-id prefix, as internal source topics are shown).
     pub changelogs: std::collections::BTreeMap<String, String>,
+    /// The topic of each global store, by store name: every instance keeps a
+    /// copy of it, outside the sub-topologies (it creates no tasks).
+    pub global_stores: std::collections::BTreeMap<String, String>,
 }
 
 /// One sub-topology and its nodes.
@@ -95,6 +98,12 @@ impl fmt::Display for TopologyDescription {
                 }
             }
             writeln!(f)?;
+        }
+        for (store, topic) in &self.global_stores {
+            writeln!(
+                f,
+                "   Global store: {store} (topic: {topic}; every instance, no tasks)"
+            )?;
         }
         Ok(())
     }

@@ -64,6 +64,17 @@ pub enum TopologyError {
         second: String,
     },
 
+    /// A partition count was set that cannot be used.
+    #[error("topic '{topic}' cannot be given {partitions} partitions: {reason}")]
+    InvalidPartitionCount {
+        /// The topic (without the application id prefix).
+        topic: String,
+        /// The count asked for.
+        partitions: u32,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
     /// Two stores share a name.
     #[error("two state stores are named '{store}': store names must be unique in a topology")]
     DuplicateStore {

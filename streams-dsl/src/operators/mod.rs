@@ -37,11 +37,13 @@ pub(crate) use sliding_window_aggregate::SlidingWindowAggregate;
 pub(crate) use stream_stream_join::{
     FromLeft, FromRight, Sided, StreamJoinSpec, StreamJoiner, StreamStreamJoin,
 };
-pub(crate) use stream_table_join::{StreamTableJoin, StreamTableJoiner};
+pub(crate) use stream_table_join::{
+    GlobalKeySelector, GlobalRow, LocalRow, StreamTableJoin, StreamTableJoiner,
+};
 pub(crate) use suppress::Suppress;
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
-pub(crate) use to_table::StreamToTable;
+pub(crate) use to_table::TableFeed;
 pub(crate) use window_aggregate::WindowAggregate;
 pub(crate) use window_close::WindowCloseEmitter;

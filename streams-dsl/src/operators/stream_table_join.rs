@@ -1,5 +1,7 @@
-//! Stream-table joins: each stream record looks up the table row of its key at
-//! the time it is processed (the table is not a trigger).
+//! Stream-table and stream-global-table joins: each stream record looks up a
+//! table row at the time it is processed (the table is not a trigger): the row
+//! of its key in the task's table store, or the row of the key a selector
+//! picks from the record in a global store.
 //!
 //! As in Kafka Streams 3.7, a stream record with a null value is dropped and
 //! counted (a null on the joiner's table side means "no row", so a null stream
@@ -12,33 +14,106 @@ use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
-use streams_core::state::TimestampedKeyValueStore;
+use streams_core::state::{KeyLookup, TimestampedKeyValueStore};
 
 /// Joins a stream value with the current table value of its key; `None` from
 /// the joiner means no output (an inner join without a row).
 pub(crate) type StreamTableJoiner<V, VT, VR> =
     Arc<dyn Fn(V, Option<VT>) -> Option<VR> + Send + Sync>;
 
-/// Looks each stream record's key up in the table's store.
-pub(crate) struct StreamTableJoin<V, VT, VR> {
+/// Where a stream record's table row is found.
+pub(crate) trait RowLookup<K, V, VT> {
+    /// The store's name, for logs.
+    fn store(&self) -> &str;
+
+    /// The row for the record with `key` and `value`: `None` when its join key
+    /// is null (it cannot have a row), else the key's current row, if any.
+    fn lookup<KOut, VOut>(
+        &self,
+        key: &K,
+        value: &V,
+        ctx: &mut ProcessorContext<'_, KOut, VOut>,
+    ) -> Result<Option<KeyLookup<VT>>, ProcessError>;
+}
+
+/// The row of the record's own key in the task's store of a table.
+pub(crate) struct LocalRow {
     pub(crate) store: Arc<str>,
+}
+
+impl<K: 'static, V, VT: 'static> RowLookup<K, V, VT> for LocalRow {
+    fn store(&self) -> &str {
+        &self.store
+    }
+
+    fn lookup<KOut, VOut>(
+        &self,
+        key: &K,
+        _: &V,
+        ctx: &mut ProcessorContext<'_, KOut, VOut>,
+    ) -> Result<Option<KeyLookup<VT>>, ProcessError> {
+        Ok(ctx
+            .state_store::<TimestampedKeyValueStore<K, VT>>(&self.store)?
+            .lookup(key)?)
+    }
+}
+
+/// Picks a global table's key from a stream record.
+pub(crate) type GlobalKeySelector<K, V, KG> = Arc<dyn Fn(&K, &V) -> KG + Send + Sync>;
+
+/// The row of the key `selector` picks from the record, in a global store.
+pub(crate) struct GlobalRow<K, V, KG> {
+    pub(crate) store: Arc<str>,
+    pub(crate) selector: GlobalKeySelector<K, V, KG>,
+}
+
+impl<K, V, KG: 'static, VT: 'static> RowLookup<K, V, VT> for GlobalRow<K, V, KG> {
+    fn store(&self) -> &str {
+        &self.store
+    }
+
+    fn lookup<KOut, VOut>(
+        &self,
+        key: &K,
+        value: &V,
+        ctx: &mut ProcessorContext<'_, KOut, VOut>,
+    ) -> Result<Option<KeyLookup<VT>>, ProcessError> {
+        let global_key = (self.selector)(key, value);
+        Ok(ctx
+            .global_store::<KG, VT>(&self.store)?
+            .lookup(&global_key)?)
+    }
+}
+
+/// Looks each stream record's row up where `rows` says and joins it.
+pub(crate) struct StreamTableJoin<V, VT, VR, L> {
+    pub(crate) rows: L,
     pub(crate) joiner: StreamTableJoiner<V, VT, VR>,
-    /// A left join: records with a null key are joined with `None`.
+    /// A left join: records with a null join key are joined with `None`.
     pub(crate) left: bool,
     /// The stream's value serde, which says which values are null; `None` when
     /// the value type has no serde (then no value is null).
     pub(crate) value_serde: Option<SerdeRef<V>>,
 }
 
-impl<V, VT, VR> StreamTableJoin<V, VT, VR> {
-    fn drop_record<KOut, VOut>(&self, ctx: &mut ProcessorContext<'_, KOut, VOut>, reason: &str) {
-        tracing::debug!(store = %self.store, reason, "dropping a stream record from a stream-table join");
+impl<V, VT, VR, L> StreamTableJoin<V, VT, VR, L> {
+    fn drop_record<KOut, VOut>(
+        &self,
+        store: &str,
+        ctx: &mut ProcessorContext<'_, KOut, VOut>,
+        reason: &str,
+    ) {
+        tracing::debug!(
+            store,
+            reason,
+            "dropping a stream record from a stream-table join"
+        );
         ctx.record_dropped();
     }
 }
 
-impl<K: Clone + 'static, V, VT: 'static, VR: Clone> Processor<K, V, K, VR>
-    for StreamTableJoin<V, VT, VR>
+impl<K: Clone + 'static, V, VT: 'static, VR: Clone, L: RowLookup<K, V, VT>> Processor<K, V, K, VR>
+    for StreamTableJoin<V, VT, VR, L>
 {
     fn process(
         &mut self,
@@ -50,15 +125,14 @@ impl<K: Clone + 'static, V, VT: 'static, VR: Clone> Processor<K, V, K, VR>
             .as_ref()
             .is_some_and(|serde| serde.is_null(&record.value))
         {
-            self.drop_record(ctx, "null value");
+            self.drop_record(self.rows.store(), ctx, "null value");
             return Ok(());
         }
-        let table = ctx.state_store::<TimestampedKeyValueStore<K, VT>>(&self.store)?;
-        let row = match table.lookup(&record.key)? {
+        let row = match self.rows.lookup(&record.key, &record.value, ctx)? {
             Some(found) => found.current.map(|row| row.value),
             None if self.left => None,
             None => {
-                self.drop_record(ctx, "null key");
+                self.drop_record(self.rows.store(), ctx, "null join key");
                 return Ok(());
             }
         };

@@ -227,3 +227,53 @@ fn a_partition_out_of_range_fails_naming_the_sink() {
         "{error}"
     );
 }
+
+#[test]
+fn a_repartition_step_with_a_partition_count_spreads_keys_over_that_many_partitions() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>("in", Consumed::default())
+        .repartition(
+            Repartitioned::default()
+                .named("by-key")
+                .with_number_of_partitions(3),
+        )
+        .to("out", Produced::default());
+    let topology = builder.build().unwrap();
+    assert_eq!(
+        topology.partition_counts("test-driver-app"),
+        [("test-driver-app-by-key-repartition".to_string(), 3)]
+    );
+    // No driver setting for the repartition topic: the count comes from the topology.
+    let driver = TopologyTestDriver::new(topology).unwrap();
+    pipe_keys(&driver);
+    let found = partitions_of::<String, String>(&driver, "test-driver-app-by-key-repartition");
+    assert_eq!(found.len(), KEYS.len());
+    for (partition, key) in found {
+        assert_eq!(
+            partition,
+            Some(default_partition(key.as_bytes(), 3)),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn a_repartition_step_with_zero_partitions_fails_the_build_saying_so() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>("in", Consumed::default())
+        .repartition(
+            Repartitioned::default()
+                .named("nowhere")
+                .with_number_of_partitions(0),
+        )
+        .to("out", Produced::default());
+    let message = builder.build().err().map(|e| e.to_string());
+    assert_eq!(
+        message.as_deref(),
+        Some(
+            "topic 'nowhere-repartition' cannot be given 0 partitions: a topic needs at least one partition"
+        )
+    );
+}
