@@ -1,63 +1,14 @@
 //! [`ChangeLoggingKeyValueStore`]: mirrors every write of a key-value store to a
 //! changelog.
 
-use std::rc::Rc;
-
-use crate::{ChangelogSink, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore};
+use crate::{ChangeLogging, KeyValueIter, KeyValueStore, KeyValueUpdate, Result};
 
 /// Wraps a key-value store and logs every put and delete (as a tombstone) to a
-/// [`ChangelogSink`] after it succeeds. Reads and restoration pass straight
+/// [`ChangelogSink`](crate::ChangelogSink) after it succeeds. Reads and restoration pass straight
 /// through; restored records are not logged again.
-pub struct ChangeLoggingKeyValueStore {
-    inner: Box<dyn KeyValueStore>,
-    sink: Rc<dyn ChangelogSink>,
-}
+pub type ChangeLoggingKeyValueStore = ChangeLogging<dyn KeyValueStore>;
 
-impl std::fmt::Debug for ChangeLoggingKeyValueStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangeLoggingKeyValueStore")
-            .field("name", &self.inner.name())
-            .finish()
-    }
-}
-
-impl ChangeLoggingKeyValueStore {
-    /// Logs the writes of `inner` to `sink` under the inner store's name.
-    pub fn new(inner: Box<dyn KeyValueStore>, sink: Rc<dyn ChangelogSink>) -> Self {
-        Self { inner, sink }
-    }
-
-    fn log(&self, key: &[u8], value: Option<&[u8]>) {
-        self.sink.log(self.inner.name(), key, value);
-    }
-}
-
-impl StateStore for ChangeLoggingKeyValueStore {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.inner.flush()
-    }
-
-    crate::store::forward_transactions!(inner);
-    crate::store::forward_statistics!(inner);
-
-    fn abort(&mut self) -> Result<()> {
-        self.inner.abort()
-    }
-
-    fn close(&mut self) -> Result<()> {
-        self.inner.close()
-    }
-}
-
-impl KeyValueStore for ChangeLoggingKeyValueStore {
+impl KeyValueStore for ChangeLogging<dyn KeyValueStore> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.inner.get(key)
     }
@@ -118,8 +69,10 @@ impl KeyValueStore for ChangeLoggingKeyValueStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::StateStore;
     use crate::key_value::contract;
     use crate::{ChangelogRecord, InMemoryKeyValueStore, RecordingChangelogSink};
+    use std::rc::Rc;
 
     fn record(key: &str, value: Option<&str>) -> ChangelogRecord {
         ChangelogRecord {

@@ -1,72 +1,25 @@
 //! [`ChangeLoggingSessionStore`]: mirrors every write of a session store to a
 //! changelog, keyed by the binary session-key layout.
 
-use std::rc::Rc;
-
-use crate::{
-    ChangelogSink, KeyValueUpdate, Result, SessionIter, SessionStore, StateStore, session_key,
-};
+use crate::{ChangeLogging, KeyValueUpdate, Result, SessionIter, SessionStore, session_key};
 
 /// Wraps a session store and logs every put and remove (as a tombstone) to a
-/// [`ChangelogSink`] under its [`session_key`]. Reads and restoration pass
+/// [`ChangelogSink`](crate::ChangelogSink) under its [`session_key`]. Reads and restoration pass
 /// straight through.
-pub struct ChangeLoggingSessionStore {
-    inner: Box<dyn SessionStore>,
-    sink: Rc<dyn ChangelogSink>,
-}
+pub type ChangeLoggingSessionStore = ChangeLogging<dyn SessionStore>;
 
-impl std::fmt::Debug for ChangeLoggingSessionStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangeLoggingSessionStore")
-            .field("name", &self.inner.name())
-            .finish()
-    }
-}
-
-impl ChangeLoggingSessionStore {
-    /// Logs the writes of `inner` to `sink` under the inner store's name.
-    pub fn new(inner: Box<dyn SessionStore>, sink: Rc<dyn ChangelogSink>) -> Self {
-        Self { inner, sink }
-    }
-}
-
-impl StateStore for ChangeLoggingSessionStore {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.inner.flush()
-    }
-
-    crate::store::forward_transactions!(inner);
-    crate::store::forward_statistics!(inner);
-
-    fn abort(&mut self) -> Result<()> {
-        self.inner.abort()
-    }
-
-    fn close(&mut self) -> Result<()> {
-        self.inner.close()
-    }
-}
-
-impl SessionStore for ChangeLoggingSessionStore {
+impl SessionStore for ChangeLogging<dyn SessionStore> {
     fn put(&mut self, key: &[u8], start: i64, end: i64, value: &[u8]) -> Result<()> {
         self.inner.put(key, start, end, value)?;
         let stored_key = session_key::encode(key, start, end);
-        self.sink.log(self.inner.name(), &stored_key, Some(value));
+        self.log(&stored_key, Some(value));
         Ok(())
     }
 
     fn remove(&mut self, key: &[u8], start: i64, end: i64) -> Result<()> {
         self.inner.remove(key, start, end)?;
         let stored_key = session_key::encode(key, start, end);
-        self.sink.log(self.inner.name(), &stored_key, None);
+        self.log(&stored_key, None);
         Ok(())
     }
 
@@ -102,6 +55,7 @@ mod tests {
     use super::*;
     use crate::segmented_session_store::contract::{self, RETENTION};
     use crate::{RecordingChangelogSink, SegmentedSessionStore};
+    use std::rc::Rc;
 
     #[test]
     fn passes_the_session_contract() {

@@ -1,63 +1,17 @@
 //! [`ChangeLoggingWindowStore`]: mirrors every write of a window store to a
 //! changelog, keyed by the binary window-key layout.
 
-use std::rc::Rc;
-
 use crate::{
-    ChangelogSink, KeyValueUpdate, Result, StateStore, WindowIter, WindowStore, WindowedIter,
-    window_key,
+    ChangeLogging, KeyValueUpdate, Result, WindowIter, WindowStore, WindowedIter, window_key,
 };
 
-/// Wraps a window store and logs every write to a [`ChangelogSink`] under its
+/// Wraps a window store and logs every write to a [`ChangelogSink`](crate::ChangelogSink) under its
 /// [`window_key`] (with the wrapped store's
 /// [`last_seqnum`](WindowStore::last_seqnum) when duplicates are retained).
 /// Reads and restoration pass straight through.
-pub struct ChangeLoggingWindowStore {
-    inner: Box<dyn WindowStore>,
-    sink: Rc<dyn ChangelogSink>,
-}
+pub type ChangeLoggingWindowStore = ChangeLogging<dyn WindowStore>;
 
-impl std::fmt::Debug for ChangeLoggingWindowStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangeLoggingWindowStore")
-            .field("name", &self.inner.name())
-            .finish()
-    }
-}
-
-impl ChangeLoggingWindowStore {
-    /// Logs the writes of `inner` to `sink` under the inner store's name.
-    pub fn new(inner: Box<dyn WindowStore>, sink: Rc<dyn ChangelogSink>) -> Self {
-        Self { inner, sink }
-    }
-}
-
-impl StateStore for ChangeLoggingWindowStore {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.inner.flush()
-    }
-
-    crate::store::forward_transactions!(inner);
-    crate::store::forward_statistics!(inner);
-
-    fn abort(&mut self) -> Result<()> {
-        self.inner.abort()
-    }
-
-    fn close(&mut self) -> Result<()> {
-        self.inner.close()
-    }
-}
-
-impl WindowStore for ChangeLoggingWindowStore {
+impl WindowStore for ChangeLogging<dyn WindowStore> {
     fn put(&mut self, key: &[u8], value: Option<&[u8]>, window_start: i64) -> Result<()> {
         self.inner.put(key, value, window_start)?;
         let seqnum = if self.inner.retain_duplicates() {
@@ -69,7 +23,7 @@ impl WindowStore for ChangeLoggingWindowStore {
             None
         };
         let stored_key = window_key::encode(key, window_start, seqnum);
-        self.sink.log(self.inner.name(), &stored_key, value);
+        self.log(&stored_key, value);
         Ok(())
     }
 
@@ -122,6 +76,7 @@ mod tests {
     use super::*;
     use crate::segmented_window_store::contract::{self, RETENTION};
     use crate::{RecordingChangelogSink, SegmentedWindowStore};
+    use std::rc::Rc;
 
     fn logged(dups: bool) -> (ChangeLoggingWindowStore, Rc<RecordingChangelogSink>) {
         let sink = Rc::new(RecordingChangelogSink::default());

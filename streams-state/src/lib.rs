@@ -67,6 +67,7 @@
 mod caching_key_value;
 mod caching_session;
 mod caching_window;
+mod change_logging;
 mod change_logging_key_value;
 mod change_logging_session;
 mod change_logging_window;
@@ -96,6 +97,7 @@ pub mod window_key;
 pub use caching_key_value::{CachingKeyValueStore, FlushListener};
 pub use caching_session::{CachingSessionStore, SessionFlushListener};
 pub use caching_window::{CachingWindowStore, WindowFlushListener};
+pub use change_logging::ChangeLogging;
 pub use change_logging_key_value::ChangeLoggingKeyValueStore;
 pub use change_logging_session::ChangeLoggingSessionStore;
 pub use change_logging_window::ChangeLoggingWindowStore;
