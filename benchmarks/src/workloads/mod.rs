@@ -74,6 +74,11 @@ pub fn all() -> Vec<Workload> {
             run: stateful::window_count_suppressed,
         },
         Workload {
+            name: "window-count-emit-final",
+            about: "2M records, 10k keys: tumbling 60 s window count emitting final results on window close (no suppress buffer)",
+            run: stateful::window_count_emit_final,
+        },
+        Workload {
             name: "session-count",
             about: "2M records, 10k keys: session count (30 s gap, every record merges into its key's session) on RocksDB, cached",
             run: stateful::session_count,

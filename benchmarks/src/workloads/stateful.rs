@@ -155,6 +155,33 @@ pub fn window_count_suppressed() -> Result<Vec<BenchResult>, Box<dyn Error>> {
     ])
 }
 
+/// A tumbling-window count over 10k keys, records 1 ms apart, emitting only
+/// each window's final count when it closes (no suppression buffer).
+pub fn window_count_emit_final() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    const RECORDS: u64 = 2_000_000;
+    const KEYS: u64 = 10_000;
+    const WINDOW_MS: u64 = 60_000;
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<u64, u64>("input", Consumed::default())
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_millis(
+            WINDOW_MS,
+        )))
+        .emit_strategy(EmitStrategy::on_window_close())
+        .count(Materialized::named("window-counts"))
+        .to_stream()
+        .to("final-window-counts", Produced::default());
+    let driver = manual_commit_driver(builder)?;
+    let (elapsed, produced) = pipe_keyed(&driver, "input", RECORDS, KEYS, 1)?;
+    Ok(vec![
+        BenchResult::new("window-count-emit-final", RECORDS, elapsed)
+            .with("distinct_keys", KEYS)
+            .with("window", "tumbling 60 s, emit on window close")
+            .with("records_out_incl_changelog", produced as u64),
+    ])
+}
+
 /// Session count with a 30 s gap over 10k keys, records 1 ms apart: each key
 /// sees a record every 10 s, so every record extends (merges into) its key's
 /// session.

@@ -144,6 +144,9 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> SlidingWindowAggregate<K
         start: i64,
         timestamp: i64,
     ) -> Result<(), ProcessError> {
+        if let Some(emitter) = &self.final_results {
+            emitter.written(start.saturating_add(self.difference()));
+        }
         let store = self.store(ctx)?;
         if store.is_caching() && self.final_results.is_none() {
             self.pending

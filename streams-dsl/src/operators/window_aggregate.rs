@@ -87,7 +87,8 @@ impl<K: Clone + 'static, V: Clone, VA: Clone + 'static> Processor<K, V, Windowed
             let old = store.fetch(&record.key, window.start)?;
             let (old_value, timestamp) = previous_aggregate(old, record.timestamp);
             let new = (self.step)(&record.key, record.value.clone(), old_value.clone());
-            if self.final_results.is_some() {
+            if let Some(emitter) = &self.final_results {
+                emitter.written(window.end);
                 store.put(&record.key, &new, window.start, timestamp)?;
                 if store.is_caching() {
                     store.take_flushed()?;
