@@ -9,10 +9,13 @@ use std::sync::Arc;
 /// of the input and the current aggregate.
 pub(crate) type CogroupAggregator<K, V, VA> = Arc<dyn Fn(&K, V, VA) -> VA + Send + Sync>;
 
+/// Folds one bound value into an aggregate.
+type BoundValue<K, VA> = Rc<dyn Fn(&K, VA) -> VA>;
+
 /// A value of one cogroup input with its input's aggregator: applying it to an
 /// aggregate folds the value in. It never leaves its task (no serde), so it
 /// holds the value behind an `Rc`.
-pub(crate) struct CogroupUpdate<K, VA>(Rc<dyn Fn(&K, VA) -> VA>);
+pub(crate) struct CogroupUpdate<K, VA>(BoundValue<K, VA>);
 
 impl<K, VA> Clone for CogroupUpdate<K, VA> {
     fn clone(&self) -> Self {
