@@ -16,6 +16,7 @@ use crate::windows::CogroupWindowSpec;
 use crate::{Data, KGroupedStream, KStream, KTable, Materialized};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use streams_core::topology::TopologyBuilder;
 
 /// Grouped streams of key `K` aggregated together into one aggregate `VA`:
@@ -67,7 +68,7 @@ impl<K: Data, VA: Data> CogroupedKStream<K, VA> {
         let mut inputs = self.inputs.clone();
         inputs.push(Rc::new(TypedInput {
             stream: grouped.stream().clone(),
-            aggregator: std::sync::Arc::new(aggregator),
+            aggregator: Arc::new(aggregator),
         }));
         Self {
             topology: self.topology.clone(),
