@@ -2,7 +2,7 @@
 
 use crate::operators::{AggregateStep, PendingHeaders, StreamAggregate, TableAggregate, TableStep};
 use crate::windows::WindowSpec;
-use crate::{Data, Grouped, KStream, KTable, Materialized, Repartitioned};
+use crate::{CogroupedKStream, Data, Grouped, KStream, KTable, Materialized, Repartitioned};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -33,6 +33,46 @@ pub struct KGroupedStream<K, V> {
 impl<K: Data, V: Data> KGroupedStream<K, V> {
     pub(crate) fn new(stream: KStream<K, V>) -> Self {
         Self { stream }
+    }
+
+    /// The grouped stream (already repartitioned if its `Grouped` named a topic).
+    pub(crate) fn stream(&self) -> &KStream<K, V> {
+        &self.stream
+    }
+
+    /// Starts a cogroup (Kafka Streams' KIP-150): this stream and the ones
+    /// added with [`CogroupedKStream::cogroup`], each with its own value type
+    /// and aggregator, fold into one aggregate per key in one store, without
+    /// a table per input and joins between them.
+    ///
+    /// ```
+    /// use streams_dsl::prelude::*;
+    /// let builder = StreamsBuilder::new();
+    /// builder.register_serde(JsonSerde::<(i64, i64)>::new());
+    /// let clicks = builder.stream::<String, String>("clicks", Consumed::default()).group_by_key();
+    /// let purchases = builder.stream::<String, i64>("purchases", Consumed::default()).group_by_key();
+    /// // Per customer: (clicks, cents spent).
+    /// clicks
+    ///     .cogroup(|_customer, _page, (clicks, cents): (i64, i64)| (clicks + 1, cents))
+    ///     .cogroup(&purchases, |_customer, amount, (clicks, cents)| (clicks, cents + amount))
+    ///     .aggregate(|| (0, 0), Materialized::named("activity").with_caching_disabled())
+    ///     .map_values(|(clicks, cents)| format!("{clicks} clicks, {cents} cents"))
+    ///     .to("profiles", Produced::default());
+    ///
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// driver.input_topic::<String, String>("clicks").unwrap().pipe("ann", "/home", 1).unwrap();
+    /// driver.input_topic::<String, i64>("purchases").unwrap().pipe("ann", 1_250_i64, 2).unwrap();
+    /// let profiles = driver.output_topic::<String, Option<String>>("profiles").unwrap();
+    /// assert_eq!(
+    ///     profiles.read_key_values().unwrap(),
+    ///     [("ann".to_string(), Some("1 clicks, 0 cents".to_string())), ("ann".to_string(), Some("1 clicks, 1250 cents".to_string()))]
+    /// );
+    /// ```
+    pub fn cogroup<VA: Data, F>(&self, aggregator: F) -> CogroupedKStream<K, VA>
+    where
+        F: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+    {
+        CogroupedKStream::new(self.stream.clone(), Arc::new(aggregator))
     }
 
     fn aggregate_with<VA: Data>(

@@ -182,6 +182,12 @@ impl<K: Data, V: Data> KTable<K, V> {
         }
     }
 
+    /// Renames the node this table comes out of (only before anything is
+    /// attached to it; `build()` reports a later rename).
+    pub(crate) fn rename_node(&self, name: String) {
+        self.topology.borrow_mut().rename(self.node, name);
+    }
+
     /// The name of the node this table comes out of.
     pub fn node_name(&self) -> String {
         // A processor attached by name may read old values.

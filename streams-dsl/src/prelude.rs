@@ -2,11 +2,12 @@
 
 pub use crate::windows::{JoinWindows, SessionWindows, SlidingWindows, TimeWindows};
 pub use crate::{
-    BranchedKStream, Branches, BufferConfig, Consumed, Data, EmitStrategy, GlobalKTable, Grouped,
-    Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Printed, Produced,
-    Repartitioned, RetryTopicHeaders, RetryTopics, SessionWindowedKStream, SlidingWindowedKStream,
-    StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig, Suppressed, SuppressionBufferFull,
-    TimeWindowedKStream,
+    BranchedKStream, Branches, BufferConfig, CogroupedKStream, Consumed, Data, EmitStrategy,
+    GlobalKTable, Grouped, Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized,
+    Printed, Produced, Repartitioned, RetryTopicHeaders, RetryTopics,
+    SessionWindowedCogroupedKStream, SessionWindowedKStream, SlidingWindowedCogroupedKStream,
+    SlidingWindowedKStream, StoreType, StreamJoined, StreamsBuilder, StrictBufferConfig,
+    Suppressed, SuppressionBufferFull, TimeWindowedCogroupedKStream, TimeWindowedKStream,
 };
 pub use streams_core::error::{ProcessError, StreamsError};
 pub use streams_core::handler::{

@@ -14,7 +14,7 @@ pub use session_windows::SessionWindows;
 pub use sliding_windows::SlidingWindows;
 pub use time_windows::TimeWindows;
 
-use crate::KStream;
+use crate::{CogroupedKStream, KStream};
 use std::time::Duration;
 
 /// Milliseconds of a duration, saturating at `i64::MAX`.
@@ -32,6 +32,18 @@ pub trait WindowSpec<K, V>: sealed::Sealed {
     /// Cuts `stream` (already grouped by key) into these windows.
     #[doc(hidden)]
     fn windowed_stream(self, stream: KStream<K, V>) -> Self::Stream;
+}
+
+/// Windows cogrouped streams can be cut into with
+/// [`CogroupedKStream::windowed_by`](crate::CogroupedKStream::windowed_by):
+/// each kind gives its own windowed cogrouped stream to aggregate.
+pub trait CogroupWindowSpec<K, VA>: sealed::Sealed {
+    /// The windowed cogrouped stream these windows give.
+    type Stream;
+
+    /// Cuts `cogrouped` into these windows.
+    #[doc(hidden)]
+    fn cogrouped_stream(self, cogrouped: CogroupedKStream<K, VA>) -> Self::Stream;
 }
 
 mod sealed {

@@ -3,6 +3,7 @@
 
 mod aggregations;
 mod branching;
+mod cogroup;
 mod emit_on_window_close;
 mod error_handlers;
 mod global_tables;
