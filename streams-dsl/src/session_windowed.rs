@@ -1,10 +1,12 @@
 //! `SessionWindowedKStream`: a grouped stream cut into sessions of activity,
 //! ready to aggregate.
 
-use crate::operators::{AggregateStep, PendingHeaders, SessionMerge, SessionWindowAggregate};
+use crate::operators::{
+    AggregateStep, PendingHeaders, SessionCloseEmitter, SessionMerge, SessionWindowAggregate,
+};
 use crate::windowed_aggregation::{add_windowed_aggregation, windowed_store};
 use crate::windows::{SessionWindows, WindowSpec};
-use crate::{Data, KStream, KTable, Materialized};
+use crate::{Data, EmitStrategy, KStream, KTable, Materialized};
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::record::Windowed;
@@ -33,6 +35,7 @@ use streams_core::topology::TopologyError;
 pub struct SessionWindowedKStream<K, V> {
     stream: KStream<K, V>,
     windows: SessionWindows,
+    emit: EmitStrategy,
 }
 
 impl<K: Data, V: Data> WindowSpec<K, V> for SessionWindows {
@@ -42,11 +45,46 @@ impl<K: Data, V: Data> WindowSpec<K, V> for SessionWindows {
         SessionWindowedKStream {
             stream,
             windows: self,
+            emit: EmitStrategy::default(),
         }
     }
 }
 
 impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
+    /// When the aggregation emits: every update (the default: merged-away
+    /// sessions deleted, the merged one updated) or, with
+    /// [`EmitStrategy::on_window_close`], only each session's final
+    /// aggregate, once, when stream time passes its end plus the inactivity
+    /// gap plus grace (no record can extend it then), and no deletes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_dsl::prelude::*;
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks", Consumed::default())
+    ///     .group_by_key()
+    ///     .windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(Duration::from_millis(100)))
+    ///     .emit_strategy(EmitStrategy::on_window_close())
+    ///     .count(Materialized::named("sessions"))
+    ///     .to_stream()
+    ///     .to("final-sessions", Produced::default());
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let clicks = driver.input_topic::<String, String>("clicks").unwrap();
+    /// let sessions = driver.output_topic::<Windowed<String>, Option<i64>>("final-sessions").unwrap();
+    /// clicks.pipe("ann", "a", 10).unwrap();
+    /// clicks.pipe("ann", "b", 50).unwrap();
+    /// assert!(sessions.is_empty()); // the session [10, 50] can still grow
+    /// clicks.pipe("bob", "c", 151).unwrap(); // stream time - gap passes 50
+    /// let (session, count) = sessions.read_key_value().unwrap();
+    /// assert_eq!((session.window.start, session.window.end, count), (10, 50, Some(2)));
+    /// assert!(sessions.is_empty());
+    /// ```
+    pub fn emit_strategy(mut self, emit: EmitStrategy) -> Self {
+        self.emit = emit;
+        self
+    }
+
     fn aggregate_with<VA: Data>(
         &self,
         add: AggregateStep<K, V, VA>,
@@ -72,6 +110,7 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
         let declaration = store.settings.sessions(store.retention);
         let store_name: Arc<str> = store.name.as_str().into();
         let windows = self.windows;
+        let emit_final = self.emit == EmitStrategy::OnWindowClose;
         add_windowed_aggregation(
             &self.stream,
             store.name,
@@ -83,6 +122,7 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
                 add: add.clone(),
                 merge: merge.clone(),
                 pending: PendingHeaders::default(),
+                final_results: emit_final.then(SessionCloseEmitter::default),
             },
         )
         // A session can still grow until stream time passes its end plus the

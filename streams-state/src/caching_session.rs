@@ -1,6 +1,7 @@
 //! [`CachingSessionStore`]: Kafka Streams' record cache in front of a session
 //! store, deduplicating session updates between flushes.
 
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::merge_iter::MergeIter;
@@ -287,6 +288,41 @@ impl SessionStore for CachingSessionStore {
             |session: &SessionEntry| session_key::encode(&session.key, session.start, session.end),
             false,
         )))
+    }
+
+    /// The wrapped store's sessions with the cache's writes over them (a
+    /// cached removal hides a stored session).
+    fn all(&self) -> Result<SessionIter<'_>> {
+        self.check_open()?;
+        let Some(cache) = &self.cache else {
+            return self.inner.all();
+        };
+        let min_live = self.min_live_time();
+        let mut sessions: BTreeMap<Vec<u8>, Option<SessionEntry>> = BTreeMap::new();
+        for session in self.inner.all()? {
+            let session = session?;
+            let stored_key = session_key::encode(&session.key, session.start, session.end);
+            sessions.insert(stored_key, Some(session));
+        }
+        for (stored_key, value) in cache.snapshot((Bound::Unbounded, Bound::Unbounded)) {
+            let Some(session) = session_key::decode(&stored_key) else {
+                continue;
+            };
+            let entry = value.map(|value| SessionEntry {
+                key: session.key.to_vec(),
+                start: session.start,
+                end: session.end,
+                value,
+            });
+            sessions.insert(stored_key, entry);
+        }
+        Ok(Box::new(
+            sessions
+                .into_values()
+                .flatten()
+                .filter(move |session| session.end >= min_live)
+                .map(Ok),
+        ))
     }
 
     fn retention_period(&self) -> i64 {

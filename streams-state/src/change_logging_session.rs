@@ -41,6 +41,10 @@ impl SessionStore for ChangeLogging<dyn SessionStore> {
         self.inner.fetch(key)
     }
 
+    fn all(&self) -> Result<SessionIter<'_>> {
+        self.inner.all()
+    }
+
     fn retention_period(&self) -> i64 {
         self.inner.retention_period()
     }

@@ -203,6 +203,24 @@ impl SessionStore for SegmentedSessionStore {
         Ok(Box::new(sessions))
     }
 
+    fn all(&self) -> Result<SessionIter<'_>> {
+        let earliest_end = self.segments.min_live_time();
+        let sessions = self
+            .segments
+            .between(earliest_end, i64::MAX)?
+            .flat_map(|segment| {
+                segment.all().unwrap_or_else(|error| -> KeyValueIter<'_> {
+                    Box::new(std::iter::once(Err(error)))
+                })
+            })
+            .map(|entry| self.decode(entry))
+            .filter(move |entry| match entry {
+                Ok(session) => session.end >= earliest_end,
+                Err(_) => true,
+            });
+        Ok(Box::new(sessions))
+    }
+
     fn retention_period(&self) -> i64 {
         self.segments.retention()
     }
@@ -313,6 +331,19 @@ pub(crate) mod contract {
         store.remove(b"k", 20, 30).unwrap();
         assert_eq!(store.fetch_session(b"k", 20, 30).unwrap(), None);
         assert_eq!(sessions(store.fetch(b"k").unwrap()).len(), 3);
+        // Every key's sessions, the removed one gone.
+        let mut all = sessions(store.all().unwrap());
+        all.sort();
+        assert_eq!(
+            all,
+            owned(&[
+                ("j", 0, 10, "other"),
+                ("k", 0, 10, "a"),
+                ("k", 5, 400_000, "long"),
+                ("k", 40, 40, "c"),
+                ("k\0", 0, 10, "other"),
+            ])
+        );
         assert!(matches!(
             store.put(b"k", 10, 5, b"x"),
             Err(StateStoreError::InvalidArgument { .. })
@@ -331,6 +362,11 @@ pub(crate) mod contract {
         );
         store.put(b"k", 0, 10, b"late").unwrap();
         assert_eq!(sessions(store.fetch(b"k").unwrap()).len(), 2);
+        assert_eq!(
+            sessions(store.all().unwrap()).len(),
+            2,
+            "expired sessions are not listed"
+        );
     }
 
     /// restore_batch applies records in the binary layout and rejects bad keys.

@@ -61,6 +61,10 @@ pub trait SessionStore: StateStore {
         self.find_sessions(key, 0, i64::MAX)
     }
 
+    /// Every unexpired session of every key, in no particular order (what an
+    /// aggregation emitting final results reads once when its task opens).
+    fn all(&self) -> Result<SessionIter<'_>>;
+
     /// How long sessions are retained behind stream time, in ms.
     fn retention_period(&self) -> i64;
 

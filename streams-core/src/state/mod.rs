@@ -30,5 +30,5 @@ pub use suppression_buffer::{BufferedUpdates, SuppressionBuffer};
 pub use suppression_buffer_builder::SuppressionBufferBuilder;
 pub use timestamped_key_value::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
 pub use timestamped_window::{TimestampedWindowStore, WindowChanges, WindowEntries};
-pub use typed_session::{SessionChanges, Sessions, TypedSessionStore};
+pub use typed_session::{KeyedSessions, SessionChanges, Sessions, TypedSessionStore};
 pub use window_builder::WindowStoreBuilder;

@@ -17,6 +17,9 @@ type FlushedSessions = Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)
 /// both inclusive.
 pub type Sessions<V> = Vec<(Window, V)>;
 
+/// Sessions of every key, each with its key's stored bytes.
+pub type KeyedSessions<K, V> = Vec<(Vec<u8>, Windowed<K>, V)>;
+
 /// Session updates with the session end as their timestamp.
 pub type SessionChanges<K, V> = Vec<(Windowed<K>, Change<V>, i64)>;
 
@@ -111,6 +114,20 @@ impl<K: 'static, V: 'static> TypedSessionStore<K, V> {
     pub fn fetch(&self, key: &K) -> Result<Sessions<V>, StreamsError> {
         let key = self.codec.required_key_bytes(key)?;
         self.decode_sessions(self.inner.fetch(&key)?)
+    }
+
+    /// Every retained session of every key, with its key's bytes, in no
+    /// particular order.
+    pub fn all(&self) -> Result<KeyedSessions<K, V>, StreamsError> {
+        let mut sessions = Vec::new();
+        for session in self.inner.all()? {
+            let session = session?;
+            let key = self.codec.decode_key(&session.key)?;
+            let value = self.codec.decode_value(&session.value)?;
+            let window = Window::new(session.start, session.end);
+            sessions.push((session.key, Windowed::new(key, window), value));
+        }
+        Ok(sessions)
     }
 
     /// The aggregate of the session of `key` exactly from `start` to `end`.

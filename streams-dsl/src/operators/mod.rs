@@ -10,6 +10,7 @@ mod outer_join_store;
 mod peek;
 mod pending_headers;
 mod print;
+mod session_close;
 mod session_window_aggregate;
 mod sliding_window_aggregate;
 mod stream_stream_join;
@@ -32,6 +33,7 @@ pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use pending_headers::PendingHeaders;
 pub(crate) use print::{Print, SharedWriter};
+pub(crate) use session_close::SessionCloseEmitter;
 pub(crate) use session_window_aggregate::{SessionMerge, SessionWindowAggregate};
 pub(crate) use sliding_window_aggregate::SlidingWindowAggregate;
 pub(crate) use stream_stream_join::{

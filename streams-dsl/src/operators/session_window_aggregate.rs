@@ -4,10 +4,12 @@
 //! `t`. The merged-away sessions are removed (and deleted downstream), then the
 //! merged session's aggregate is stored and forwarded, stamped with its end.
 //! Both carry the headers of the record that caused them (with caching, the
-//! last one that wrote the session).
+//! last one that wrote the session). Emitting on window close, only each
+//! session's final aggregate leaves, once it closes (see `session_close`).
 
 use super::AggregateStep;
 use super::PendingHeaders;
+use super::SessionCloseEmitter;
 use super::pending_headers::window_key;
 use crate::windows::SessionWindows;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub(crate) struct SessionWindowAggregate<K, V, VA> {
     pub(crate) add: AggregateStep<K, V, VA>,
     pub(crate) merge: SessionMerge<K, VA>,
     pub(crate) pending: PendingHeaders,
+    /// Set when the aggregation emits final results on window close only.
+    pub(crate) final_results: Option<SessionCloseEmitter<K, VA>>,
 }
 
 /// A session's entry: the key's bytes, then the session's start and end.
@@ -40,6 +44,11 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> SessionWindowAggregate<K, V, VA
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessError> {
         let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
+        if self.final_results.is_some() {
+            // Only final results leave, looked up when sessions close.
+            store.take_flushed()?;
+            return Ok(());
+        }
         let mut records = Vec::new();
         for (key, change, timestamp) in store.take_flushed()? {
             let headers = match self.pending.is_empty() {
@@ -77,6 +86,10 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Ch
             ctx.record_dropped();
             return Ok(());
         };
+        if let Some(emitter) = &mut self.final_results {
+            emitter.scan_once(&self.store, ctx)?;
+        }
+        let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
         let overlapping = store.find_sessions_at(
             &key_bytes,
             timestamp.saturating_sub(self.windows.gap_ms),
@@ -100,7 +113,10 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Ch
                 "dropping a record for a closed session"
             );
             ctx.record_dropped();
-            return Ok(());
+            return match &mut self.final_results {
+                Some(emitter) => emitter.emit_closed(close_time, &record.headers, ctx),
+                None => Ok(()),
+            };
         }
         let caching = store.is_caching();
         // A record at the time of an existing single-point session updates it in
@@ -110,13 +126,15 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Ch
             replaced = overlapping.into_iter().next().map(|(_, value)| value);
         } else {
             for (session, value) in overlapping {
-                if caching {
+                if caching && self.final_results.is_none() {
                     self.pending
                         .written(&session_key(&key_bytes, session), &record.headers);
                 }
                 ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?
                     .remove_at(&key_bytes, session)?;
-                if !caching {
+                if let Some(emitter) = &mut self.final_results {
+                    emitter.removed(&key_bytes, session);
+                } else if !caching {
                     let removal = Record::new(
                         Windowed::new(record.key.clone(), session),
                         Change::new(None, Some(value)),
@@ -127,12 +145,19 @@ impl<K: Clone + 'static, V, VA: Clone + 'static> Processor<K, V, Windowed<K>, Ch
             }
         }
         let new = (self.add)(&record.key, record.value, aggregate);
-        if caching {
+        if caching && self.final_results.is_none() {
             self.pending
                 .written(&session_key(&key_bytes, merged), &record.headers);
         }
         let store = ctx.state_store::<TypedSessionStore<K, VA>>(&self.store)?;
         store.put_at(&key_bytes, merged, &new)?;
+        if let Some(emitter) = &mut self.final_results {
+            if caching {
+                store.take_flushed()?;
+            }
+            emitter.written(&key_bytes, &record.key, merged, &new);
+            return emitter.emit_closed(close_time, &record.headers, ctx);
+        }
         if caching {
             if store.has_flushed() {
                 self.forward_flushed(ctx)?;

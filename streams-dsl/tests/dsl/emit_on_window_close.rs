@@ -196,3 +196,76 @@ fn sliding_windows_emit_each_window_once_when_it_closes() {
         "the late record is dropped"
     );
 }
+
+fn session_finals(caching: bool) -> TopologyTestDriver {
+    let materialized = Materialized::named("sessions");
+    let materialized = if caching {
+        materialized
+    } else {
+        materialized.with_caching_disabled()
+    };
+    final_counts(
+        SessionWindows::of_inactivity_gap_and_grace(
+            Duration::from_millis(100),
+            Duration::from_millis(100),
+        ),
+        |windowed| {
+            windowed
+                .emit_strategy(EmitStrategy::on_window_close())
+                .count(materialized)
+        },
+    )
+}
+
+#[test]
+fn session_windows_emit_each_merged_session_once_when_it_closes() {
+    for caching in [false, true] {
+        let driver = session_finals(caching);
+        let events = driver.input_topic::<String, String>("events").unwrap();
+        events.pipe("ann", "e", 10).unwrap();
+        events.pipe("ann", "e", 150).unwrap(); // a second session: 140 ms after the first
+        events.pipe("ann", "e", 80).unwrap(); // bridges both into [10, 150]
+        events.pipe("bob", "e", 320).unwrap();
+        assert!(
+            read(&driver).is_empty(),
+            "[10, 150] is open until stream time passes 150 + gap + grace (caching: {caching})"
+        );
+        events.pipe("bob", "e", 351).unwrap(); // closes [10, 150]
+        events.pipe("ann", "e", 20).unwrap(); // late: its session closed
+        events.pipe("bob", "e", 700).unwrap(); // closes bob's [320, 351]
+        assert_eq!(
+            read(&driver),
+            [
+                ("ann".to_string(), 10, 150, Some(3), 150),
+                ("bob".to_string(), 320, 351, Some(2), 351),
+            ],
+            "one final per session, no deletes of the merged-away ones (caching: {caching})"
+        );
+        assert_eq!(driver.metrics().dropped_records, 1, "caching: {caching}");
+    }
+}
+
+#[test]
+fn session_windows_emit_updates_and_deletes_by_default() {
+    let driver = final_counts(
+        SessionWindows::of_inactivity_gap_and_grace(
+            Duration::from_millis(100),
+            Duration::from_millis(100),
+        ),
+        |windowed| windowed.count(Materialized::named("sessions").with_caching_disabled()),
+    );
+    let events = driver.input_topic::<String, String>("events").unwrap();
+    events.pipe("ann", "e", 10).unwrap();
+    events.pipe("ann", "e", 150).unwrap();
+    events.pipe("ann", "e", 80).unwrap();
+    assert_eq!(
+        read(&driver),
+        [
+            ("ann".to_string(), 10, 10, Some(1), 10),
+            ("ann".to_string(), 150, 150, Some(1), 150),
+            ("ann".to_string(), 10, 10, None, 10),
+            ("ann".to_string(), 150, 150, None, 150),
+            ("ann".to_string(), 10, 150, Some(3), 150),
+        ]
+    );
+}
