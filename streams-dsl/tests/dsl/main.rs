@@ -5,6 +5,7 @@ mod aggregations;
 mod branching;
 mod emit_on_window_close;
 mod error_handlers;
+mod foreign_key_joins;
 mod grouped;
 mod header_propagation;
 mod join_semantics;
