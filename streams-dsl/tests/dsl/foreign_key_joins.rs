@@ -408,3 +408,94 @@ fn fk_caching_on_the_result_store_forwards_the_latest_joined_row_on_commit() {
         ]
     );
 }
+
+#[test]
+fn fk_a_self_join_runs_in_one_sub_topology() {
+    // Employees (`id -> "name/manager id"`) joined with their managers.
+    let builder = StreamsBuilder::new();
+    let employees = builder.table::<String, String>(
+        "employees",
+        Consumed::default(),
+        Materialized::named("employees").with_caching_disabled(),
+    );
+    employees
+        .join_foreign_key_with(
+            &employees,
+            |employee: &String| {
+                let (_, manager) = employee.split_once('/')?;
+                Some(manager.to_string()).filter(|manager| !manager.is_empty())
+            },
+            |employee, manager| format!("{employee} reports to {manager}"),
+            Materialized::named("joined").with_caching_disabled(),
+        )
+        .to("out", Produced::default());
+    let topology = builder.build().unwrap();
+    assert_eq!(topology.subtopologies().len(), 1);
+    let h = Harness::new(topology);
+    h.pipe("employees", "e1", Some("ann/"), 1);
+    h.pipe("employees", "e2", Some("bob/e1"), 2);
+    assert_eq!(h.output(), [row("e2", "bob/e1 reports to ann/", 2)]);
+    h.pipe("employees", "e1", Some("anna/"), 3);
+    assert_eq!(h.output(), [row("e2", "bob/e1 reports to anna/", 3)]);
+    h.pipe("employees", "e1", None, 4);
+    assert_eq!(h.output(), [delete("e2", 4)]);
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+struct Order {
+    product: Option<u64>,
+    quantity: u32,
+}
+
+#[test]
+fn fk_serdes_registered_after_the_join_are_used_for_its_internal_records() {
+    let builder = StreamsBuilder::new();
+    let orders = builder.table::<String, Order>(
+        "orders",
+        Consumed::default(),
+        Materialized::named("orders").with_caching_disabled(),
+    );
+    let products = builder.table::<u64, String>(
+        "products",
+        Consumed::default(),
+        Materialized::named("products").with_caching_disabled(),
+    );
+    orders
+        .left_join_foreign_key(
+            &products,
+            |order: &Order| order.product,
+            |order, product| format!("{} x {}", order.quantity, show(product)),
+        )
+        .to("out", Produced::default());
+    // The left values' serde (which the join hashes with) comes later.
+    builder.register_serde(JsonSerde::<Order>::new());
+    let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    let orders_in = driver
+        .input_topic::<String, Option<Order>>("orders")
+        .unwrap();
+    let products_in = driver
+        .input_topic::<u64, Option<String>>("products")
+        .unwrap();
+    let out = driver
+        .output_topic::<String, Option<String>>("out")
+        .unwrap();
+    products_in
+        .pipe(7_u64, Some("lamp".to_string()), 1)
+        .unwrap();
+    let order = |product, quantity| Some(Order { product, quantity });
+    orders_in
+        .pipe("o1".to_string(), order(Some(7), 2), 2)
+        .unwrap();
+    orders_in.pipe("o2".to_string(), order(None, 1), 3).unwrap();
+    orders_in
+        .pipe("o1".to_string(), order(Some(8), 3), 4)
+        .unwrap();
+    assert_eq!(
+        out.read_key_values().unwrap(),
+        [
+            ("o1".to_string(), Some("2 x lamp".to_string())),
+            ("o2".to_string(), Some("1 x null".to_string())),
+            ("o1".to_string(), Some("3 x null".to_string())),
+        ]
+    );
+}
