@@ -77,11 +77,31 @@ impl<K: Data, V: Data> KTable<K, V> {
 
     /// This table's node, to attach an operator that reads old values: makes
     /// the store forward them (Kafka Streams' `enableSendingOldValues`).
-    fn node_sending_old_values(&self) -> NodeRef<K, Change<V>> {
+    pub(crate) fn node_sending_old_values(&self) -> NodeRef<K, Change<V>> {
         if let Some(flag) = &self.send_old_values {
             flag.store(true, Ordering::Relaxed);
         }
         self.node
+    }
+
+    /// The topology this table belongs to.
+    pub(crate) fn topology(&self) -> &Rc<RefCell<TopologyBuilder>> {
+        &self.topology
+    }
+
+    /// This table's node, for an operator that reads only new values.
+    pub(crate) fn node(&self) -> NodeRef<K, Change<V>> {
+        self.node
+    }
+
+    /// The serde of this table's keys, when one was given.
+    pub(crate) fn key_serde(&self) -> Option<SerdeRef<K>> {
+        self.key_serde.clone()
+    }
+
+    /// The serde of this table's values, when one was given.
+    pub(crate) fn value_serde(&self) -> Option<SerdeRef<V>> {
+        self.value_serde.clone()
     }
 
     /// Marks this table as the result of a windowed aggregation whose windows

@@ -41,6 +41,7 @@ mod kstream_global_join;
 mod kstream_retry;
 mod kstream_retry_topics;
 mod ktable;
+mod ktable_foreign_key_join;
 mod materialized;
 mod operators;
 pub mod prelude;

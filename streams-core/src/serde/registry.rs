@@ -85,6 +85,22 @@ impl SerdeRegistry {
         self
     }
 
+    /// Like [`derive`](Self::derive) for a type built from two others (for
+    /// example a composite key from the serdes of both of its parts).
+    pub fn derive_pair<T: 'static, U1: 'static, U2: 'static>(
+        &mut self,
+        wrap: fn(SerdeRef<U1>, SerdeRef<U2>) -> SerdeRef<T>,
+    ) -> &mut Self {
+        self.derived.insert(
+            TypeId::of::<T>(),
+            Arc::new(move |registry: &SerdeRegistry| {
+                let (first, second) = (registry.get::<U1>()?, registry.get::<U2>()?);
+                Some(Box::new(wrap(first, second)) as Box<dyn Any>)
+            }),
+        );
+        self
+    }
+
     /// The default serde for `T`, if one is registered or derivable.
     pub fn get<T: 'static>(&self) -> Option<SerdeRef<T>> {
         let direct = self
@@ -107,5 +123,42 @@ impl std::fmt::Debug for SerdeRegistry {
         f.debug_struct("SerdeRegistry")
             .field("types", &self.by_type.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serde::SerdeError;
+
+    /// A pair written as its two parts, each with its own serde.
+    struct PairSerde(SerdeRef<String>, SerdeRef<i64>);
+
+    impl Serde<(String, i64)> for PairSerde {
+        fn serialize(&self, value: &(String, i64)) -> Result<Vec<u8>, SerdeError> {
+            let mut bytes = self.1.serialize(&value.1)?;
+            bytes.extend(self.0.serialize(&value.0)?);
+            Ok(bytes)
+        }
+
+        fn deserialize(&self, bytes: &[u8]) -> Result<(String, i64), SerdeError> {
+            let (number, text) = bytes.split_at(bytes.len().min(8));
+            Ok((self.0.deserialize(text)?, self.1.deserialize(number)?))
+        }
+    }
+
+    #[test]
+    fn a_pair_serde_derives_from_both_parts_once_both_are_known() {
+        let mut registry = SerdeRegistry::empty();
+        registry.derive_pair::<(String, i64), String, i64>(|a, b| Arc::new(PairSerde(a, b)));
+        registry.register(StringSerde);
+        assert!(registry.get::<(String, i64)>().is_none());
+        registry.register(I64Serde);
+        let serde = registry.get::<(String, i64)>().unwrap();
+        let pair = ("k".to_string(), 7_i64);
+        assert_eq!(
+            serde.deserialize(&serde.serialize(&pair).unwrap()).unwrap(),
+            pair
+        );
     }
 }

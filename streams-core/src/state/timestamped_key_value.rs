@@ -237,6 +237,23 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
         self.decode_entries(self.inner.range(&from, &to)?)
     }
 
+    /// Entries whose serialized key starts with the serialized `prefix`, in
+    /// the byte order of the serialized keys (Kafka Streams' `prefixScan`).
+    /// `prefix` is a key of the store's type whose serde writes only the
+    /// leading part of full keys, such as a composite key without its last
+    /// component.
+    pub fn prefix_scan(&self, prefix: &K) -> Result<Vec<(K, ValueAndTimestamp<V>)>, StreamsError> {
+        let prefix = self.codec.required_key_bytes(prefix)?;
+        self.decode_entries(self.inner.prefix_scan(&prefix)?)
+    }
+
+    /// `value` serialized as this store stores it (without the timestamp),
+    /// with the store's value serde and changelog topic as context: what an
+    /// operator hashes to recognize a stored value later.
+    pub fn value_bytes(&self, value: &V) -> Result<Vec<u8>, StreamsError> {
+        self.codec.encode_value(value)
+    }
+
     /// An estimate of the number of entries.
     pub fn approximate_num_entries(&self) -> Result<u64, StreamsError> {
         Ok(self.inner.approximate_num_entries()?)

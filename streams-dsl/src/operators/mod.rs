@@ -5,6 +5,7 @@ mod aggregate;
 mod branch;
 mod filter;
 mod flat_map;
+mod foreign_key_join;
 mod map;
 mod outer_join_store;
 mod peek;
@@ -29,6 +30,11 @@ pub(crate) use aggregate::{
 pub(crate) use branch::{BranchPredicate, BranchProcessor, PassThrough};
 pub(crate) use filter::Filter;
 pub(crate) use flat_map::{FlatMap, FlatMapValues};
+pub(crate) use foreign_key_join::{
+    CombinedKey, CombinedKeySerde, ForeignKeyExtractor, ForeignUpdate, ResponseJoin, Subscription,
+    SubscriptionReceive, SubscriptionResponse, SubscriptionResponseSerde, SubscriptionSend,
+    SubscriptionSerde,
+};
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use pending_headers::PendingHeaders;

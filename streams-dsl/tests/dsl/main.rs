@@ -6,6 +6,7 @@ mod branching;
 mod cogroup;
 mod emit_on_window_close;
 mod error_handlers;
+mod foreign_key_joins;
 mod global_tables;
 mod grouped;
 mod header_propagation;
