@@ -749,7 +749,8 @@ impl StreamsConfig {
     }
 
     /// The producer of a stream thread: idempotent (at-least-once without
-    /// duplicates from retries), `linger.ms=100` as Kafka Streams sets, and
+    /// duplicates from retries), `linger.ms=5` (Kafka Streams sets 100: 5 ms
+    /// measured no slower and cuts end-to-end latency by ~95 ms), and
     /// Kafka's murmur2 partitioner so keys land where Java clients put them,
     /// each unless overridden.
     pub fn producer_config(&self, thread: &str) -> ClientConfig {
@@ -758,7 +759,7 @@ impl StreamsConfig {
         config.set("client.id", client_id);
         for (key, default) in [
             ("enable.idempotence", "true"),
-            ("linger.ms", "100"),
+            ("linger.ms", "5"),
             ("partitioner", "murmur2_random"),
         ] {
             if config.get(key).is_none() {
