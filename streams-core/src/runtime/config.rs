@@ -156,6 +156,8 @@ struct ClientProperties {
     main_consumer: BTreeMap<String, String>,
     /// `restore.consumer.`: the consumer reading changelogs during restoration.
     restore_consumer: BTreeMap<String, String>,
+    /// `global.consumer.`: the global thread's consumer of global tables' topics.
+    global_consumer: BTreeMap<String, String>,
     /// `producer.`.
     producer: BTreeMap<String, String>,
     /// `admin.`.
@@ -167,8 +169,9 @@ struct ClientProperties {
 /// Built from Kafka Streams' property names; every property the runtime does not
 /// know is a librdkafka property passed to every client it creates (security
 /// settings such as `security.protocol`, `ssl.*`, `sasl.*` go this way), and a
-/// `consumer.`, `main.consumer.`, `restore.consumer.`, `producer.` or `admin.`
-/// prefix sends a property to those clients only, overriding the unprefixed one.
+/// `consumer.`, `main.consumer.`, `restore.consumer.`, `global.consumer.`,
+/// `producer.` or `admin.` prefix sends a property to those clients only,
+/// overriding the unprefixed one.
 ///
 /// ```
 /// use streams_core::runtime::StreamsConfig;
@@ -563,6 +566,7 @@ impl StreamsConfig {
         let checks = [
             ("consumer", self.consumer_config("check")),
             ("restore consumer", self.restore_consumer_config("check")),
+            ("global consumer", self.global_consumer_config()),
             ("producer", self.producer_config("check")),
             ("admin", self.admin_config()),
         ];
@@ -731,6 +735,25 @@ impl StreamsConfig {
         config
     }
 
+    /// The consumer of the global thread, reading every partition of the
+    /// global tables' topics (`consumer.` and `global.consumer.` properties):
+    /// assigned partitions only, no group, no commits, read_committed under
+    /// exactly-once.
+    pub fn global_consumer_config(&self) -> ClientConfig {
+        let mut config =
+            self.client_config([&self.clients.consumer, &self.clients.global_consumer]);
+        self.read_committed_under_exactly_once(&mut config);
+        fetch_without_backoff(&mut config);
+        let client_id = self.client_id(&config, "GlobalStreamThread-global-consumer");
+        config
+            .set("client.id", client_id)
+            .set("group.id", format!("{}-global", self.application_id))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest");
+        config
+    }
+
     /// The consumer a stream thread restores changelogs with: assigned partitions
     /// only, no group, no commits.
     pub fn restore_consumer_config(&self, thread: &str) -> ClientConfig {
@@ -829,6 +852,7 @@ fn check_exactly_once_clients(
         ("consumer.", &clients.consumer),
         ("main.consumer.", &clients.main_consumer),
         ("restore.consumer.", &clients.restore_consumer),
+        ("global.consumer.", &clients.global_consumer),
     ] {
         if let Some(level) = layer.get(ISOLATION_LEVEL)
             && level.trim() != "read_committed"
@@ -887,6 +911,7 @@ fn split_client_properties(
         let (layer, property) = [
             ("main.consumer.", &mut clients.main_consumer),
             ("restore.consumer.", &mut clients.restore_consumer),
+            ("global.consumer.", &mut clients.global_consumer),
             ("consumer.", &mut clients.consumer),
             ("producer.", &mut clients.producer),
             ("admin.", &mut clients.admin),
@@ -1343,6 +1368,7 @@ mod tests {
             .set("consumer.socket.timeout.ms", "20000")
             .set("main.consumer.fetch.min.bytes", "10")
             .set("restore.consumer.fetch.queue.backoff.ms", "500")
+            .set("global.consumer.fetch.queue.backoff.ms", "250")
             .set("producer.linger.ms", "5")
             .set("admin.socket.timeout.ms", "30000")
             .set("client.id", "svc")
@@ -1360,6 +1386,15 @@ mod tests {
         assert_eq!(
             consumer.get("client.id"),
             Some("svc-StreamThread-1-consumer")
+        );
+        let global = config.global_consumer_config();
+        assert_eq!(global.get("fetch.min.bytes"), None);
+        assert_eq!(global.get("socket.timeout.ms"), Some("20000"));
+        assert_eq!(global.get("fetch.queue.backoff.ms"), Some("250"));
+        assert_eq!(global.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(
+            global.get("client.id"),
+            Some("svc-GlobalStreamThread-global-consumer")
         );
         let restore = config.restore_consumer_config("StreamThread-1");
         assert_eq!(restore.get("fetch.min.bytes"), None);

@@ -299,10 +299,9 @@ impl KafkaStreams {
             &dir,
             self.config.state_stores().rocksdb(),
         )?;
-        let thread = format!("{}-GlobalStreamThread", self.config.application_id());
         let consumer = self
             .config
-            .restore_consumer_config(&thread)
+            .global_consumer_config()
             .create()
             .map_err(|e| RuntimeError::kafka("creating the global consumer", e))?;
         let mut updater = GlobalStateUpdater::new(
