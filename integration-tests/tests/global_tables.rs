@@ -4,9 +4,10 @@
 //! interactive queries of it from its own copy, and resumes a persistent
 //! global store from its checkpoint after a restart.
 
-use integration_tests::{TestCluster, init_logging, streams_config, unique};
+use integration_tests::{TestCluster, TopicReader, init_logging, streams_config, unique};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use streams_core::partitioner::default_partition;
 use streams_dsl::prelude::*;
 use streams_state::{OffsetCheckpoint, TopicPartition};
 
@@ -37,21 +38,66 @@ fn code(n: usize) -> String {
     format!("c{n:02}")
 }
 
-/// Queries `streams` until the global store shows `expected` for `key`.
-fn wait_for_row(streams: &KafkaStreams, key: &str, expected: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let row = streams
-            .query_key_value::<String, String>("countries", &key.to_string())
-            .unwrap();
-        if row.as_deref() == Some(expected) {
-            return;
+/// One key per partition of the 4-partition orders topic (murmur2, as the
+/// test producer partitions).
+fn probe_keys(round: usize) -> Vec<String> {
+    let mut keys: Vec<Option<String>> = vec![None; 4];
+    for n in 0.. {
+        let key = format!("probe-{round}-{n}");
+        let slot = &mut keys[default_partition(key.as_bytes(), 4) as usize];
+        if slot.is_none() {
+            *slot = Some(key);
         }
+        if keys.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    keys.into_iter().flatten().collect()
+}
+
+/// Sends an order for `country` to every partition of `orders`, round after
+/// round, until one whole round comes back joined with `name`: then every
+/// instance owning orders partitions has read the update into its global
+/// store. Each round waits for its own four results (bounded by [`WAIT`]).
+fn wait_until_joined_with(
+    cluster: &TestCluster,
+    reader: &mut TopicReader,
+    orders: &str,
+    country: &str,
+    name: &str,
+) {
+    let deadline = Instant::now() + WAIT;
+    for round in 0.. {
         assert!(
             Instant::now() < deadline,
-            "the global store still shows {row:?} for {key} after {WAIT:?}, not {expected}"
+            "orders for {country} still not joined with {name} after {WAIT:?}"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        let keys = probe_keys(round);
+        let probes: Vec<(String, String)> = keys
+            .iter()
+            .map(|key| (key.clone(), format!("{country}:{key}")))
+            .collect();
+        cluster.produce(orders, &probes);
+        let expected: Vec<Vec<u8>> = keys.iter().map(|key| key.as_bytes().to_vec()).collect();
+        let records = reader.read_until(WAIT, "the probe orders", |records| {
+            expected.iter().all(|key| {
+                records
+                    .iter()
+                    .any(|(k, _)| k.as_deref() == Some(key.as_slice()))
+            })
+        });
+        let joined = records
+            .iter()
+            .filter(|(key, _)| key.as_ref().is_some_and(|key| expected.contains(key)))
+            .filter(|(_, value)| {
+                value
+                    .as_deref()
+                    .is_some_and(|value| value.ends_with(format!(" in {name}").as_bytes()))
+            })
+            .count();
+        if joined == expected.len() {
+            return;
+        }
     }
 }
 
@@ -127,16 +173,31 @@ fn every_instance_keeps_the_whole_global_table_follows_it_and_resumes_from_its_c
 
     // An update of the table reaches every instance while it runs.
     cluster.produce(&countries, &[(code(5), "renamed".to_string())]);
+    wait_until_joined_with(&cluster, &mut reader, &orders, &code(5), "renamed");
     for instance in &instances {
-        wait_for_row(instance, &code(5), "renamed");
+        assert_eq!(
+            instance
+                .query_key_value::<String, String>("countries", &code(5))
+                .unwrap()
+                .as_deref(),
+            Some("renamed")
+        );
     }
     cluster.produce(
         &orders,
         &[("late".to_string(), format!("{}:late", code(5)))],
     );
-    let records = reader.read_until(WAIT, "the late order", |records| records.len() > 200);
+    let records = reader.read_until(WAIT, "the late order", |records| {
+        records
+            .iter()
+            .any(|(key, _)| key.as_deref() == Some(b"late"))
+    });
+    let late = records
+        .iter()
+        .find(|(key, _)| key.as_deref() == Some(b"late"))
+        .and_then(|(_, value)| value.clone());
     assert_eq!(
-        records[200].1.as_deref(),
+        late.as_deref(),
         Some(format!("{}:late in renamed", code(5)).as_bytes())
     );
 
