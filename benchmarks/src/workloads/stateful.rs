@@ -106,80 +106,84 @@ pub fn count_cached_keys() -> Result<Vec<BenchResult>, Box<dyn Error>> {
         .collect()
 }
 
-/// Tumbling one-minute window count over 10k keys, records 1 ms apart.
-pub fn window_count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    const RECORDS: u64 = 5_000_000;
+/// Which results a tumbling-window count forwards.
+#[derive(Clone, Copy)]
+enum WindowResults {
+    /// Every update the cache lets through.
+    Updates,
+    /// Final results through `suppress(until_window_closes)`.
+    Suppressed,
+    /// Final results through `EmitStrategy::on_window_close`.
+    EmittedOnClose,
+}
+
+/// A tumbling one-minute window count of `records` records over 10k keys, 1 ms
+/// apart, forwarding `results`.
+fn tumbling_count(
+    name: &str,
+    records: u64,
+    results: WindowResults,
+) -> Result<Vec<BenchResult>, Box<dyn Error>> {
     const KEYS: u64 = 10_000;
     let builder = StreamsBuilder::new();
-    builder
+    let windowed = builder
         .stream::<u64, u64>("input", Consumed::default())
         .group_by_key()
-        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(60)))
-        .count(Materialized::named("window-counts"))
-        .to_stream()
-        .to("window-counts", Produced::default());
+        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(60)));
+    let (counts, window) = match results {
+        WindowResults::Updates => (
+            windowed.count(Materialized::named("window-counts")),
+            "tumbling 60 s",
+        ),
+        WindowResults::Suppressed => (
+            windowed
+                .count(Materialized::named("window-counts"))
+                .suppress(
+                    Suppressed::until_window_closes(BufferConfig::unbounded()).with_name("final"),
+                ),
+            "tumbling 60 s",
+        ),
+        WindowResults::EmittedOnClose => (
+            windowed
+                .emit_strategy(EmitStrategy::on_window_close())
+                .count(Materialized::named("window-counts")),
+            "tumbling 60 s, emit on window close",
+        ),
+    };
+    counts.to_stream().to("window-counts", Produced::default());
     let driver = manual_commit_driver(builder)?;
-    let (elapsed, produced) = pipe_keyed(&driver, "input", RECORDS, KEYS, 1)?;
+    let (elapsed, produced) = pipe_keyed(&driver, "input", records, KEYS, 1)?;
     Ok(vec![
-        BenchResult::new("window-count", RECORDS, elapsed)
+        BenchResult::new(name, records, elapsed)
             .with("distinct_keys", KEYS)
-            .with("window", "tumbling 60 s")
+            .with("window", window)
             .with("records_out_incl_changelog", produced as u64),
     ])
+}
+
+/// Tumbling one-minute window count over 10k keys, records 1 ms apart.
+pub fn window_count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    tumbling_count("window-count", 5_000_000, WindowResults::Updates)
 }
 
 /// The tumbling-window count of [`window_count`], suppressed until each window
 /// closes: only final results come out, the buffer logged to its changelog.
 pub fn window_count_suppressed() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    const RECORDS: u64 = 5_000_000;
-    const KEYS: u64 = 10_000;
-    const WINDOW_MS: u64 = 60_000;
-    let builder = StreamsBuilder::new();
-    builder
-        .stream::<u64, u64>("input", Consumed::default())
-        .group_by_key()
-        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_millis(
-            WINDOW_MS,
-        )))
-        .count(Materialized::named("window-counts"))
-        .suppress(Suppressed::until_window_closes(BufferConfig::unbounded()).with_name("final"))
-        .to_stream()
-        .to("final-window-counts", Produced::default());
-    let driver = manual_commit_driver(builder)?;
-    let (elapsed, produced) = pipe_keyed(&driver, "input", RECORDS, KEYS, 1)?;
-    Ok(vec![
-        BenchResult::new("window-count-suppressed", RECORDS, elapsed)
-            .with("distinct_keys", KEYS)
-            .with("window", "tumbling 60 s")
-            .with("records_out_incl_changelog", produced as u64),
-    ])
+    tumbling_count(
+        "window-count-suppressed",
+        5_000_000,
+        WindowResults::Suppressed,
+    )
 }
 
-/// A tumbling-window count over 10k keys, records 1 ms apart, emitting only
-/// each window's final count when it closes (no suppression buffer).
+/// The tumbling-window count of [`window_count`] emitting only each window's
+/// final count when it closes (no suppression buffer), over 2M records.
 pub fn window_count_emit_final() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    const RECORDS: u64 = 2_000_000;
-    const KEYS: u64 = 10_000;
-    const WINDOW_MS: u64 = 60_000;
-    let builder = StreamsBuilder::new();
-    builder
-        .stream::<u64, u64>("input", Consumed::default())
-        .group_by_key()
-        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_millis(
-            WINDOW_MS,
-        )))
-        .emit_strategy(EmitStrategy::on_window_close())
-        .count(Materialized::named("window-counts"))
-        .to_stream()
-        .to("final-window-counts", Produced::default());
-    let driver = manual_commit_driver(builder)?;
-    let (elapsed, produced) = pipe_keyed(&driver, "input", RECORDS, KEYS, 1)?;
-    Ok(vec![
-        BenchResult::new("window-count-emit-final", RECORDS, elapsed)
-            .with("distinct_keys", KEYS)
-            .with("window", "tumbling 60 s, emit on window close")
-            .with("records_out_incl_changelog", produced as u64),
-    ])
+    tumbling_count(
+        "window-count-emit-final",
+        2_000_000,
+        WindowResults::EmittedOnClose,
+    )
 }
 
 /// Session count with a 30 s gap over 10k keys, records 1 ms apart: each key
