@@ -130,7 +130,7 @@ impl<K, V> StoreCodec<K, V> {
 }
 
 /// The timestamped layout: 8 bytes big-endian timestamp, then the serialized value.
-fn with_timestamp(timestamp: i64, serialized: &[u8]) -> Vec<u8> {
+pub(crate) fn with_timestamp(timestamp: i64, serialized: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(8 + serialized.len());
     bytes.extend_from_slice(&timestamp.to_be_bytes());
     bytes.extend_from_slice(serialized);

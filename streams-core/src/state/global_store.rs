@@ -8,7 +8,7 @@
 //! deletes), without deserializing them, as Kafka Streams restores global
 //! stores. Readers deserialize what they look up.
 
-use super::codec::StoreCodec;
+use super::codec::{StoreCodec, with_timestamp};
 use super::key_value_builder::KeyValueStoreBuilder;
 use super::{KeyLookup, ValueAndTimestamp};
 use crate::error::StreamsError;
@@ -152,10 +152,7 @@ impl GlobalStore {
         let mut inner = self.inner();
         match value {
             Some(value) => {
-                let mut stored = Vec::with_capacity(8 + value.len());
-                stored.extend_from_slice(&timestamp.to_be_bytes());
-                stored.extend_from_slice(value);
-                inner.put(key, &stored)?;
+                inner.put(key, &with_timestamp(timestamp, value))?;
             }
             None => {
                 inner.delete(key)?;
