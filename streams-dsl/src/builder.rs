@@ -1,21 +1,23 @@
 //! `StreamsBuilder`: where a DSL application starts.
 
 use crate::operators::{PendingHeaders, TableSource};
+use crate::plan::{LogicalPlan, PlanKind};
 use crate::{Consumed, Data, GlobalKTable, KStream, KTable, Materialized, StoreType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use streams_core::runtime::StreamsConfig;
 use streams_core::serde::Serde;
 use streams_core::serde::{OptionSerde, SerdeRef};
 use streams_core::state::StoreBuilder;
 use streams_core::state::{GlobalTableBuilder, KeyValueStoreBuilder};
-use streams_core::topology::{TopicRef, Topology, TopologyBuilder, TopologyError};
+use streams_core::topology::{TopicRef, Topology, TopologyError, TopologyOptimization};
 
 /// Builds a topology from DSL operators. Streams created from it share it, so
 /// operators can be chained from any of them; `build()` validates the result.
 #[derive(Default)]
 pub struct StreamsBuilder {
-    topology: Rc<RefCell<TopologyBuilder>>,
+    topology: Rc<RefCell<LogicalPlan>>,
 }
 
 impl StreamsBuilder {
@@ -60,7 +62,7 @@ impl StreamsBuilder {
         let name = consumed
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-SOURCE"));
-        let node = topology.add_source_with_extractor(
+        let node = topology.add_source(
             name,
             topics
                 .iter()
@@ -100,7 +102,7 @@ impl StreamsBuilder {
             .value_serde
             .clone()
             .map(|inner| Arc::new(OptionSerde::new(inner)) as SerdeRef<Option<V>>);
-        let source = topology.add_source_with_extractor::<K, Option<V>>(
+        let source = topology.add_source::<K, Option<V>>(
             source_name,
             vec![TopicRef::External(topic.to_string())],
             consumed.key_serde.clone(),
@@ -140,6 +142,7 @@ impl StreamsBuilder {
         let name = topology.generate_name("KTABLE-SOURCE");
         let store_name: Arc<str> = store.as_str().into();
         let node = topology.add_processor(
+            PlanKind::TableSource,
             name,
             move || TableSource {
                 store: store_name.clone(),
@@ -191,11 +194,42 @@ impl StreamsBuilder {
     }
 
     /// Validates the topology and returns it, ready for the TopologyTestDriver or
-    /// the runtime.
+    /// the runtime, written as declared (no optimization: `topology.optimization=none`).
     pub fn build(self) -> Result<Topology, TopologyError> {
-        let builder = Rc::try_unwrap(self.topology)
+        self.build_optimized(TopologyOptimization::none())
+    }
+
+    /// Like [`build`](Self::build), optimized as `config`'s
+    /// `topology.optimization` says (Kafka Streams' `build(props)`); give the
+    /// runtime the same config.
+    pub fn build_with(self, config: &StreamsConfig) -> Result<Topology, TopologyError> {
+        self.build_optimized(config.topology_optimization())
+    }
+
+    /// Like [`build`](Self::build), with the rewrites `optimization` turns on
+    /// applied to the logical plan before it is written (see
+    /// [`TopologyOptimization`]); `describe()` shows the optimized topology.
+    ///
+    /// ```
+    /// use streams_dsl::prelude::*;
+    /// let builder = StreamsBuilder::new();
+    /// let by_card = builder
+    ///     .stream::<String, i64>("payments", Consumed::default())
+    ///     .select_key(|_, cents| format!("bucket-{}", cents / 1_000));
+    /// by_card.group_by_key().count(Materialized::default());
+    /// by_card.group_by_key().reduce(|a, b| a + b, Materialized::default());
+    /// let topology = builder.build_optimized(TopologyOptimization::all()).unwrap();
+    /// let repartitions: Vec<_> = topology.internal_topics("app").into_iter()
+    ///     .filter(|t| t.ends_with("-repartition")).collect();
+    /// assert_eq!(repartitions.len(), 1);
+    /// ```
+    pub fn build_optimized(
+        self,
+        optimization: TopologyOptimization,
+    ) -> Result<Topology, TopologyError> {
+        let plan = Rc::try_unwrap(self.topology)
             .map(RefCell::into_inner)
-            .unwrap_or_else(|shared| shared.replace(TopologyBuilder::new()));
-        builder.build()
+            .unwrap_or_else(|shared| shared.replace(LogicalPlan::default()));
+        plan.build(optimization)
     }
 }

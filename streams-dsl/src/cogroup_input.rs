@@ -4,10 +4,10 @@
 
 use crate::cogroup_update::{CogroupAggregator, CogroupUpdate};
 use crate::operators::MapValues;
+use crate::plan::{PlanKind, PlanRef};
 use crate::{Data, KStream, Repartitioned};
 use std::sync::Arc;
 use streams_core::serde::SerdeRef;
-use streams_core::topology::NodeRef;
 
 /// An input of a cogroup, whatever its value type.
 pub(crate) trait CogroupInput<K, VA> {
@@ -21,7 +21,7 @@ pub(crate) trait CogroupInput<K, VA> {
     /// Adds the node `name` turning this input's records into updates, after
     /// a repartition through `<repartition>-repartition` when keys changed,
     /// and returns it.
-    fn attach(&self, repartition: &str, name: String) -> NodeRef<K, CogroupUpdate<K, VA>>;
+    fn attach(&self, repartition: &str, name: String) -> PlanRef<K, CogroupUpdate<K, VA>>;
 }
 
 /// A grouped stream of values `V` with its aggregator.
@@ -39,16 +39,17 @@ impl<K: Data, V: Data, VA: Data> CogroupInput<K, VA> for TypedInput<K, V, VA> {
         self.stream.key_serde()
     }
 
-    fn attach(&self, repartition: &str, name: String) -> NodeRef<K, CogroupUpdate<K, VA>> {
+    fn attach(&self, repartition: &str, name: String) -> PlanRef<K, CogroupUpdate<K, VA>> {
         let input = if self.stream.is_key_changed() {
             self.stream
-                .repartition(Repartitioned::default().named(repartition))
+                .implicit_repartition(Repartitioned::default().named(repartition))
         } else {
             self.stream.clone()
         };
         let aggregator = self.aggregator.clone();
         let bind = Arc::new(move |_: &K, value: V| CogroupUpdate::new(aggregator.clone(), value));
         input.topology().borrow_mut().add_processor(
+            PlanKind::Stateless,
             name,
             move || MapValues(bind.clone()),
             &[input.node()],

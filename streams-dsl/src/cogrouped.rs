@@ -12,12 +12,12 @@
 use crate::cogroup_input::{CogroupInput, TypedInput};
 use crate::cogroup_update::{CogroupAggregator, CogroupUpdate};
 use crate::operators::PassThrough;
+use crate::plan::{LogicalPlan, PlanKind};
 use crate::windows::CogroupWindowSpec;
 use crate::{Data, KGroupedStream, KStream, KTable, Materialized};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use streams_core::topology::TopologyBuilder;
 
 /// Grouped streams of key `K` aggregated together into one aggregate `VA`:
 /// made by [`KGroupedStream::cogroup`], extended with
@@ -31,7 +31,7 @@ use streams_core::topology::TopologyBuilder;
 /// the input at position `i` (counting from 0) is
 /// `<application.id>-<store>-cogroup-<i>-repartition`.
 pub struct CogroupedKStream<K, VA> {
-    topology: Rc<RefCell<TopologyBuilder>>,
+    topology: Rc<RefCell<LogicalPlan>>,
     inputs: Vec<Rc<dyn CogroupInput<K, VA>>>,
 }
 
@@ -185,7 +185,7 @@ impl<K: Data, VA: Data> CogroupedKStream<K, VA> {
                     Some(name) => format!("{name}-cogroup-merge"),
                     None => topology.generate_name("COGROUPKSTREAM-MERGE"),
                 };
-                topology.add_processor(merge, || PassThrough, &nodes)
+                topology.add_processor(PlanKind::Stateless, merge, || PassThrough, &nodes)
             }
         };
         let key_serde = self.inputs.iter().find_map(|input| input.key_serde());

@@ -1,6 +1,7 @@
 //! Grouped streams and tables: the step before an aggregation.
 
 use crate::operators::{AggregateStep, PendingHeaders, StreamAggregate, TableAggregate, TableStep};
+use crate::plan::{LogicalPlan, PlanKind, PlanRef, RepartitionSpec};
 use crate::windows::WindowSpec;
 use crate::{CogroupedKStream, Data, Grouped, KStream, KTable, Materialized, Repartitioned};
 use std::cell::RefCell;
@@ -9,11 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use streams_core::record::Change;
 use streams_core::serde::{ChangeSerde, SerdeRef};
-use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder};
 
 /// Declares the store of an aggregation from its `Materialized` and returns its name.
 fn add_store<K: Data, VA: Data>(
-    topology: &mut TopologyBuilder,
+    topology: &mut LogicalPlan,
     materialized: &mut Materialized<K, VA>,
     key_serde: Option<SerdeRef<K>>,
     send_old_values: Arc<AtomicBool>,
@@ -91,7 +91,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         );
         let input = if self.stream.is_key_changed() {
             self.stream
-                .repartition(Repartitioned::default().named(store.clone()))
+                .implicit_repartition(Repartitioned::default().named(store.clone()))
         } else {
             self.stream.clone()
         };
@@ -99,6 +99,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         let name = builder.generate_name("KSTREAM-AGGREGATE");
         let store_name: Arc<str> = store.as_str().into();
         let node = builder.add_processor(
+            PlanKind::Stateful,
             name,
             move || StreamAggregate {
                 store: store_name.clone(),
@@ -174,8 +175,8 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
 /// `<application.id>-<name>-repartition` (the grouping's name, else the
 /// aggregation's store).
 pub struct KGroupedTable<K, V> {
-    topology: Rc<RefCell<TopologyBuilder>>,
-    node: NodeRef<K, Change<V>>,
+    topology: Rc<RefCell<LogicalPlan>>,
+    node: PlanRef<K, Change<V>>,
     repartition_name: Option<String>,
     key_serde: Option<SerdeRef<K>>,
     value_serde: Option<SerdeRef<V>>,
@@ -183,8 +184,8 @@ pub struct KGroupedTable<K, V> {
 
 impl<K: Data, V: Data> KGroupedTable<K, V> {
     pub(crate) fn new(
-        topology: Rc<RefCell<TopologyBuilder>>,
-        node: NodeRef<K, Change<V>>,
+        topology: Rc<RefCell<LogicalPlan>>,
+        node: PlanRef<K, Change<V>>,
         grouped: Grouped<K, V>,
     ) -> Self {
         Self {
@@ -214,27 +215,25 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
             .serdes_mut()
             .derive::<Change<V>, V>(|inner| Arc::new(ChangeSerde::new(inner)));
         let repartition = self.repartition_name.as_deref().unwrap_or(store.as_str());
-        let topic = TopicRef::Internal(format!("{repartition}-repartition"));
         let change_serde = self
             .value_serde
             .clone()
             .map(|inner| Arc::new(ChangeSerde::new(inner)) as SerdeRef<Change<V>>);
-        builder.add_sink(
-            format!("{repartition}-repartition-sink"),
-            SinkTopic::Topic(topic.clone()),
-            self.key_serde.clone(),
-            change_serde.clone(),
-            &[self.node],
-        );
-        let source = builder.add_source::<K, Change<V>>(
-            format!("{repartition}-repartition-source"),
-            vec![topic],
-            self.key_serde.clone(),
-            change_serde,
+        let source = builder.add_repartition(
+            RepartitionSpec {
+                name: repartition.to_string(),
+                key_serde: self.key_serde.clone(),
+                value_serde: change_serde,
+                partitioner: None,
+                partitions: None,
+                implicit: false,
+            },
+            self.node,
         );
         let name = builder.generate_name("KTABLE-AGGREGATE");
         let store_name: Arc<str> = store.as_str().into();
         let node = builder.add_processor(
+            PlanKind::Stateful,
             name,
             move || TableAggregate {
                 store: store_name.clone(),

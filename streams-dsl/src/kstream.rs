@@ -5,6 +5,7 @@ use crate::operators::{
     PendingHeaders, Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, TableFeed,
     TableSource,
 };
+use crate::plan::{LogicalPlan, PlanKind, PlanRef, RepartitionSpec};
 use crate::printed::PrintTarget;
 use crate::{
     BranchedKStream, Data, Grouped, Joined, KGroupedStream, KTable, Materialized, Printed,
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use streams_core::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
-use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder, TopologyError};
+use streams_core::topology::{SinkTopic, TopicRef, TopologyError};
 
 /// A stream of `Record<K, V>`: every record is an independent event.
 ///
@@ -24,8 +25,8 @@ use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder, Topo
 /// gets every record). Closures must be `Send + Sync + 'static` because each
 /// task of the application runs them.
 pub struct KStream<K, V> {
-    topology: Rc<RefCell<TopologyBuilder>>,
-    node: NodeRef<K, V>,
+    topology: Rc<RefCell<LogicalPlan>>,
+    node: PlanRef<K, V>,
     key_serde: Option<SerdeRef<K>>,
     value_serde: Option<SerdeRef<V>>,
     key_changed: bool,
@@ -45,8 +46,8 @@ impl<K, V> Clone for KStream<K, V> {
 
 impl<K: Data, V: Data> KStream<K, V> {
     pub(crate) fn new(
-        topology: Rc<RefCell<TopologyBuilder>>,
-        node: NodeRef<K, V>,
+        topology: Rc<RefCell<LogicalPlan>>,
+        node: PlanRef<K, V>,
         key_serde: Option<SerdeRef<K>>,
         value_serde: Option<SerdeRef<V>>,
         key_changed: bool,
@@ -60,11 +61,11 @@ impl<K: Data, V: Data> KStream<K, V> {
         }
     }
 
-    pub(crate) fn topology(&self) -> &Rc<RefCell<TopologyBuilder>> {
+    pub(crate) fn topology(&self) -> &Rc<RefCell<LogicalPlan>> {
         &self.topology
     }
 
-    pub(crate) fn node(&self) -> NodeRef<K, V> {
+    pub(crate) fn node(&self) -> PlanRef<K, V> {
         self.node
     }
 
@@ -89,7 +90,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let key_serde = grouped.key_serde.or_else(|| self.key_serde.clone());
         let value_serde = grouped.value_serde.or_else(|| self.value_serde.clone());
         let input = match grouped.name {
-            Some(name) if self.key_changed => self.repartition(Repartitioned {
+            Some(name) if self.key_changed => self.implicit_repartition(Repartitioned {
                 key_serde,
                 value_serde,
                 name: Some(name),
@@ -133,7 +134,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let key_serde = joined.key_serde.or_else(|| self.key_serde.clone());
         let value_serde = joined.value_serde.or_else(|| self.value_serde.clone());
         let input = if self.key_changed {
-            self.repartition(Repartitioned {
+            self.implicit_repartition(Repartitioned {
                 key_serde,
                 value_serde,
                 name: joined.name.as_ref().map(|name| format!("{name}-left")),
@@ -154,6 +155,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             .clone()
             .or_else(|| topology.serdes().get::<V>());
         let node = topology.add_processor(
+            PlanKind::Join,
             name,
             move || StreamTableJoin {
                 rows: LocalRow {
@@ -261,14 +263,19 @@ impl<K: Data, V: Data> KStream<K, V> {
         self
     }
 
-    fn add<K2: Data, V2: Data, P, S>(&self, prefix: &str, supplier: S) -> NodeRef<K2, V2>
+    fn add<K2: Data, V2: Data, P, S>(
+        &self,
+        kind: PlanKind,
+        prefix: &str,
+        supplier: S,
+    ) -> PlanRef<K2, V2>
     where
         S: Fn() -> P + Send + Sync + 'static,
         P: Processor<K, V, K2, V2> + 'static,
     {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name(prefix);
-        topology.add_processor(name, supplier, &[self.node])
+        topology.add_processor(kind, name, supplier, &[self.node])
     }
 
     /// Adds a processor that keeps key and value types, with a generated name.
@@ -277,7 +284,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         S: Fn() -> P + Send + Sync + 'static,
         P: Processor<K, V, K, V> + 'static,
     {
-        let node = self.add(prefix, supplier);
+        let node = self.add(PlanKind::Stateless, prefix, supplier);
         self.derive(
             node,
             self.key_serde.clone(),
@@ -292,10 +299,12 @@ impl<K: Data, V: Data> KStream<K, V> {
         S: Fn() -> P + Send + Sync + 'static,
         P: Processor<K, V, K, V> + 'static,
     {
-        let node = self
-            .topology
-            .borrow_mut()
-            .add_processor(name, supplier, &[self.node]);
+        let node = self.topology.borrow_mut().add_processor(
+            PlanKind::Stateless,
+            name,
+            supplier,
+            &[self.node],
+        );
         self.derive(
             node,
             self.key_serde.clone(),
@@ -313,6 +322,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             vec![TopicRef::External(topic.to_string())],
             self.key_serde.clone(),
             self.value_serde.clone(),
+            None,
         );
         drop(topology);
         self.derive(
@@ -325,7 +335,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     fn derive<K2: Data, V2: Data>(
         &self,
-        node: NodeRef<K2, V2>,
+        node: PlanRef<K2, V2>,
         key_serde: Option<SerdeRef<K2>>,
         value_serde: Option<SerdeRef<V2>>,
         key_changed: bool,
@@ -345,7 +355,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, &V) -> bool + Send + Sync + 'static,
     {
         let predicate = Arc::new(predicate);
-        let node = self.add("KSTREAM-FILTER", move || Filter {
+        let node = self.add(PlanKind::Stateless, "KSTREAM-FILTER", move || Filter {
             predicate: predicate.clone(),
             keep: true,
         });
@@ -363,7 +373,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, &V) -> bool + Send + Sync + 'static,
     {
         let predicate = Arc::new(predicate);
-        let node = self.add("KSTREAM-FILTER", move || Filter {
+        let node = self.add(PlanKind::Stateless, "KSTREAM-FILTER", move || Filter {
             predicate: predicate.clone(),
             keep: false,
         });
@@ -382,7 +392,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(K, V) -> (K2, V2) + Send + Sync + 'static,
     {
         let mapper = Arc::new(mapper);
-        let node = self.add("KSTREAM-MAP", move || Map(mapper.clone()));
+        let node = self.add(PlanKind::KeyChanging, "KSTREAM-MAP", move || {
+            Map(mapper.clone())
+        });
         self.derive(node, None, None, true)
     }
 
@@ -400,7 +412,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, V) -> V2 + Send + Sync + 'static,
     {
         let mapper = Arc::new(mapper);
-        let node = self.add("KSTREAM-MAPVALUES", move || MapValues(mapper.clone()));
+        let node = self.add(PlanKind::Stateless, "KSTREAM-MAPVALUES", move || {
+            MapValues(mapper.clone())
+        });
         self.derive(node, self.key_serde.clone(), None, self.key_changed)
     }
 
@@ -412,7 +426,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(K, V) -> I + Send + Sync + 'static,
     {
         let mapper = Arc::new(mapper);
-        let node = self.add("KSTREAM-FLATMAP", move || FlatMap(mapper.clone()));
+        let node = self.add(PlanKind::KeyChanging, "KSTREAM-FLATMAP", move || {
+            FlatMap(mapper.clone())
+        });
         self.derive(node, None, None, true)
     }
 
@@ -423,7 +439,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(V) -> I + Send + Sync + 'static,
     {
         let mapper = Arc::new(move |_: &K, value: V| mapper(value));
-        let node = self.add("KSTREAM-FLATMAPVALUES", move || {
+        let node = self.add(PlanKind::Stateless, "KSTREAM-FLATMAPVALUES", move || {
             FlatMapValues(mapper.clone())
         });
         self.derive(node, self.key_serde.clone(), None, self.key_changed)
@@ -435,7 +451,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, &V) -> K2 + Send + Sync + 'static,
     {
         let selector = Arc::new(selector);
-        let node = self.add("KSTREAM-KEY-SELECT", move || SelectKey(selector.clone()));
+        let node = self.add(PlanKind::KeyChanging, "KSTREAM-KEY-SELECT", move || {
+            SelectKey(selector.clone())
+        });
         self.derive(node, None, self.value_serde.clone(), true)
     }
 
@@ -445,7 +463,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, &V) + Send + Sync + 'static,
     {
         let action = Arc::new(action);
-        let node = self.add("KSTREAM-PEEK", move || Peek(action.clone()));
+        let node = self.add(PlanKind::Stateless, "KSTREAM-PEEK", move || {
+            Peek(action.clone())
+        });
         self.derive(
             node,
             self.key_serde.clone(),
@@ -460,7 +480,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         F: Fn(&K, &V) + Send + Sync + 'static,
     {
         let action = Arc::new(action);
-        self.add::<(), (), _, _>("KSTREAM-FOREACH", move || ForEach(action.clone()));
+        self.add::<(), (), _, _>(PlanKind::Stateless, "KSTREAM-FOREACH", move || {
+            ForEach(action.clone())
+        });
     }
 
     /// Prints every record as a `[label]: key, value` line to standard output
@@ -487,6 +509,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let label: Arc<str> = printed.label.unwrap_or_else(|| name.clone()).into();
         let mapper = printed.mapper;
         topology.add_processor::<K, V, (), (), _, _>(
+            PlanKind::Stateless,
             name,
             move || Print {
                 label: label.clone(),
@@ -511,7 +534,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// describes (name, serdes, type, caching, logging), which can be queried.
     pub fn to_table_with(&self, mut materialized: Materialized<K, V>) -> KTable<K, V> {
         let input = if self.key_changed {
-            self.repartition(Repartitioned::default())
+            self.implicit_repartition(Repartitioned::default())
         } else {
             self.clone()
         };
@@ -527,6 +550,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let name = topology.generate_name("KSTREAM-TOTABLE");
         let store_name: Arc<str> = store.as_str().into();
         let node = topology.add_processor(
+            PlanKind::TableSource,
             name,
             move || {
                 TableFeed::from_stream(TableSource {
@@ -570,7 +594,12 @@ impl<K: Data, V: Data> KStream<K, V> {
     pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name("KSTREAM-MERGE");
-        let node = topology.add_processor(name, || PassThrough, &[self.node, other.node]);
+        let node = topology.add_processor(
+            PlanKind::Stateless,
+            name,
+            || PassThrough,
+            &[self.node, other.node],
+        );
         drop(topology);
         self.derive(node, None, None, self.key_changed || other.key_changed)
     }
@@ -597,7 +626,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let name = produced
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-SINK"));
-        topology.add_partitioned_sink(
+        topology.add_sink(
             name,
             topic,
             produced.key_serde.or_else(|| self.key_serde.clone()),
@@ -614,6 +643,20 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// [`Repartitioned::with_number_of_partitions`] sets, or else that of the
     /// topics upstream).
     pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> KStream<K, V> {
+        self.repartition_through(repartitioned, false)
+    }
+
+    /// The repartition an aggregation or a join of this re-keyed stream
+    /// needs (one the optimizer may merge with its twins).
+    pub(crate) fn implicit_repartition(&self, repartitioned: Repartitioned<K, V>) -> KStream<K, V> {
+        self.repartition_through(repartitioned, true)
+    }
+
+    fn repartition_through(
+        &self,
+        repartitioned: Repartitioned<K, V>,
+        implicit: bool,
+    ) -> KStream<K, V> {
         let key_serde = repartitioned.key_serde.or_else(|| self.key_serde.clone());
         let value_serde = repartitioned
             .value_serde
@@ -622,23 +665,16 @@ impl<K: Data, V: Data> KStream<K, V> {
         let name = repartitioned
             .name
             .unwrap_or_else(|| topology.generate_name("KSTREAM-REPARTITION"));
-        let topic = TopicRef::Internal(format!("{name}-repartition"));
-        if let Some(partitions) = repartitioned.partitions {
-            topology.set_partition_count(topic.clone(), partitions);
-        }
-        topology.add_partitioned_sink(
-            format!("{name}-repartition-sink"),
-            SinkTopic::Topic(topic.clone()),
-            key_serde.clone(),
-            value_serde.clone(),
-            repartitioned.partitioner,
-            &[self.node],
-        );
-        let source = topology.add_source(
-            format!("{name}-repartition-source"),
-            vec![topic],
-            key_serde.clone(),
-            value_serde.clone(),
+        let source = topology.add_repartition(
+            RepartitionSpec {
+                name,
+                key_serde: key_serde.clone(),
+                value_serde: value_serde.clone(),
+                partitioner: repartitioned.partitioner,
+                partitions: repartitioned.partitions,
+                implicit,
+            },
+            self.node,
         );
         drop(topology);
         self.derive(source, key_serde, value_serde, false)
@@ -653,12 +689,12 @@ impl<K: Data, V: Data> KStream<K, V> {
         S: Fn() -> P + Send + Sync + 'static,
         P: Processor<K, V, K2, V2> + 'static,
     {
-        let node = self.add("KSTREAM-PROCESSOR", supplier);
+        let node = self.add(PlanKind::KeyChanging, "KSTREAM-PROCESSOR", supplier);
         self.connect_stores(node, stores);
         self.derive(node, None, None, true)
     }
 
-    fn connect_stores<K2, V2>(&self, node: NodeRef<K2, V2>, stores: &[&str]) {
+    fn connect_stores<K2, V2>(&self, node: PlanRef<K2, V2>, stores: &[&str]) {
         let mut topology = self.topology.borrow_mut();
         for store in stores {
             topology.connect_store(store, node);
@@ -672,7 +708,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         S: Fn() -> P + Send + Sync + 'static,
         P: FixedKeyProcessor<K, V, V2> + 'static,
     {
-        let node = self.add("KSTREAM-PROCESSVALUES", move || FixedKeyAdapter(supplier()));
+        let node = self.add(PlanKind::Stateless, "KSTREAM-PROCESSVALUES", move || {
+            FixedKeyAdapter(supplier())
+        });
         self.connect_stores(node, stores);
         self.derive(node, self.key_serde.clone(), None, self.key_changed)
     }

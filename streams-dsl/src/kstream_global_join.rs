@@ -3,6 +3,7 @@
 //! instance, so the stream is neither repartitioned nor co-partitioned.
 
 use crate::operators::{GlobalKeySelector, GlobalRow, StreamTableJoin, StreamTableJoiner};
+use crate::plan::PlanKind;
 use crate::{Data, GlobalKTable, KStream};
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         let value_serde = self.value_serde().or_else(|| topology.serdes().get::<V>());
         let store: Arc<str> = table.store_name().into();
         let node = topology.add_processor(
+            PlanKind::Join,
             name,
             move || StreamTableJoin {
                 rows: GlobalRow {

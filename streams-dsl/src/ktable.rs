@@ -4,6 +4,7 @@ use crate::operators::{
     PassThrough, PendingHeaders, RightSide, RowJoiner, Suppress, TableFeed, TableFilter,
     TableGroupBy, TableMapValues, TableMaterialize, TableSource, TableTableJoin, TableToStream,
 };
+use crate::plan::{LogicalPlan, PlanKind, PlanRef};
 use crate::suppressed::{BufferTime, SuppressUntil};
 use crate::{Data, Grouped, KGroupedTable, KStream, Materialized, Produced, Suppressed};
 use std::cell::RefCell;
@@ -14,14 +15,14 @@ use streams_core::processor::Processor;
 use streams_core::record::Change;
 use streams_core::serde::SerdeRef;
 use streams_core::state::{KeyValueStoreBuilder, SuppressionBufferBuilder};
-use streams_core::topology::{NodeRef, TopologyBuilder, TopologyError};
+use streams_core::topology::TopologyError;
 
 /// A table: each record is an update (upsert, or delete for a null value) of its
 /// key's row. Internally its records carry both the new and the old value
 /// (`Change<V>`) so aggregations over it can subtract what was replaced.
 pub struct KTable<K, V> {
-    topology: Rc<RefCell<TopologyBuilder>>,
-    node: NodeRef<K, Change<V>>,
+    topology: Rc<RefCell<LogicalPlan>>,
+    node: PlanRef<K, Change<V>>,
     store: Option<String>,
     key_serde: Option<SerdeRef<K>>,
     value_serde: Option<SerdeRef<V>>,
@@ -51,8 +52,8 @@ impl<K, V> Clone for KTable<K, V> {
 
 impl<K: Data, V: Data> KTable<K, V> {
     pub(crate) fn new(
-        topology: Rc<RefCell<TopologyBuilder>>,
-        node: NodeRef<K, Change<V>>,
+        topology: Rc<RefCell<LogicalPlan>>,
+        node: PlanRef<K, Change<V>>,
         store: Option<String>,
         key_serde: Option<SerdeRef<K>>,
         value_serde: Option<SerdeRef<V>>,
@@ -77,7 +78,7 @@ impl<K: Data, V: Data> KTable<K, V> {
 
     /// This table's node, to attach an operator that reads old values: makes
     /// the store forward them (Kafka Streams' `enableSendingOldValues`).
-    pub(crate) fn node_sending_old_values(&self) -> NodeRef<K, Change<V>> {
+    pub(crate) fn node_sending_old_values(&self) -> PlanRef<K, Change<V>> {
         if let Some(flag) = &self.send_old_values {
             flag.store(true, Ordering::Relaxed);
         }
@@ -85,12 +86,12 @@ impl<K: Data, V: Data> KTable<K, V> {
     }
 
     /// The topology this table belongs to.
-    pub(crate) fn topology(&self) -> &Rc<RefCell<TopologyBuilder>> {
+    pub(crate) fn topology(&self) -> &Rc<RefCell<LogicalPlan>> {
         &self.topology
     }
 
     /// This table's node, for an operator that reads only new values.
-    pub(crate) fn node(&self) -> NodeRef<K, Change<V>> {
+    pub(crate) fn node(&self) -> PlanRef<K, Change<V>> {
         self.node
     }
 
@@ -115,7 +116,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     /// it keeps the window grace.
     fn derived<V2: Data>(
         &self,
-        node: NodeRef<K, Change<V2>>,
+        node: PlanRef<K, Change<V2>>,
         value_serde: Option<SerdeRef<V2>>,
     ) -> KTable<K, V2> {
         KTable {
@@ -150,6 +151,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let name = topology.generate_name("KTABLE-MATERIALIZE");
         let store_name: Arc<str> = store.as_str().into();
         let node = topology.add_processor(
+            PlanKind::TableSource,
             name,
             move || TableMaterialize {
                 store: store_name.clone(),
@@ -179,6 +181,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let name = topology.generate_name("KTABLE-MATERIALIZED");
         let store_name: Arc<str> = store.as_str().into();
         let node = topology.add_processor(
+            PlanKind::TableSource,
             name,
             move || {
                 TableFeed::from_table(TableSource {
@@ -217,14 +220,19 @@ impl<K: Data, V: Data> KTable<K, V> {
             .to_string()
     }
 
-    fn add<V2: Data, P, S>(&self, prefix: &str, supplier: S) -> NodeRef<K, Change<V2>>
+    fn add<V2: Data, P, S>(
+        &self,
+        kind: PlanKind,
+        prefix: &str,
+        supplier: S,
+    ) -> PlanRef<K, Change<V2>>
     where
         S: Fn() -> P + Send + Sync + 'static,
         P: Processor<K, Change<V>, K, Change<V2>> + 'static,
     {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name(prefix);
-        topology.add_processor(name, supplier, &[self.node_sending_old_values()])
+        topology.add_processor(kind, name, supplier, &[self.node_sending_old_values()])
     }
 
     /// Keeps the rows `predicate` accepts; a row that stops matching is deleted
@@ -234,7 +242,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         F: Fn(&K, &V) -> bool + Send + Sync + 'static,
     {
         let predicate = Arc::new(predicate);
-        let node = self.add("KTABLE-FILTER", move || TableFilter {
+        let node = self.add(PlanKind::Stateless, "KTABLE-FILTER", move || TableFilter {
             predicate: predicate.clone(),
             keep: true,
         });
@@ -247,7 +255,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         F: Fn(&K, &V) -> bool + Send + Sync + 'static,
     {
         let predicate = Arc::new(predicate);
-        let node = self.add("KTABLE-FILTER", move || TableFilter {
+        let node = self.add(PlanKind::Stateless, "KTABLE-FILTER", move || TableFilter {
             predicate: predicate.clone(),
             keep: false,
         });
@@ -307,7 +315,9 @@ impl<K: Data, V: Data> KTable<K, V> {
         F: Fn(V) -> V2 + Send + Sync + 'static,
     {
         let mapper = Arc::new(move |_: &K, value: V| mapper(value));
-        let node = self.add("KTABLE-MAPVALUES", move || TableMapValues(mapper.clone()));
+        let node = self.add(PlanKind::Stateless, "KTABLE-MAPVALUES", move || {
+            TableMapValues(mapper.clone())
+        });
         self.derived(node, None)
     }
 
@@ -338,6 +348,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let left_name = topology.generate_name(&format!("{prefix}THIS"));
         let (store, left_joiner) = (right_store.clone(), joiner.clone());
         let left = topology.add_processor(
+            PlanKind::Join,
             left_name,
             move || TableTableJoin {
                 other_store: store.clone(),
@@ -349,6 +360,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let right_name = topology.generate_name(&format!("{prefix}OTHER"));
         let store = left_store.clone();
         let right = topology.add_processor(
+            PlanKind::Join,
             right_name,
             move || {
                 RightSide(TableTableJoin {
@@ -360,7 +372,12 @@ impl<K: Data, V: Data> KTable<K, V> {
         );
         topology.connect_store(&left_store, right);
         let merge_name = topology.generate_name("KTABLE-MERGE");
-        let merged = topology.add_processor(merge_name, || PassThrough, &[left, right]);
+        let merged = topology.add_processor(
+            PlanKind::Stateless,
+            merge_name,
+            || PassThrough,
+            &[left, right],
+        );
         drop(topology);
         KTable::new(
             self.topology.clone(),
@@ -549,6 +566,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             Arc::new(buffer),
         );
         let node = topology.add_processor(
+            PlanKind::Suppress,
             node_name,
             move || Suppress {
                 name: name.clone(),
@@ -570,7 +588,8 @@ impl<K: Data, V: Data> KTable<K, V> {
     pub fn to_stream(&self) -> KStream<K, Option<V>> {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name("KTABLE-TOSTREAM");
-        let node = topology.add_processor(name, || TableToStream, &[self.node]);
+        let node =
+            topology.add_processor(PlanKind::Stateless, name, || TableToStream, &[self.node]);
         drop(topology);
         KStream::new(
             self.topology.clone(),
@@ -610,6 +629,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let mut topology = self.topology.borrow_mut();
         let name = topology.generate_name("KTABLE-SELECT");
         let node = topology.add_processor(
+            PlanKind::KeyChanging,
             name,
             move || TableGroupBy {
                 selector: selector.clone(),

@@ -11,12 +11,13 @@ use crate::operators::{
     ResponseJoin, RowJoiner, Subscription, SubscriptionReceive, SubscriptionResponse,
     SubscriptionResponseSerde, SubscriptionSend, SubscriptionSerde, TableSource,
 };
+use crate::plan::{PlanKind, PlanRef};
 use crate::{Data, KTable, Materialized};
 use std::sync::Arc;
 use streams_core::partitioner::PartitionerRef;
 use streams_core::serde::{OptionSerde, SerdeRef};
 use streams_core::state::KeyValueStoreBuilder;
-use streams_core::topology::{NodeRef, SinkTopic, TopicRef};
+use streams_core::topology::{SinkTopic, TopicRef};
 
 impl<K: Data, V: Data> KTable<K, V> {
     /// Joins each row with the row of `other` whose key `foreign_key` extracts
@@ -203,6 +204,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let registration_topic = TopicRef::Internal(format!("{registration}-topic"));
         let store = left_store.clone();
         let send = topology.add_processor(
+            PlanKind::Join,
             registration.clone(),
             move || SubscriptionSend {
                 foreign_key: foreign_key.clone(),
@@ -217,6 +219,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             SinkTopic::Topic(registration_topic.clone()),
             registration_key_serde.clone(),
             subscription_serde.clone(),
+            None,
             &[send],
         );
 
@@ -235,13 +238,15 @@ impl<K: Data, V: Data> KTable<K, V> {
             vec![registration_topic],
             registration_key_serde,
             subscription_serde,
+            None,
         );
         let receive_name = topology.generate_name("KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR");
         let (store, right) = (
             Arc::<str>::from(subscriptions.as_str()),
             right_store.clone(),
         );
-        let receive: NodeRef<K, SubscriptionResponse<VO>> = topology.add_processor(
+        let receive: PlanRef<K, SubscriptionResponse<VO>> = topology.add_processor(
+            PlanKind::Join,
             receive_name,
             move || SubscriptionReceive {
                 subscriptions: store.clone(),
@@ -253,7 +258,8 @@ impl<K: Data, V: Data> KTable<K, V> {
         topology.connect_store(&right_store, receive);
         let update_name = topology.generate_name("KTABLE-FK-JOIN-FOREIGN-PROCESSOR");
         let store = Arc::<str>::from(subscriptions.as_str());
-        let update: NodeRef<K, SubscriptionResponse<VO>> = topology.add_processor(
+        let update: PlanRef<K, SubscriptionResponse<VO>> = topology.add_processor(
+            PlanKind::Join,
             update_name,
             move || ForeignUpdate {
                 subscriptions: store.clone(),
@@ -275,7 +281,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                     .filter(|partition| (0..partitions).contains(partition))
             },
         );
-        topology.add_partitioned_sink(
+        topology.add_sink(
             format!("{response}-sink"),
             SinkTopic::Topic(response_topic.clone()),
             primary_key_serde.clone(),
@@ -288,11 +294,13 @@ impl<K: Data, V: Data> KTable<K, V> {
             vec![response_topic],
             primary_key_serde.clone(),
             response_serde,
+            None,
         );
         let resolver_name =
             topology.generate_name("KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR");
         let store = left_store.clone();
-        let resolved: NodeRef<K, Option<VR>> = topology.add_processor(
+        let resolved: PlanRef<K, Option<VR>> = topology.add_processor(
+            PlanKind::Join,
             resolver_name,
             move || ResponseJoin {
                 left_store: store.clone(),
@@ -312,6 +320,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let output_name = topology.generate_name("KTABLE-FK-JOIN-OUTPUT");
         let store = Arc::<str>::from(result_store.as_str());
         let output = topology.add_processor(
+            PlanKind::TableSource,
             output_name,
             move || TableSource {
                 store: store.clone(),

@@ -44,6 +44,7 @@ mod ktable;
 mod ktable_foreign_key_join;
 mod materialized;
 mod operators;
+mod plan;
 pub mod prelude;
 mod printed;
 mod produced;

@@ -1,11 +1,11 @@
 //! `Materialized`: how a stateful operator's store is named, stored, cached and
 //! logged.
 
+use crate::plan::LogicalPlan;
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::serde::{Serde, SerdeRef};
 use streams_core::state::KeyValueStoreBuilder;
-use streams_core::topology::TopologyBuilder;
 
 /// Where a store keeps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +130,7 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
     /// session store.
     pub(crate) fn store_builder(
         &mut self,
-        topology: &mut TopologyBuilder,
+        topology: &mut LogicalPlan,
         key_serde: Option<SerdeRef<K>>,
     ) -> (String, KeyValueStoreBuilder<K, V>) {
         let name = self

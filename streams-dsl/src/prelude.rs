@@ -35,4 +35,6 @@ pub use streams_core::state::{
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,
 };
-pub use streams_core::topology::{OffsetResetPolicy, Topology, TopologyError};
+pub use streams_core::topology::{
+    OffsetResetPolicy, Topology, TopologyError, TopologyOptimization,
+};

@@ -7,6 +7,7 @@
 use crate::operators::{
     FromLeft, FromRight, Sided, StreamJoinSpec, StreamJoiner, StreamStreamJoin,
 };
+use crate::plan::PlanKind;
 use crate::windows::JoinWindows;
 use crate::{Data, KStream, Repartitioned, StoreType, StreamJoined};
 use std::sync::Arc;
@@ -115,7 +116,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         if !self.is_key_changed() {
             return self.clone();
         }
-        self.repartition(Repartitioned {
+        self.implicit_repartition(Repartitioned {
             key_serde,
             value_serde,
             name,
@@ -196,11 +197,13 @@ impl<K: Data, V: Data> KStream<K, V> {
         let this_name = named(this_suffix).unwrap_or(this_generated);
         let other_name = named(other_suffix).unwrap_or(other_generated);
         let from_left = builder.add_processor::<K, V, K, Sided<V, V2>, _, _>(
+            PlanKind::Join,
             this_name,
             || FromLeft,
             &[left.node()],
         );
         let from_right = builder.add_processor::<K, V2, K, Sided<V, V2>, _, _>(
+            PlanKind::Join,
             other_name,
             || FromRight,
             &[right.node()],
@@ -215,6 +218,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             joiner,
         });
         let node = builder.add_processor(
+            PlanKind::Join,
             merge_name,
             move || StreamStreamJoin::new(spec.clone()),
             &[from_left, from_right],

@@ -2,6 +2,7 @@
 //! windows): the store's retention check, the `Windowed<K>` serde, the
 //! repartition of re-keyed input, and the aggregating processor.
 
+use crate::plan::PlanKind;
 use crate::{Data, KStream, KTable, Materialized, Repartitioned};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,13 +71,13 @@ where
         .derive::<Windowed<K>, K>(|inner| Arc::new(WindowedSerde::new(inner)));
     drop(builder);
     let input = if stream.is_key_changed() {
-        stream.repartition(Repartitioned::default().named(store_name.clone()))
+        stream.implicit_repartition(Repartitioned::default().named(store_name.clone()))
     } else {
         stream.clone()
     };
     let mut builder = topology.borrow_mut();
     let name = builder.generate_name("KSTREAM-AGGREGATE");
-    let node = builder.add_processor(name, supplier, &[input.node()]);
+    let node = builder.add_processor(PlanKind::Stateful, name, supplier, &[input.node()]);
     builder.connect_store(&store_name, node);
     drop(builder);
     let key_serde = input

@@ -6,7 +6,7 @@ use super::ConfigError;
 use super::StreamThreadExceptionResponse;
 use crate::handler::{DeserializationHandler, ErrorHandler, ErrorHandlers};
 use crate::metrics::RecordingLevel;
-use crate::topology::check_topic_name;
+use crate::topology::{TopologyOptimization, check_topic_name};
 use rdkafka::ClientConfig;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +40,10 @@ pub const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
 /// `buffered.records.per.partition`: records buffered per input partition before
 /// the partition is paused (default 1000).
 pub const BUFFERED_RECORDS_PER_PARTITION: &str = "buffered.records.per.partition";
+/// `topology.optimization`: `none` (default), `all`, or a list of rewrites
+/// (see [`TopologyOptimization`]); read by
+/// `StreamsBuilder::build_with` when the DSL writes the topology.
+pub const TOPOLOGY_OPTIMIZATION: &str = "topology.optimization";
 /// `poll.ms`: longest a stream thread blocks in poll (default 100).
 pub const POLL_MS: &str = "poll.ms";
 /// `deserialization.exception.handler`: `log_and_fail` (default) or
@@ -199,6 +203,7 @@ pub struct StreamsConfig {
     max_task_idle_ms: i64,
     buffered_records_per_partition: usize,
     poll_interval: Duration,
+    topology_optimization: TopologyOptimization,
     deserialization_handler: DeserializationHandler,
     task_timeout: Duration,
     uncaught_exception_handler: StreamThreadExceptionResponse,
@@ -461,6 +466,12 @@ impl StreamsConfig {
             |&n| n >= 1,
             "use a whole number of records, at least 1",
         )?;
+        let topology_optimization = match properties.remove(TOPOLOGY_OPTIMIZATION) {
+            Some(raw) => raw
+                .parse::<TopologyOptimization>()
+                .map_err(|error| invalid(TOPOLOGY_OPTIMIZATION, &raw, error.to_string()))?,
+            None => TopologyOptimization::none(),
+        };
         let poll_ms = take(
             &mut properties,
             POLL_MS,
@@ -548,6 +559,7 @@ impl StreamsConfig {
             max_task_idle_ms,
             buffered_records_per_partition,
             poll_interval: Duration::from_millis(poll_ms),
+            topology_optimization,
             deserialization_handler,
             task_timeout: Duration::from_millis(task_timeout_ms),
             uncaught_exception_handler,
@@ -655,6 +667,12 @@ impl StreamsConfig {
     /// `poll.ms`.
     pub fn poll_interval(&self) -> Duration {
         self.poll_interval
+    }
+
+    /// `topology.optimization`: the rewrites the DSL applies when it builds
+    /// the topology with this config.
+    pub fn topology_optimization(&self) -> TopologyOptimization {
+        self.topology_optimization
     }
 
     /// The deserialization handler.
@@ -1160,6 +1178,7 @@ mod tests {
             (REPLICATION_FACTOR, "0", "-1"),
             (MAX_TASK_IDLE_MS, "-2", "-1"),
             (BUFFERED_RECORDS_PER_PARTITION, "0", "at least 1"),
+            (TOPOLOGY_OPTIMIZATION, "some", "use none, all"),
             (PROCESSING_GUARANTEE, "exactly_once", "use exactly_once_v2"),
             (
                 PROCESSING_GUARANTEE,

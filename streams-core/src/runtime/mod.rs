@@ -62,7 +62,7 @@ pub use config::{
     DEFAULT_UNCOMMITTED_MAX_BYTES, ROCKSDB_BLOCK_CACHE_BYTES, ROCKSDB_WRITE_BUFFER_BYTES,
     STATESTORE_UNCOMMITTED_MAX_BYTES, StateStoreConfig,
 };
-pub use config::{TASK_TIMEOUT_MS, UNCAUGHT_EXCEPTION_HANDLER};
+pub use config::{TASK_TIMEOUT_MS, TOPOLOGY_OPTIMIZATION, UNCAUGHT_EXCEPTION_HANDLER};
 pub use config_error::ConfigError;
 pub use error::RuntimeError;
 pub use kafka_streams::KafkaStreams;

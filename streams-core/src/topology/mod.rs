@@ -8,6 +8,7 @@ mod description;
 mod error;
 mod factory;
 mod offset_reset;
+mod optimization;
 mod render;
 mod topic;
 
@@ -18,6 +19,7 @@ pub use description::{
 };
 pub use error::TopologyError;
 pub use offset_reset::OffsetResetPolicy;
+pub use optimization::{InvalidOptimization, TopologyOptimization};
 pub use topic::TopicRef;
 
 pub(crate) use topic::check_topic_name;

@@ -13,6 +13,7 @@ mod header_propagation;
 mod join_semantics;
 mod joined;
 mod materialized_tables;
+mod optimization;
 mod partitioning;
 mod print;
 mod processor_api;

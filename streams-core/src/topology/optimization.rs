@@ -1,0 +1,121 @@
+//! `TopologyOptimization`: which rewrites the DSL applies to its logical plan
+//! before writing the physical topology (Kafka Streams' `topology.optimization`).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The value of `topology.optimization`.
+///
+/// `none` (the default) writes the topology as the DSL calls declared it;
+/// `all` turns on every rewrite this version implements. A comma-separated
+/// list names rewrites one by one, with Kafka Streams' names:
+///
+/// - `merge.repartition.topics`: the repartition topics that aggregations and
+///   joins create for one re-keyed stream become one topic;
+///
+/// `reuse.ktable.source.topics` and `single.store.self.join` are Kafka
+/// rewrites this version does not implement yet: naming them is an error
+/// rather than a silent no-op.
+///
+/// ```
+/// use streams_core::topology::TopologyOptimization;
+/// let all: TopologyOptimization = "all".parse().unwrap();
+/// assert!(all.merge_repartition_topics());
+/// assert!(!TopologyOptimization::none().merge_repartition_topics());
+/// assert!("reuse.ktable.source.topics".parse::<TopologyOptimization>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TopologyOptimization {
+    merge_repartition_topics: bool,
+}
+
+/// The name of the repartition-merging rewrite in `topology.optimization`.
+const MERGE_REPARTITION_TOPICS: &str = "merge.repartition.topics";
+const NOT_IMPLEMENTED: [&str; 2] = ["reuse.ktable.source.topics", "single.store.self.join"];
+
+impl TopologyOptimization {
+    /// No rewrite (`none`).
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Every rewrite this version implements (`all`).
+    pub fn all() -> Self {
+        Self {
+            merge_repartition_topics: true,
+        }
+    }
+
+    /// Whether repartition topics of one re-keyed stream are merged.
+    pub fn merge_repartition_topics(&self) -> bool {
+        self.merge_repartition_topics
+    }
+}
+
+/// Why a `topology.optimization` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("topology.optimization: {reason}")]
+pub struct InvalidOptimization {
+    reason: String,
+}
+
+impl FromStr for TopologyOptimization {
+    type Err = InvalidOptimization;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim() {
+            "none" => return Ok(Self::none()),
+            "all" => return Ok(Self::all()),
+            _ => {}
+        }
+        let mut optimization = Self::none();
+        for rewrite in value.split(',').map(str::trim) {
+            if rewrite == MERGE_REPARTITION_TOPICS {
+                optimization.merge_repartition_topics = true;
+            } else if NOT_IMPLEMENTED.contains(&rewrite) {
+                return Err(InvalidOptimization {
+                    reason: format!(
+                        "'{rewrite}' is not implemented yet; use {MERGE_REPARTITION_TOPICS}, all or none"
+                    ),
+                });
+            } else {
+                return Err(InvalidOptimization {
+                    reason: format!(
+                        "'{rewrite}' is not a rewrite; use none, all or a comma-separated list of {MERGE_REPARTITION_TOPICS}"
+                    ),
+                });
+            }
+        }
+        Ok(optimization)
+    }
+}
+
+impl fmt::Display for TopologyOptimization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.merge_repartition_topics {
+            f.write_str("all")
+        } else {
+            f.write_str("none")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_kafka_values_and_refuses_unknown_ones() {
+        assert_eq!("none".parse(), Ok(TopologyOptimization::none()));
+        assert_eq!(" all ".parse(), Ok(TopologyOptimization::all()));
+        assert_eq!(
+            "merge.repartition.topics".parse(),
+            Ok(TopologyOptimization::all())
+        );
+        let unknown = "merge.everything".parse::<TopologyOptimization>();
+        assert!(unknown.is_err_and(|e| e.to_string().contains("merge.everything")));
+        let later =
+            "merge.repartition.topics, single.store.self.join".parse::<TopologyOptimization>();
+        assert!(later.is_err_and(|e| e.to_string().contains("not implemented")));
+    }
+}
