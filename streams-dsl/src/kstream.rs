@@ -144,22 +144,23 @@ impl<K: Data, V: Data> KStream<K, V> {
         } else {
             self.derive(self.node, key_serde, value_serde, false)
         };
-        let store = table.materialized_store_name();
+        let table = table.read();
         let mut topology = self.topology.borrow_mut();
         let name = joined
             .name
             .unwrap_or_else(|| topology.generate_name(prefix));
-        let store_name: Arc<str> = store.as_str().into();
         let value_serde = input
             .value_serde
             .clone()
             .or_else(|| topology.serdes().get::<V>());
+        let (label, rows) = (table.table.clone(), table.rows.clone());
         let node = topology.add_processor(
             PlanKind::Join,
             name,
             move || StreamTableJoin {
                 rows: LocalRow {
-                    store: store_name.clone(),
+                    table: label.clone(),
+                    rows: rows.clone(),
                 },
                 joiner: joiner.clone(),
                 left,
@@ -167,7 +168,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             },
             &[input.node],
         );
-        topology.connect_store(&store, node);
+        topology.connect_later_stores(table.stores, node);
         drop(topology);
         self.derive(node, input.key_serde.clone(), None, false)
     }

@@ -2,9 +2,10 @@
 
 use crate::operators::{
     PassThrough, PendingHeaders, RightSide, RowJoiner, Suppress, TableFeed, TableFilter,
-    TableGroupBy, TableMapValues, TableMaterialize, TableSource, TableTableJoin, TableToStream,
+    TableGetter, TableGroupBy, TableMapValues, TableMaterialize, TableSource, TableTableJoin,
+    TableToStream,
 };
-use crate::plan::{LogicalPlan, PlanKind, PlanRef};
+use crate::plan::{LogicalPlan, PlanKind, PlanRef, TableLookup, TableRead};
 use crate::suppressed::{BufferTime, SuppressUntil};
 use crate::{Data, Grouped, KGroupedTable, KStream, Materialized, Produced, Suppressed};
 use std::cell::RefCell;
@@ -34,6 +35,9 @@ pub struct KTable<K, V> {
     /// reads old values for what it forwards. Off until an operator that reads
     /// this table's old values (anything but `to_stream`/`to`) is attached.
     send_old_values: Option<Arc<AtomicBool>>,
+    /// How a join reads this table's row of a key: its store, or the store
+    /// it is derived from (`None`: it must be materialized to be read).
+    getter: Option<TableGetter<K, V>>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -46,6 +50,7 @@ impl<K, V> Clone for KTable<K, V> {
             value_serde: self.value_serde.clone(),
             window_grace_ms: self.window_grace_ms,
             send_old_values: self.send_old_values.clone(),
+            getter: self.getter.clone(),
         }
     }
 }
@@ -59,6 +64,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         value_serde: Option<SerdeRef<V>>,
     ) -> Self {
         Self {
+            getter: store.as_deref().map(TableGetter::of_store),
             topology,
             node,
             store,
@@ -134,6 +140,32 @@ impl<K: Data, V: Data> KTable<K, V> {
     /// The store holding this table's rows, if it is materialized.
     pub fn store_name(&self) -> Option<&str> {
         self.store.as_deref()
+    }
+
+    /// How a join reads this table: through its store, or for a derived
+    /// table through a lookup node of the plan (materializing it, or reading
+    /// it through the store it comes from under `topology.optimization=all`).
+    pub(crate) fn read(&self) -> TableRead<K, V> {
+        if let (Some(store), Some(getter)) = (&self.store, &self.getter) {
+            return TableRead::through(store, getter.clone());
+        }
+        let mut topology = self.topology.borrow_mut();
+        let store = topology.generate_name("KTABLE-MATERIALIZE-STATE-STORE");
+        let name = topology.generate_name("KTABLE-MATERIALIZE");
+        let read = TableRead::later(&store);
+        topology.add_node::<(), (), _, _>(
+            PlanKind::TableSource,
+            name,
+            &[self.node_sending_old_values()],
+            Box::new(TableLookup {
+                store,
+                key_serde: self.key_serde.clone(),
+                value_serde: self.value_serde.clone(),
+                getter: self.getter.clone(),
+                read: read.clone(),
+            }),
+        );
+        read
     }
 
     /// The store holding this table's rows, adding one (fed from this table's
@@ -235,18 +267,31 @@ impl<K: Data, V: Data> KTable<K, V> {
         topology.add_processor(kind, name, supplier, &[self.node_sending_old_values()])
     }
 
+    fn filter_keeping<F>(&self, predicate: Arc<F>, keep: bool) -> KTable<K, V>
+    where
+        F: Fn(&K, &V) -> bool + Send + Sync + 'static,
+    {
+        let shared = predicate.clone();
+        let node = self.add(PlanKind::Stateless, "KTABLE-FILTER", move || TableFilter {
+            predicate: shared.clone(),
+            keep,
+        });
+        KTable {
+            getter: self
+                .getter
+                .clone()
+                .map(|getter| getter.filtered(predicate, keep)),
+            ..self.derived(node, self.value_serde.clone())
+        }
+    }
+
     /// Keeps the rows `predicate` accepts; a row that stops matching is deleted
     /// downstream.
     pub fn filter<F>(&self, predicate: F) -> KTable<K, V>
     where
         F: Fn(&K, &V) -> bool + Send + Sync + 'static,
     {
-        let predicate = Arc::new(predicate);
-        let node = self.add(PlanKind::Stateless, "KTABLE-FILTER", move || TableFilter {
-            predicate: predicate.clone(),
-            keep: true,
-        });
-        self.derived(node, self.value_serde.clone())
+        self.filter_keeping(Arc::new(predicate), true)
     }
 
     /// Drops the rows `predicate` accepts.
@@ -254,12 +299,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     where
         F: Fn(&K, &V) -> bool + Send + Sync + 'static,
     {
-        let predicate = Arc::new(predicate);
-        let node = self.add(PlanKind::Stateless, "KTABLE-FILTER", move || TableFilter {
-            predicate: predicate.clone(),
-            keep: false,
-        });
-        self.derived(node, self.value_serde.clone())
+        self.filter_keeping(Arc::new(predicate), false)
     }
 
     /// Like [`filter`](Self::filter), with the result kept in the store
@@ -315,10 +355,14 @@ impl<K: Data, V: Data> KTable<K, V> {
         F: Fn(V) -> V2 + Send + Sync + 'static,
     {
         let mapper = Arc::new(move |_: &K, value: V| mapper(value));
+        let shared = mapper.clone();
         let node = self.add(PlanKind::Stateless, "KTABLE-MAPVALUES", move || {
-            TableMapValues(mapper.clone())
+            TableMapValues(shared.clone())
         });
-        self.derived(node, None)
+        KTable {
+            getter: self.getter.clone().map(|getter| getter.mapped(mapper)),
+            ..self.derived(node, None)
+        }
     }
 
     /// Like [`map_values`](Self::map_values), with the result kept in the
@@ -342,35 +386,33 @@ impl<K: Data, V: Data> KTable<K, V> {
         prefix: &str,
         joiner: RowJoiner<V, V2, VR>,
     ) -> KTable<K, VR> {
-        let left_store: Arc<str> = self.materialized_store_name().into();
-        let right_store: Arc<str> = other.materialized_store_name().into();
+        let this_table = self.read();
+        let other_table = other.read();
         let mut topology = self.topology.borrow_mut();
         let left_name = topology.generate_name(&format!("{prefix}THIS"));
-        let (store, left_joiner) = (right_store.clone(), joiner.clone());
+        let (rows, left_joiner) = (other_table.rows.clone(), joiner.clone());
         let left = topology.add_processor(
             PlanKind::Join,
             left_name,
             move || TableTableJoin {
-                other_store: store.clone(),
+                other: rows.clone(),
                 joiner: left_joiner.clone(),
             },
             &[self.node_sending_old_values()],
         );
-        topology.connect_store(&right_store, left);
+        topology.connect_later_stores(other_table.stores.clone(), left);
         let right_name = topology.generate_name(&format!("{prefix}OTHER"));
-        let store = left_store.clone();
+        let (rows, right_joiner) = (this_table.rows.clone(), joiner.clone());
         let right = topology.add_processor(
             PlanKind::Join,
             right_name,
-            move || {
-                RightSide(TableTableJoin {
-                    other_store: store.clone(),
-                    joiner: joiner.clone(),
-                })
+            move || RightSide {
+                other: rows.clone(),
+                joiner: right_joiner.clone(),
             },
             &[other.node],
         );
-        topology.connect_store(&left_store, right);
+        topology.connect_later_stores(this_table.stores.clone(), right);
         let merge_name = topology.generate_name("KTABLE-MERGE");
         let merged = topology.add_processor(
             PlanKind::Stateless,
@@ -379,13 +421,20 @@ impl<K: Data, V: Data> KTable<K, V> {
             &[left, right],
         );
         drop(topology);
-        KTable::new(
-            self.topology.clone(),
-            merged,
-            None,
-            self.key_serde.clone(),
-            None,
-        )
+        let getter = match (&self.getter, &other.getter) {
+            (Some(this), Some(that)) => Some(this.clone().joined(that.clone(), joiner)),
+            _ => None,
+        };
+        KTable {
+            getter,
+            ..KTable::new(
+                self.topology.clone(),
+                merged,
+                None,
+                self.key_serde.clone(),
+                None,
+            )
+        }
     }
 
     /// Joins two tables on their keys: a row exists in the result while both

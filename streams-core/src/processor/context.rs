@@ -1,7 +1,7 @@
 //! The context a processor receives: forward records, read the input record's
 //! metadata and the task's clocks, schedule punctuators.
 
-use super::{PunctuationType, PunctuatorId};
+use super::{PunctuationType, PunctuatorId, StoreAccess};
 use crate::error::ProcessError;
 use crate::handler::ErrorStage;
 use crate::record::{ConsumedRecord, ProducedRecord, Record, RecordMetadata};
@@ -100,6 +100,15 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     /// this processor; `S` is the store's concrete type.
     pub fn state_store<S: 'static>(&mut self, name: &str) -> Result<&mut S, ProcessError> {
         self.task.stores.get(name, self.node)
+    }
+
+    /// This processor's stores, without its output types (for code that
+    /// serves processors of several outputs).
+    pub fn store_access(&mut self) -> StoreAccess<'_> {
+        StoreAccess {
+            task: self.task,
+            node: self.node,
+        }
     }
 
     /// The instance's global store `name` (see

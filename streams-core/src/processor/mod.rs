@@ -5,6 +5,7 @@ mod context;
 mod fixed_key;
 mod punctuation;
 mod retry;
+mod store_access;
 mod timestamp_extractor;
 mod traits;
 
@@ -13,6 +14,7 @@ pub use fixed_key::{FixedKeyAdapter, FixedKeyContext, FixedKeyProcessor, FixedKe
 pub(crate) use punctuation::PunctuationQueue;
 pub use punctuation::{PunctuationType, PunctuatorId};
 pub use retry::RetryPolicy;
+pub use store_access::StoreAccess;
 pub use timestamp_extractor::{
     ExtractorInput, FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, TimestampExtractionError,
     TimestampExtractor, TimestampExtractorRef, UNKNOWN_PARTITION_TIME,

@@ -13,6 +13,11 @@ use std::str::FromStr;
 /// - `merge.repartition.topics`: the repartition topics that aggregations and
 ///   joins create for one re-keyed stream become one topic;
 ///
+/// and `all` also reads derived tables (filter, map_values, table-table join
+/// results) that a join looks up through the store they come from (value
+/// getters), instead of materializing them in a store and changelog of their
+/// own (Kafka Streams always does this; it has no name to list).
+///
 /// `reuse.ktable.source.topics` and `single.store.self.join` are Kafka
 /// rewrites this version does not implement yet: naming them is an error
 /// rather than a silent no-op.
@@ -27,6 +32,7 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TopologyOptimization {
     merge_repartition_topics: bool,
+    value_getters: bool,
 }
 
 /// The name of the repartition-merging rewrite in `topology.optimization`.
@@ -43,12 +49,18 @@ impl TopologyOptimization {
     pub fn all() -> Self {
         Self {
             merge_repartition_topics: true,
+            value_getters: true,
         }
     }
 
     /// Whether repartition topics of one re-keyed stream are merged.
     pub fn merge_repartition_topics(&self) -> bool {
         self.merge_repartition_topics
+    }
+
+    /// Whether joins read derived tables through their parents' stores.
+    pub fn value_getters(&self) -> bool {
+        self.value_getters
     }
 }
 
@@ -92,10 +104,10 @@ impl FromStr for TopologyOptimization {
 
 impl fmt::Display for TopologyOptimization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.merge_repartition_topics {
-            f.write_str("all")
-        } else {
-            f.write_str("none")
+        match (self.merge_repartition_topics, self.value_getters) {
+            (false, false) => f.write_str("none"),
+            (true, true) => f.write_str("all"),
+            _ => f.write_str(MERGE_REPARTITION_TOPICS),
         }
     }
 }
@@ -108,10 +120,9 @@ mod tests {
     fn parses_kafka_values_and_refuses_unknown_ones() {
         assert_eq!("none".parse(), Ok(TopologyOptimization::none()));
         assert_eq!(" all ".parse(), Ok(TopologyOptimization::all()));
-        assert_eq!(
-            "merge.repartition.topics".parse(),
-            Ok(TopologyOptimization::all())
-        );
+        let merge_only: TopologyOptimization = "merge.repartition.topics".parse().unwrap();
+        assert!(merge_only.merge_repartition_topics() && !merge_only.value_getters());
+        assert_eq!(merge_only.to_string(), "merge.repartition.topics");
         let unknown = "merge.everything".parse::<TopologyOptimization>();
         assert!(unknown.is_err_and(|e| e.to_string().contains("merge.everything")));
         let later =

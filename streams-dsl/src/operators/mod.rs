@@ -21,6 +21,7 @@ mod table_group_by;
 mod table_ops;
 mod table_table_join;
 mod to_table;
+mod value_getter;
 mod window_aggregate;
 mod window_close;
 
@@ -53,5 +54,6 @@ pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
 pub(crate) use to_table::TableFeed;
+pub(crate) use value_getter::{TableGetter, TableRows};
 pub(crate) use window_aggregate::WindowAggregate;
 pub(crate) use window_close::WindowCloseEmitter;

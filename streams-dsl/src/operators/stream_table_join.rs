@@ -9,12 +9,13 @@
 //! a left join a record with a null key cannot match a row and is joined with
 //! `None` at once, keeping its null key (KIP-962).
 
+use super::TableRows;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
-use streams_core::state::{KeyLookup, TimestampedKeyValueStore};
+use streams_core::state::KeyLookup;
 
 /// Joins a stream value with the current table value of its key; `None` from
 /// the joiner means no output (an inner join without a row).
@@ -36,14 +37,17 @@ pub(crate) trait RowLookup<K, V, VT> {
     ) -> Result<Option<KeyLookup<VT>>, ProcessError>;
 }
 
-/// The row of the record's own key in the task's store of a table.
-pub(crate) struct LocalRow {
-    pub(crate) store: Arc<str>,
+/// The row of the record's own key in a table of the task: its store, or the
+/// store it is derived from through its value getter.
+pub(crate) struct LocalRow<K, VT> {
+    /// The table's store or, for a derived table, its node; for logs.
+    pub(crate) table: Arc<str>,
+    pub(crate) rows: TableRows<K, VT>,
 }
 
-impl<K: 'static, V, VT: 'static> RowLookup<K, V, VT> for LocalRow {
+impl<K: 'static, V, VT: 'static> RowLookup<K, V, VT> for LocalRow<K, VT> {
     fn store(&self) -> &str {
-        &self.store
+        &self.table
     }
 
     fn lookup<KOut, VOut>(
@@ -52,9 +56,7 @@ impl<K: 'static, V, VT: 'static> RowLookup<K, V, VT> for LocalRow {
         _: &V,
         ctx: &mut ProcessorContext<'_, KOut, VOut>,
     ) -> Result<Option<KeyLookup<VT>>, ProcessError> {
-        Ok(ctx
-            .state_store::<TimestampedKeyValueStore<K, VT>>(&self.store)?
-            .lookup(key)?)
+        self.rows.lookup(key, &mut ctx.store_access())
     }
 }
 

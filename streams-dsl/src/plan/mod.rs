@@ -10,11 +10,15 @@
 
 mod merge_repartitions;
 mod node_kind;
+mod table_lookup;
 mod writer;
 
 pub(crate) use node_kind::PlanKind;
+pub(crate) use table_lookup::{TableLookup, TableRead};
+pub(crate) use writer::{NodeWriter, Physical, WriteContext};
 
 use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
 use streams_core::partitioner::PartitionerRef;
 use streams_core::processor::{Processor, TimestampExtractorRef};
 use streams_core::serde::{Serde, SerdeRef, SerdeRegistry};
@@ -23,10 +27,7 @@ use streams_core::topology::{
     OffsetResetPolicy, SinkTopic, TopicRef, Topology, TopologyBuilder, TopologyError,
     TopologyOptimization,
 };
-use writer::{
-    NodeWriter, Physical, ProcessorWriter, RepartitionWriter, SinkWriter, SourceWriter,
-    WriteContext,
-};
+use writer::{ProcessorWriter, RepartitionWriter, SinkWriter, SourceWriter};
 
 /// A node of the logical plan that emits `Record<K, V>`.
 pub(crate) struct PlanRef<K, V> {
@@ -57,6 +58,9 @@ struct PlanNode {
     kind: PlanKind,
     parents: Vec<usize>,
     stores: Vec<String>,
+    /// Stores chosen when an earlier node is written (those a table lookup
+    /// reads, see [`TableRead`]).
+    later_stores: Vec<Arc<OnceLock<Vec<String>>>>,
     offset_reset: Option<OffsetResetPolicy>,
     /// Set by an optimization: this node is not written, its output is that
     /// of the node at this index (same record types).
@@ -234,6 +238,35 @@ impl LogicalPlan {
         }
     }
 
+    /// Lets the processor `node` reach the stores that `stores` will name
+    /// once the node deciding them is written.
+    pub(crate) fn connect_later_stores<K, V>(
+        &mut self,
+        stores: Arc<OnceLock<Vec<String>>>,
+        node: PlanRef<K, V>,
+    ) {
+        if let Some(node) = self.nodes.get_mut(node.index) {
+            node.later_stores.push(stores);
+        }
+    }
+
+    /// A node that writes itself with `writer` (operators with a shape of
+    /// their own, like table lookups).
+    pub(crate) fn add_node<K, V, P1, P2>(
+        &mut self,
+        kind: PlanKind,
+        name: String,
+        parents: &[PlanRef<P1, P2>],
+        writer: Box<dyn NodeWriter>,
+    ) -> PlanRef<K, V> {
+        self.push(
+            name,
+            kind,
+            parents.iter().map(|p| p.index).collect(),
+            writer,
+        )
+    }
+
     /// The current name of a node.
     pub(crate) fn node_name<K, V>(&self, node: PlanRef<K, V>) -> &str {
         self.nodes
@@ -271,6 +304,7 @@ impl LogicalPlan {
             kind,
             parents,
             stores: Vec::new(),
+            later_stores: Vec::new(),
             offset_reset: None,
             replaced_by: None,
             writer,
@@ -310,11 +344,22 @@ impl LogicalPlan {
                         node.name
                     ))
                 })?;
+            let mut stores = node.stores;
+            for later in &node.later_stores {
+                let chosen = later.get().ok_or_else(|| {
+                    TopologyError::Internal(format!(
+                        "plan node {}: the stores of a table it reads were not chosen",
+                        node.name
+                    ))
+                })?;
+                stores.extend(chosen.iter().cloned());
+            }
             let context = WriteContext {
                 name: node.name,
                 parents,
-                stores: node.stores,
+                stores,
                 offset_reset: node.offset_reset,
+                optimization,
             };
             written.push(node.writer.write(context, &mut self.physical)?);
         }

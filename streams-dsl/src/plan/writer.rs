@@ -12,22 +12,28 @@ use streams_core::processor::{Processor, TimestampExtractorRef};
 use streams_core::serde::SerdeRef;
 use streams_core::topology::{
     NodeRef, OffsetResetPolicy, SinkTopic, TopicRef, TopologyBuilder, TopologyError,
+    TopologyOptimization,
 };
 
 /// A written node's output: the `NodeRef<K, V>` of its physical node (`()`
 /// for sinks).
-pub(super) type Physical = Rc<dyn Any>;
+pub(crate) type Physical = Rc<dyn Any>;
 
 /// What a node needs to write itself.
-pub(super) struct WriteContext {
-    pub(super) name: String,
+pub(crate) struct WriteContext {
+    pub(crate) name: String,
     pub(super) parents: Vec<Physical>,
     pub(super) stores: Vec<String>,
     pub(super) offset_reset: Option<OffsetResetPolicy>,
+    /// The rewrites `build` applies.
+    pub(crate) optimization: TopologyOptimization,
 }
 
 impl WriteContext {
-    fn parents<K: 'static, V: 'static>(&self) -> Result<Vec<NodeRef<K, V>>, TopologyError> {
+    /// The physical nodes of this node's parents, which emit `Record<K, V>`.
+    pub(crate) fn parents<K: 'static, V: 'static>(
+        &self,
+    ) -> Result<Vec<NodeRef<K, V>>, TopologyError> {
         self.parents
             .iter()
             .map(|parent| {
@@ -44,7 +50,8 @@ impl WriteContext {
             .collect()
     }
 
-    fn connect_stores<K, V>(&self, node: NodeRef<K, V>, physical: &mut TopologyBuilder) {
+    /// Connects the stores this node was given to its physical `node`.
+    pub(crate) fn connect_stores<K, V>(&self, node: NodeRef<K, V>, physical: &mut TopologyBuilder) {
         for store in &self.stores {
             physical.connect_store(store, node);
         }
@@ -52,7 +59,7 @@ impl WriteContext {
 }
 
 /// Writes one logical node.
-pub(super) trait NodeWriter {
+pub(crate) trait NodeWriter {
     fn write(
         self: Box<Self>,
         context: WriteContext,
@@ -206,7 +213,7 @@ impl<K: Clone + 'static, V: Clone + 'static> NodeWriter for RepartitionWriter<K,
 /// the same serdes (the same serde objects, or both left to the registry),
 /// partition count and partitioner (none).
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct RepartitionSettings {
+pub(crate) struct RepartitionSettings {
     key_serde: Option<*const ()>,
     value_serde: Option<*const ()>,
     partitions: Option<u32>,
