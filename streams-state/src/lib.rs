@@ -64,6 +64,7 @@
 //! ```
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod caching;
 mod caching_key_value;
 mod caching_session;
 mod caching_window;
@@ -94,6 +95,7 @@ mod uncommitted;
 mod window;
 pub mod window_key;
 
+pub use caching::{Caching, CachingKind};
 pub use caching_key_value::{CachingKeyValueStore, FlushListener};
 pub use caching_session::{CachingSessionStore, SessionFlushListener};
 pub use caching_window::{CachingWindowStore, WindowFlushListener};
