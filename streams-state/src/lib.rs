@@ -14,9 +14,11 @@
 //!   offset that was ([`TransactionalKeyValueStore`]);
 //! * [`RocksDbShared`]: one block cache and write buffer manager bounding the
 //!   memory of all RocksDB stores of an instance, and a per-store options hook;
-//! * wrapping layers as in Kafka Streams: [`CachingKeyValueStore`] (deduplicating
-//!   writes through a per-thread byte budget, [`ThreadCache`]) and the
-//!   change-logging stores that mirror every write to a [`ChangelogSink`];
+//! * wrapping layers as in Kafka Streams, each one generic shape for all store
+//!   kinds: [`Caching`] (deduplicating writes through a per-thread byte budget,
+//!   [`ThreadCache`]; [`CachingKeyValueStore`] and its window and session
+//!   siblings) and [`ChangeLogging`], mirroring every write to a
+//!   [`ChangelogSink`];
 //! * [`InMemoryTimeOrderedBuffer`], the logged, time-ordered buffer behind
 //!   suppression;
 //! * restoration from changelog records (`restore_batch`, then `commit` with the
