@@ -1,32 +1,21 @@
-//! [`CachingKeyValueStore`]: Kafka Streams' record cache in front of a key-value
-//! store, deduplicating writes between flushes.
+//! [`CachingKeyValueStore`]: the [`Caching`] layer over a key-value store,
+//! deduplicating writes between flushes. Keys are cached as they are; a
+//! write-down reads the wrapped store's old value for the listener unless
+//! that is turned off.
 
 use std::ops::Bound;
 
+use crate::caching::{Caching, CachingKind};
 use crate::merge_iter::MergeIter;
-use crate::store_cache::StoreCache;
-use crate::{
-    KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result, StateStore, StateStoreError,
-    ThreadCache,
-};
+use crate::{KeyValue, KeyValueIter, KeyValueStore, KeyValueUpdate, Result};
 
 /// Called for each dirty entry written to the wrapped store, with the key, the
 /// new value (`None`: deleted) and the value the wrapped store held before.
 /// The runtime forwards these downstream.
 pub type FlushListener = Box<dyn FnMut(&[u8], Option<&[u8]>, Option<&[u8]>)>;
 
-/// Kafka Streams' caching layer over a byte key-value store.
-///
-/// With caching on, writes go to a cache bounded by a shared [`ThreadCache`]
-/// budget; repeated writes to a key between flushes collapse into one. Dirty
-/// entries are written to the wrapped store, and handed to the
-/// [`FlushListener`] (key, new value, old value of the wrapped store), on
-/// [`flush`](StateStore::flush) in write order, and one by one when a write takes
-/// the budget over its limit and this store evicts its least recently used
-/// entries. Reads see the cache first; a read miss is not cached. With caching
-/// off ([`CachingKeyValueStore::disabled`]) every call goes straight to the
-/// wrapped store and the listener is never called: the runtime then forwards
-/// records itself.
+/// Kafka Streams' caching layer over a byte key-value store (see
+/// [`Caching`]).
 ///
 /// ```
 /// use std::cell::RefCell;
@@ -50,121 +39,83 @@ pub type FlushListener = Box<dyn FnMut(&[u8], Option<&[u8]>, Option<&[u8]>)>;
 /// assert_eq!(*forwarded.borrow(), vec![(b"k".to_vec(), Some(b"2".to_vec()), None)]);
 /// # Ok::<(), streams_state::StateStoreError>(())
 /// ```
-pub struct CachingKeyValueStore {
-    inner: Box<dyn KeyValueStore>,
-    cache: Option<StoreCache>,
-    listener: Option<FlushListener>,
+pub type CachingKeyValueStore = Caching<dyn KeyValueStore>;
+
+/// What a caching layer over a key-value store keeps besides its cache.
+#[derive(Debug)]
+pub struct KeyValueCaching {
     /// Whether a write-down reads the wrapped store's old value for the
     /// listener (Kafka Streams' `sendOldValues`).
     send_old_values: bool,
-    open: bool,
 }
 
-impl std::fmt::Debug for CachingKeyValueStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingKeyValueStore")
-            .field("name", &self.inner.name())
-            .field("caching_enabled", &self.caching_enabled())
-            .finish()
-    }
-}
+impl CachingKind for dyn KeyValueStore {
+    type Listener = dyn FnMut(&[u8], Option<&[u8]>, Option<&[u8]>);
+    type State = KeyValueCaching;
 
-impl CachingKeyValueStore {
-    /// Caches writes to `inner` within the budget `cache`.
-    pub fn new(inner: Box<dyn KeyValueStore>, cache: ThreadCache) -> Self {
-        Self {
-            inner,
-            cache: Some(StoreCache::new(cache)),
-            listener: None,
+    fn initial_state(_: &Self) -> KeyValueCaching {
+        KeyValueCaching {
             send_old_values: true,
-            open: true,
         }
     }
 
-    /// Passes every call straight to `inner` (`cache.max.bytes` = 0 or caching
-    /// disabled for the store).
-    pub fn disabled(inner: Box<dyn KeyValueStore>) -> Self {
-        Self {
-            inner,
-            cache: None,
-            listener: None,
-            send_old_values: true,
-            open: true,
+    /// Writes the entry and tells the listener, with the old value of the
+    /// wrapped store if `send_old_values`.
+    fn write_down(
+        inner: &mut Self,
+        state: &KeyValueCaching,
+        listener: Option<&mut Self::Listener>,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
+        let send_old_values = state.send_old_values;
+        let old = if send_old_values {
+            inner.get(key)?
+        } else {
+            None
+        };
+        match value {
+            Some(value) => inner.put(key, value)?,
+            None => {
+                if old.is_some() || !send_old_values {
+                    inner.delete(key)?;
+                }
+            }
         }
+        if let Some(listener) = listener
+            && (value.is_some() || old.is_some() || !send_old_values)
+        {
+            listener(key, value, old.as_deref());
+        }
+        Ok(())
     }
+}
 
-    /// Whether writes are cached (and the flush listener used).
-    pub fn caching_enabled(&self) -> bool {
-        self.cache.is_some()
-    }
-
-    /// Sets the listener receiving dirty entries as they are written down.
-    pub fn set_flush_listener(&mut self, listener: FlushListener) {
-        self.listener = Some(listener);
-    }
-
+impl Caching<dyn KeyValueStore> {
     /// Whether the listener gets the wrapped store's old value (the default).
     /// Off (Kafka Streams' `sendOldValues` false, for a downstream that reads
     /// only new values), a write-down does not read the wrapped store: the
     /// listener's old value is always `None`, and every dirty delete is written
     /// down and forwarded, even of a key the wrapped store never held.
     pub fn set_send_old_values(&mut self, send_old_values: bool) {
-        self.send_old_values = send_old_values;
+        self.state.send_old_values = send_old_values;
     }
 
     /// Whether the listener gets old values; see
     /// [`set_send_old_values`](Self::set_send_old_values).
     pub fn send_old_values(&self) -> bool {
-        self.send_old_values
+        self.state.send_old_values
     }
 
-    /// Writes every dirty cache entry down to the wrapped store (telling the flush
-    /// listener) without flushing the wrapped store itself: what a commit does
-    /// before it makes the store durable, and all a test driver's commit needs.
-    pub fn flush_cache(&mut self) -> Result<()> {
+    fn write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         self.check_open()?;
-        let Some(cache) = &self.cache else {
-            return Ok(());
-        };
-        let (inner, listener) = (&mut self.inner, &mut self.listener);
-        cache
-            .write_dirty(|key, value| write_down(inner, listener, self.send_old_values, key, value))
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.open {
-            Ok(())
-        } else {
-            Err(StateStoreError::closed(self.inner.name()))
-        }
-    }
-
-    fn cache_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
-        self.check_open()?;
-        let Some(cache) = &self.cache else {
+        if !self.caching_enabled() {
             return match value {
                 Some(value) => self.inner.put(key, value),
                 None => self.inner.delete(key).map(drop),
             };
-        };
-        cache.put(key, value);
-        while let Some(evicted) = self
-            .cache
-            .as_ref()
-            .and_then(StoreCache::evict_if_over_budget)
-        {
-            if evicted.dirty {
-                tracing::trace!(store = %self.inner.name(), "writing down evicted cache entry");
-                write_down(
-                    &mut self.inner,
-                    &mut self.listener,
-                    self.send_old_values,
-                    &evicted.key,
-                    evicted.value.as_deref(),
-                )?;
-            }
         }
-        Ok(())
+        self.cache_write(key, value)
     }
 
     fn merged<'a>(
@@ -174,15 +125,13 @@ impl CachingKeyValueStore {
         reverse: bool,
         prefix: Option<&[u8]>,
     ) -> KeyValueIter<'a> {
-        let Some(cache) = &self.cache else {
+        if !self.caching_enabled() {
             return store;
-        };
-        let mut cached: Vec<(Vec<u8>, Option<KeyValue>)> = cache
-            .snapshot(range)
-            .into_iter()
-            .take_while(|(key, _)| prefix.is_none_or(|prefix| key.starts_with(prefix)))
-            .map(|(key, value)| (key.clone(), value.map(|value| (key, value))))
-            .collect();
+        }
+        let in_prefix = |key: &[u8]| prefix.is_none_or(|prefix| key.starts_with(prefix));
+        let mut cached = self.cached_entries(range, |(key, value)| {
+            in_prefix(&key).then(|| (key.clone(), value.map(|value| (key, value))))
+        });
         if reverse {
             cached.reverse();
         }
@@ -195,105 +144,28 @@ impl CachingKeyValueStore {
     }
 }
 
-/// Writes one dirty entry to the wrapped store and tells the listener, with
-/// the old value of the wrapped store if `send_old_values`.
-fn write_down(
-    inner: &mut Box<dyn KeyValueStore>,
-    listener: &mut Option<FlushListener>,
-    send_old_values: bool,
-    key: &[u8],
-    value: Option<&[u8]>,
-) -> Result<()> {
-    let old = if send_old_values {
-        inner.get(key)?
-    } else {
-        None
-    };
-    match value {
-        Some(value) => inner.put(key, value)?,
-        None => {
-            if old.is_some() || !send_old_values {
-                inner.delete(key)?;
-            }
-        }
-    }
-    if let Some(listener) = listener.as_mut()
-        && (value.is_some() || old.is_some() || !send_old_values)
-    {
-        listener(key, value, old.as_deref());
-    }
-    Ok(())
-}
-
-impl StateStore for CachingKeyValueStore {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.flush_cache()?;
-        self.inner.flush()
-    }
-
-    crate::store::forward_transactions!(inner);
-
-    /// What the wrapped store reports, with this cache's hits and misses.
-    fn statistics(&self) -> crate::StoreStatistics {
-        let cache = crate::StoreStatistics {
-            cache: self.cache.as_ref().map(StoreCache::statistics),
-            rocksdb: None,
-        };
-        self.inner.statistics() + cache
-    }
-
-    /// Drops every cache entry (dirty ones were never written down; clean ones
-    /// may show writes the wrapped store is about to drop), then aborts the
-    /// wrapped store.
-    fn abort(&mut self) -> Result<()> {
-        if let Some(cache) = &self.cache {
-            cache.clear();
-        }
-        self.inner.abort()
-    }
-
-    fn close(&mut self) -> Result<()> {
-        if self.open {
-            self.flush()?;
-            self.open = false;
-            if let Some(cache) = &self.cache {
-                cache.clear();
-            }
-        }
-        self.inner.close()
-    }
-}
-
-impl KeyValueStore for CachingKeyValueStore {
+impl KeyValueStore for Caching<dyn KeyValueStore> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
-        if let Some(cached) = self.cache.as_ref().and_then(|cache| cache.get(key)) {
+        if let Some(cached) = self.cached(key) {
             return Ok(cached);
         }
         self.inner.get(key)
     }
 
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        self.cache_write(key, Some(value))
+        self.write(key, Some(value))
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let old = self.get(key)?;
-        self.cache_write(key, None)?;
+        self.write(key, None)?;
         Ok(old)
     }
 
     fn put_all(&mut self, entries: &[KeyValueUpdate]) -> Result<()> {
         for (key, value) in entries {
-            self.cache_write(key, value.as_deref())?;
+            self.write(key, value.as_deref())?;
         }
         Ok(())
     }
@@ -335,12 +207,7 @@ impl KeyValueStore for CachingKeyValueStore {
     /// Writes the records to the wrapped store, dropping any cached entries for
     /// their keys.
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
-        self.check_open()?;
-        if let Some(cache) = &self.cache {
-            for (key, _) in records {
-                cache.remove(key);
-            }
-        }
+        self.uncache(records)?;
         self.inner.restore_batch(records)
     }
 }
@@ -355,6 +222,7 @@ mod tests {
     use crate::ENTRY_OVERHEAD_BYTES;
     use crate::key_value::contract;
     use crate::{InMemoryKeyValueStore, RocksDbKeyValueStore};
+    use crate::{StateStore, ThreadCache};
 
     type Seen = Rc<RefCell<Vec<(String, Option<String>, Option<String>)>>>;
 

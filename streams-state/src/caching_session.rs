@@ -1,14 +1,15 @@
-//! [`CachingSessionStore`]: Kafka Streams' record cache in front of a session
-//! store, deduplicating session updates between flushes.
+//! [`CachingSessionStore`]: the [`Caching`] layer over a session store,
+//! deduplicating session updates between flushes. Sessions are cached under
+//! their [`session_key`]; the layer tracks stream time (the largest session
+//! end written) so cached sessions expire as stored ones do.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+use crate::caching::{Caching, CachingKind, min_live_time};
 use crate::merge_iter::MergeIter;
-use crate::store_cache::StoreCache;
 use crate::{
-    KeyValueUpdate, Result, SessionEntry, SessionIter, SessionStore, StateStore, StateStoreError,
-    ThreadCache, session_key,
+    KeyValueUpdate, Result, SessionEntry, SessionIter, SessionStore, StateStoreError, session_key,
 };
 
 /// Called for each dirty session written to the wrapped store, with the key, the
@@ -16,12 +17,8 @@ use crate::{
 /// wrapped store held before.
 pub type SessionFlushListener = Box<dyn FnMut(&[u8], i64, i64, Option<&[u8]>, Option<&[u8]>)>;
 
-/// Kafka Streams' caching layer over a byte session store, with the semantics
-/// of [`CachingKeyValueStore`](crate::CachingKeyValueStore): updates collapse per
-/// session in a cache bounded by the shared [`ThreadCache`]; dirty sessions are
-/// written down and handed to the [`SessionFlushListener`] on flush and on
-/// eviction; reads see the cache first. Stream time (the largest session end
-/// written) is tracked here too, so cached sessions expire as stored ones do.
+/// Kafka Streams' caching layer over a byte session store (see
+/// [`Caching`]): updates collapse per session.
 ///
 /// ```
 /// use streams_state::{CachingSessionStore, SegmentedSessionStore, SessionStore, ThreadCache};
@@ -34,138 +31,53 @@ pub type SessionFlushListener = Box<dyn FnMut(&[u8], i64, i64, Option<&[u8]>, Op
 /// assert_eq!(store.fetch(b"user")?.count(), 1);
 /// # Ok::<(), streams_state::StateStoreError>(())
 /// ```
-pub struct CachingSessionStore {
-    inner: Box<dyn SessionStore>,
-    cache: Option<StoreCache>,
-    listener: Option<SessionFlushListener>,
+pub type CachingSessionStore = Caching<dyn SessionStore>;
+
+/// What a caching layer over a session store keeps besides its cache.
+#[derive(Debug)]
+pub struct SessionCaching {
+    /// The largest session end written.
     stream_time: i64,
-    open: bool,
 }
 
-impl std::fmt::Debug for CachingSessionStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingSessionStore")
-            .field("name", &self.inner.name())
-            .field("caching_enabled", &self.caching_enabled())
-            .finish()
+/// A cached session as reads yield it.
+fn session_entry(session: &session_key::SessionKey<'_>, value: Vec<u8>) -> SessionEntry {
+    SessionEntry {
+        key: session.key.to_vec(),
+        start: session.start,
+        end: session.end,
+        value,
     }
 }
 
-impl CachingSessionStore {
-    /// Caches writes to `inner` within the budget `cache`.
-    pub fn new(inner: Box<dyn SessionStore>, cache: ThreadCache) -> Self {
-        Self::with_cache(inner, Some(StoreCache::new(cache)))
+impl CachingKind for dyn SessionStore {
+    type Listener = dyn FnMut(&[u8], i64, i64, Option<&[u8]>, Option<&[u8]>);
+    type State = SessionCaching;
+
+    fn initial_state(_: &Self) -> SessionCaching {
+        SessionCaching { stream_time: -1 }
     }
 
-    /// Passes every call straight to `inner`.
-    pub fn disabled(inner: Box<dyn SessionStore>) -> Self {
-        Self::with_cache(inner, None)
-    }
-
-    fn with_cache(inner: Box<dyn SessionStore>, cache: Option<StoreCache>) -> Self {
-        Self {
-            inner,
-            cache,
-            listener: None,
-            stream_time: -1,
-            open: true,
-        }
-    }
-
-    /// Whether writes are cached (and the flush listener used).
-    pub fn caching_enabled(&self) -> bool {
-        self.cache.is_some()
-    }
-
-    /// Writes every dirty cache entry down to the wrapped store (telling the flush
-    /// listener) without flushing the wrapped store itself.
-    pub fn flush_cache(&mut self) -> Result<()> {
-        self.check_open()?;
-        let dirty = self
-            .cache
-            .as_ref()
-            .map(StoreCache::dirty)
-            .unwrap_or_default();
-        for (stored_key, value) in dirty {
-            self.write_down(&stored_key, value.as_deref())?;
-            if let Some(cache) = &self.cache {
-                cache.mark_clean(&stored_key);
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets the listener receiving dirty sessions as they are written down.
-    pub fn set_flush_listener(&mut self, listener: SessionFlushListener) {
-        self.listener = Some(listener);
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.open {
-            Ok(())
-        } else {
-            Err(StateStoreError::closed(self.inner.name()))
-        }
-    }
-
-    /// The oldest session end still retained, by the writes seen here.
-    fn min_live_time(&self) -> i64 {
-        (self.stream_time - self.inner.retention_period() + 1).max(0)
-    }
-
-    fn write(&mut self, key: &[u8], start: i64, end: i64, value: Option<&[u8]>) -> Result<()> {
-        self.check_open()?;
-        let Some(cache) = &self.cache else {
-            return match value {
-                Some(value) => self.inner.put(key, start, end, value),
-                None => self.inner.remove(key, start, end),
-            };
-        };
-        if start < 0 || end < start {
-            return Err(StateStoreError::invalid(
-                self.inner.name(),
-                format!(
-                    "invalid session {start}..={end}: times must be non-negative and start <= end"
-                ),
-            ));
-        }
-        self.stream_time = self.stream_time.max(end);
-        if end < self.min_live_time() {
-            tracing::debug!(store = %self.inner.name(), start, end, "skipping write to expired session");
-            return Ok(());
-        }
-        cache.put(&session_key::encode(key, start, end), value);
-        while let Some(evicted) = self
-            .cache
-            .as_ref()
-            .and_then(StoreCache::evict_if_over_budget)
-        {
-            if evicted.dirty {
-                self.write_down(&evicted.key, evicted.value.as_deref())?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes one dirty session to the wrapped store and tells the listener.
-    fn write_down(&mut self, stored_key: &[u8], value: Option<&[u8]>) -> Result<()> {
+    fn write_down(
+        inner: &mut Self,
+        _: &SessionCaching,
+        listener: Option<&mut Self::Listener>,
+        stored_key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
         let Some(session) = session_key::decode(stored_key) else {
             return Err(StateStoreError::corrupt(
-                self.inner.name(),
+                inner.name(),
                 "cached key does not follow the session-key layout",
             ));
         };
-        let old = self
-            .inner
-            .fetch_session(session.key, session.start, session.end)?;
+        let old = inner.fetch_session(session.key, session.start, session.end)?;
         match value {
-            Some(value) => self
-                .inner
-                .put(session.key, session.start, session.end, value)?,
-            None if old.is_some() => self.inner.remove(session.key, session.start, session.end)?,
+            Some(value) => inner.put(session.key, session.start, session.end, value)?,
+            None if old.is_some() => inner.remove(session.key, session.start, session.end)?,
             None => {}
         }
-        if let Some(listener) = self.listener.as_mut()
+        if let Some(listener) = listener
             && (value.is_some() || old.is_some())
         {
             listener(
@@ -180,54 +92,38 @@ impl CachingSessionStore {
     }
 }
 
-impl StateStore for CachingSessionStore {
-    fn name(&self) -> &str {
-        self.inner.name()
+impl Caching<dyn SessionStore> {
+    /// The oldest session end still retained, by the writes seen here.
+    fn min_live_time(&self) -> i64 {
+        min_live_time(self.state.stream_time, self.inner.retention_period())
     }
 
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.flush_cache()?;
-        self.inner.flush()
-    }
-
-    crate::store::forward_transactions!(inner);
-
-    /// What the wrapped store reports, with this cache's hits and misses.
-    fn statistics(&self) -> crate::StoreStatistics {
-        let cache = crate::StoreStatistics {
-            cache: self.cache.as_ref().map(StoreCache::statistics),
-            rocksdb: None,
-        };
-        self.inner.statistics() + cache
-    }
-
-    /// Drops every cache entry (dirty ones were never written down; clean ones
-    /// may show writes the wrapped store is about to drop), then aborts the
-    /// wrapped store.
-    fn abort(&mut self) -> Result<()> {
-        if let Some(cache) = &self.cache {
-            cache.clear();
+    fn write(&mut self, key: &[u8], start: i64, end: i64, value: Option<&[u8]>) -> Result<()> {
+        self.check_open()?;
+        if !self.caching_enabled() {
+            return match value {
+                Some(value) => self.inner.put(key, start, end, value),
+                None => self.inner.remove(key, start, end),
+            };
         }
-        self.inner.abort()
-    }
-
-    fn close(&mut self) -> Result<()> {
-        if self.open {
-            self.flush()?;
-            self.open = false;
-            if let Some(cache) = &self.cache {
-                cache.clear();
-            }
+        if start < 0 || end < start {
+            return Err(StateStoreError::invalid(
+                self.inner.name(),
+                format!(
+                    "invalid session {start}..={end}: times must be non-negative and start <= end"
+                ),
+            ));
         }
-        self.inner.close()
+        self.state.stream_time = self.state.stream_time.max(end);
+        if end < self.min_live_time() {
+            tracing::debug!(store = %self.inner.name(), start, end, "skipping write to expired session");
+            return Ok(());
+        }
+        self.cache_write(&session_key::encode(key, start, end), value)
     }
 }
 
-impl SessionStore for CachingSessionStore {
+impl SessionStore for Caching<dyn SessionStore> {
     fn put(&mut self, key: &[u8], start: i64, end: i64, value: &[u8]) -> Result<()> {
         self.write(key, start, end, Some(value))
     }
@@ -238,11 +134,11 @@ impl SessionStore for CachingSessionStore {
 
     fn fetch_session(&self, key: &[u8], start: i64, end: i64) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
-        if let Some(cache) = &self.cache {
+        if self.caching_enabled() {
             if end < self.min_live_time() {
                 return Ok(None);
             }
-            if let Some(cached) = cache.get(&session_key::encode(key, start, end)) {
+            if let Some(cached) = self.cached(&session_key::encode(key, start, end)) {
                 return Ok(cached);
             }
         }
@@ -260,28 +156,20 @@ impl SessionStore for CachingSessionStore {
         let store = self
             .inner
             .find_sessions(key, earliest_end, latest_session_start)?;
-        let Some(cache) = &self.cache else {
+        if !self.caching_enabled() {
             return Ok(store);
-        };
+        }
         let lower = session_key::encode(key, 0, earliest_end);
         let upper = session_key::encode(key, i64::MAX, i64::MAX);
-        let cached: Vec<(Vec<u8>, Option<SessionEntry>)> = cache
-            .snapshot((Bound::Included(&lower), Bound::Included(&upper)))
-            .into_iter()
-            .filter_map(|(stored_key, value)| {
-                let session = session_key::decode(&stored_key)?;
-                let wanted = session.key == key
-                    && session.end >= earliest_end
-                    && session.start <= latest_session_start;
-                let entry = value.map(|value| SessionEntry {
-                    key: session.key.to_vec(),
-                    start: session.start,
-                    end: session.end,
-                    value,
-                });
-                wanted.then_some((stored_key, entry))
-            })
-            .collect();
+        let range = (Bound::Included(&lower[..]), Bound::Included(&upper[..]));
+        let cached = self.cached_entries(range, |(stored_key, value)| {
+            let session = session_key::decode(&stored_key)?;
+            let wanted = session.key == key
+                && session.end >= earliest_end
+                && session.start <= latest_session_start;
+            let entry = value.map(|value| session_entry(&session, value));
+            wanted.then_some((stored_key, entry))
+        });
         Ok(Box::new(MergeIter::new(
             Box::new(cached.into_iter()),
             store,
@@ -294,9 +182,9 @@ impl SessionStore for CachingSessionStore {
     /// cached removal hides a stored session).
     fn all(&self) -> Result<SessionIter<'_>> {
         self.check_open()?;
-        let Some(cache) = &self.cache else {
+        if !self.caching_enabled() {
             return self.inner.all();
-        };
+        }
         let min_live = self.min_live_time();
         let mut sessions: BTreeMap<Vec<u8>, Option<SessionEntry>> = BTreeMap::new();
         for session in self.inner.all()? {
@@ -304,18 +192,15 @@ impl SessionStore for CachingSessionStore {
             let stored_key = session_key::encode(&session.key, session.start, session.end);
             sessions.insert(stored_key, Some(session));
         }
-        for (stored_key, value) in cache.snapshot((Bound::Unbounded, Bound::Unbounded)) {
-            let Some(session) = session_key::decode(&stored_key) else {
-                continue;
-            };
-            let entry = value.map(|value| SessionEntry {
-                key: session.key.to_vec(),
-                start: session.start,
-                end: session.end,
-                value,
-            });
-            sessions.insert(stored_key, entry);
-        }
+        let cached = self.cached_entries(
+            (Bound::Unbounded, Bound::Unbounded),
+            |(stored_key, value)| {
+                let session = session_key::decode(&stored_key)?;
+                let entry = value.map(|value| session_entry(&session, value));
+                Some((stored_key, entry))
+            },
+        );
+        sessions.extend(cached);
         Ok(Box::new(
             sessions
                 .into_values()
@@ -332,12 +217,7 @@ impl SessionStore for CachingSessionStore {
     /// Writes the records to the wrapped store, dropping any cached sessions for
     /// their keys.
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
-        self.check_open()?;
-        if let Some(cache) = &self.cache {
-            for (stored_key, _) in records {
-                cache.remove(stored_key);
-            }
-        }
+        self.uncache(records)?;
         self.inner.restore_batch(records)
     }
 }
@@ -350,6 +230,7 @@ mod tests {
     use super::*;
     use crate::segmented_session_store::contract::{self, RETENTION};
     use crate::{ENTRY_OVERHEAD_BYTES, SegmentedSessionStore};
+    use crate::{StateStore, ThreadCache};
 
     type Seen = Rc<RefCell<Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)>>>;
 

@@ -1,15 +1,17 @@
-//! [`CachingWindowStore`]: Kafka Streams' record cache in front of a window
-//! store, deduplicating writes to a window between flushes.
+//! [`CachingWindowStore`]: the [`Caching`] layer over a window store,
+//! deduplicating writes to a window between flushes. Windows are cached under
+//! their [`window_key`]; the layer tracks stream time so cached windows expire
+//! as stored ones do, and merges the cache into reads in the wrapped store's
+//! order (by segment, then key).
 
 use std::ops::Bound;
 
+use crate::caching::{Caching, CachingKind, min_live_time};
 use crate::merge_iter::MergeIter;
 use crate::segments::segment_interval;
-use crate::store_cache::StoreCache;
 use crate::window_key::{self, TIMESTAMP_SIZE};
 use crate::{
-    KeyValueUpdate, Result, StateStore, StateStoreError, ThreadCache, WindowIter, WindowStore,
-    WindowedEntry, WindowedIter,
+    KeyValueUpdate, Result, StateStoreError, WindowIter, WindowStore, WindowedEntry, WindowedIter,
 };
 
 /// Called for each dirty window written to the wrapped store, with the key, the
@@ -23,16 +25,13 @@ type TimedValue = (i64, Vec<u8>);
 /// Order of multi-key window iterators: segment, then binary key.
 type WindowOrder = (i64, Vec<u8>);
 
-/// Kafka Streams' caching layer over a byte window store, with the semantics of
-/// [`CachingKeyValueStore`](crate::CachingKeyValueStore): writes collapse per
-/// key and window in a cache bounded by the shared [`ThreadCache`]; dirty
-/// windows are written down and handed to the [`WindowFlushListener`] on flush
-/// and on eviction; reads see the cache first.
+/// Kafka Streams' caching layer over a byte window store (see [`Caching`]):
+/// writes collapse per key and window.
 ///
 /// The layer tracks stream time over the writes it sees, so cached windows
 /// expire for reads exactly as the wrapped store's do. Stores that retain
 /// duplicates are never cached (every write matters to a join): for them the
-/// layer passes through, as [`CachingWindowStore::disabled`] does.
+/// layer passes through, as [`Caching::disabled`] does.
 ///
 /// ```
 /// use streams_state::{CachingWindowStore, SegmentedWindowStore, StateStore, ThreadCache,
@@ -46,169 +45,111 @@ type WindowOrder = (i64, Vec<u8>);
 /// store.flush()?;
 /// # Ok::<(), streams_state::StateStoreError>(())
 /// ```
-pub struct CachingWindowStore {
-    inner: Box<dyn WindowStore>,
-    cache: Option<StoreCache>,
-    listener: Option<WindowFlushListener>,
+pub type CachingWindowStore = Caching<dyn WindowStore>;
+
+/// What a caching layer over a window store keeps besides its cache.
+#[derive(Debug)]
+pub struct WindowCaching {
+    /// The wrapped store's segment interval, for its iteration order.
     interval: i64,
+    /// The largest window start written.
     stream_time: i64,
-    open: bool,
 }
 
-impl std::fmt::Debug for CachingWindowStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingWindowStore")
-            .field("name", &self.inner.name())
-            .field("caching_enabled", &self.caching_enabled())
-            .finish()
+impl CachingKind for dyn WindowStore {
+    type Listener = dyn FnMut(&[u8], i64, Option<&[u8]>, Option<&[u8]>);
+    type State = WindowCaching;
+
+    fn initial_state(inner: &Self) -> WindowCaching {
+        WindowCaching {
+            interval: segment_interval(inner.retention_period()),
+            stream_time: -1,
+        }
     }
-}
 
-impl CachingWindowStore {
-    /// Caches writes to `inner` within the budget `cache` (passes through if
-    /// `inner` retains duplicates).
-    pub fn new(inner: Box<dyn WindowStore>, cache: ThreadCache) -> Self {
-        let cache = if inner.retain_duplicates() {
+    /// Not a store that retains duplicates.
+    fn cacheable(inner: &Self) -> bool {
+        let retains = inner.retain_duplicates();
+        if retains {
             tracing::debug!(
                 store = inner.name(),
                 "not caching a store that retains duplicates"
             );
-            None
-        } else {
-            Some(StoreCache::new(cache))
-        };
-        Self::with_cache(inner, cache)
-    }
-
-    /// Passes every call straight to `inner`.
-    pub fn disabled(inner: Box<dyn WindowStore>) -> Self {
-        Self::with_cache(inner, None)
-    }
-
-    fn with_cache(inner: Box<dyn WindowStore>, cache: Option<StoreCache>) -> Self {
-        let interval = segment_interval(inner.retention_period());
-        Self {
-            inner,
-            cache,
-            listener: None,
-            interval,
-            stream_time: -1,
-            open: true,
         }
+        !retains
     }
 
-    /// Whether writes are cached (and the flush listener used).
-    pub fn caching_enabled(&self) -> bool {
-        self.cache.is_some()
-    }
-
-    /// Writes every dirty cache entry down to the wrapped store (telling the flush
-    /// listener) without flushing the wrapped store itself.
-    pub fn flush_cache(&mut self) -> Result<()> {
-        self.check_open()?;
-        let dirty = self
-            .cache
-            .as_ref()
-            .map(StoreCache::dirty)
-            .unwrap_or_default();
-        for (stored_key, value) in dirty {
-            self.write_down(&stored_key, value.as_deref())?;
-            if let Some(cache) = &self.cache {
-                cache.mark_clean(&stored_key);
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets the listener receiving dirty windows as they are written down.
-    pub fn set_flush_listener(&mut self, listener: WindowFlushListener) {
-        self.listener = Some(listener);
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.open {
-            Ok(())
-        } else {
-            Err(StateStoreError::closed(self.inner.name()))
-        }
-    }
-
-    /// The oldest window start still retained, by the writes seen here.
-    fn min_live_time(&self) -> i64 {
-        (self.stream_time - self.inner.retention_period() + 1).max(0)
-    }
-
-    fn order(&self, key: &[u8], window_start: i64) -> WindowOrder {
-        (
-            window_start / self.interval,
-            window_key::encode(key, window_start, None),
-        )
-    }
-
-    /// Writes one dirty window to the wrapped store and tells the listener.
-    fn write_down(&mut self, stored_key: &[u8], value: Option<&[u8]>) -> Result<()> {
+    fn write_down(
+        inner: &mut Self,
+        _: &WindowCaching,
+        listener: Option<&mut Self::Listener>,
+        stored_key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<()> {
         let Some(decoded) = window_key::decode(stored_key, false) else {
             return Err(StateStoreError::corrupt(
-                self.inner.name(),
+                inner.name(),
                 "cached key does not follow the window-key layout",
             ));
         };
-        let old = self.inner.fetch(decoded.key, decoded.window_start)?;
+        let old = inner.fetch(decoded.key, decoded.window_start)?;
         if value.is_some() || old.is_some() {
-            self.inner.put(decoded.key, value, decoded.window_start)?;
+            inner.put(decoded.key, value, decoded.window_start)?;
         }
-        if let Some(listener) = self.listener.as_mut()
+        if let Some(listener) = listener
             && (value.is_some() || old.is_some())
         {
             listener(decoded.key, decoded.window_start, value, old.as_deref());
         }
         Ok(())
     }
+}
 
-    /// Cached windows with binary keys in `range` passing `keep`, as
-    /// `(order, entry)` sorted like the wrapped store's multi-key iterators.
-    fn cached(
-        &self,
-        range: (Bound<&[u8]>, Bound<&[u8]>),
-        keep: impl Fn(&[u8], i64) -> bool,
-    ) -> Vec<(WindowOrder, Option<WindowedEntry>)> {
-        let Some(cache) = &self.cache else {
-            return Vec::new();
-        };
-        let min_live = self.min_live_time();
-        let mut cached: Vec<_> = cache
-            .snapshot(range)
-            .into_iter()
-            .filter_map(|(stored_key, value)| {
-                let decoded = window_key::decode(&stored_key, false)?;
-                let live = decoded.window_start >= min_live;
-                (live && keep(decoded.key, decoded.window_start)).then(|| {
-                    let entry = value.map(|value| WindowedEntry {
-                        key: decoded.key.to_vec(),
-                        window_start: decoded.window_start,
-                        value,
-                    });
-                    (self.order(decoded.key, decoded.window_start), entry)
-                })
-            })
-            .collect();
-        cached.sort_by(|a, b| a.0.cmp(&b.0));
-        cached
+impl Caching<dyn WindowStore> {
+    /// The oldest window start still retained, by the writes seen here.
+    fn min_live_time(&self) -> i64 {
+        min_live_time(self.state.stream_time, self.inner.retention_period())
     }
 
-    /// Merges cached windows over a multi-key iterator of the wrapped store.
+    fn order(&self, key: &[u8], window_start: i64) -> WindowOrder {
+        (
+            window_start / self.state.interval,
+            window_key::encode(key, window_start, None),
+        )
+    }
+
+    /// Merges the cached windows with binary keys in `range` passing `keep`
+    /// over a multi-key iterator of the wrapped store, in its order (the
+    /// store's alone with caching off).
     fn merged<'a>(
         &'a self,
         store: WindowedIter<'a>,
-        cached: Vec<(WindowOrder, Option<WindowedEntry>)>,
+        range: (Bound<&[u8]>, Bound<&[u8]>),
+        keep: impl Fn(&[u8], i64) -> bool,
     ) -> WindowedIter<'a> {
+        if !self.caching_enabled() {
+            return store;
+        }
         let min_live = self.min_live_time();
+        let mut cached = self.cached_entries(range, |(stored_key, value)| {
+            let decoded = window_key::decode(&stored_key, false)?;
+            let live = decoded.window_start >= min_live;
+            (live && keep(decoded.key, decoded.window_start)).then(|| {
+                let entry = value.map(|value| WindowedEntry {
+                    key: decoded.key.to_vec(),
+                    window_start: decoded.window_start,
+                    value,
+                });
+                (self.order(decoded.key, decoded.window_start), entry)
+            })
+        });
+        cached.sort_by(|a, b| a.0.cmp(&b.0));
         let store = Box::new(store.filter(move |entry| {
             entry
                 .as_ref()
                 .map_or(true, |entry| entry.window_start >= min_live)
         }));
-        let interval = self.interval;
+        let interval = self.state.interval;
         Box::new(MergeIter::new(
             Box::new(cached.into_iter()),
             store,
@@ -223,90 +164,33 @@ impl CachingWindowStore {
     }
 }
 
-impl StateStore for CachingWindowStore {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.flush_cache()?;
-        self.inner.flush()
-    }
-
-    crate::store::forward_transactions!(inner);
-
-    /// What the wrapped store reports, with this cache's hits and misses.
-    fn statistics(&self) -> crate::StoreStatistics {
-        let cache = crate::StoreStatistics {
-            cache: self.cache.as_ref().map(StoreCache::statistics),
-            rocksdb: None,
-        };
-        self.inner.statistics() + cache
-    }
-
-    /// Drops every cache entry (dirty ones were never written down; clean ones
-    /// may show writes the wrapped store is about to drop), then aborts the
-    /// wrapped store.
-    fn abort(&mut self) -> Result<()> {
-        if let Some(cache) = &self.cache {
-            cache.clear();
-        }
-        self.inner.abort()
-    }
-
-    fn close(&mut self) -> Result<()> {
-        if self.open {
-            self.flush()?;
-            self.open = false;
-            if let Some(cache) = &self.cache {
-                cache.clear();
-            }
-        }
-        self.inner.close()
-    }
-}
-
-impl WindowStore for CachingWindowStore {
+impl WindowStore for Caching<dyn WindowStore> {
     fn put(&mut self, key: &[u8], value: Option<&[u8]>, window_start: i64) -> Result<()> {
         self.check_open()?;
-        let Some(cache) = &self.cache else {
+        if !self.caching_enabled() {
             return self.inner.put(key, value, window_start);
-        };
+        }
         if window_start < 0 {
             return Err(StateStoreError::invalid(
                 self.inner.name(),
                 format!("window start must not be negative, got {window_start}"),
             ));
         }
-        self.stream_time = self.stream_time.max(window_start);
+        self.state.stream_time = self.state.stream_time.max(window_start);
         if window_start < self.min_live_time() {
             tracing::debug!(store = %self.inner.name(), window_start, "skipping write to expired window");
             return Ok(());
         }
-        cache.put(&window_key::encode(key, window_start, None), value);
-        while let Some(evicted) = self
-            .cache
-            .as_ref()
-            .and_then(StoreCache::evict_if_over_budget)
-        {
-            if evicted.dirty {
-                self.write_down(&evicted.key, evicted.value.as_deref())?;
-            }
-        }
-        Ok(())
+        self.cache_write(&window_key::encode(key, window_start, None), value)
     }
 
     fn fetch(&self, key: &[u8], window_start: i64) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
-        if let Some(cache) = &self.cache {
+        if self.caching_enabled() {
             if window_start < self.min_live_time() {
                 return Ok(None);
             }
-            if let Some(cached) = cache.get(&window_key::encode(key, window_start, None)) {
+            if let Some(cached) = self.cached(&window_key::encode(key, window_start, None)) {
                 return Ok(cached);
             }
         }
@@ -317,24 +201,18 @@ impl WindowStore for CachingWindowStore {
         self.check_open()?;
         let time_from = time_from.max(self.min_live_time());
         let store = self.inner.fetch_range(key, time_from, time_to)?;
-        if time_from > time_to {
+        if time_from > time_to || !self.caching_enabled() {
             return Ok(store);
         }
-        let Some(cache) = &self.cache else {
-            return Ok(store);
-        };
         let lower = window_key::encode(key, time_from, None);
         let upper = window_key::encode(key, time_to, None);
-        let cached: Vec<(i64, Option<TimedValue>)> = cache
-            .snapshot((Bound::Included(&lower), Bound::Included(&upper)))
-            .into_iter()
-            .filter_map(|(stored_key, value)| {
-                let decoded = window_key::decode(&stored_key, false)?;
-                let time = decoded.window_start;
-                let wanted = decoded.key == key && time >= time_from && time <= time_to;
-                wanted.then(|| (time, value.map(|value| (time, value))))
-            })
-            .collect();
+        let range = (Bound::Included(&lower[..]), Bound::Included(&upper[..]));
+        let cached = self.cached_entries(range, |(stored_key, value)| {
+            let decoded = window_key::decode(&stored_key, false)?;
+            let time = decoded.window_start;
+            let wanted = decoded.key == key && time >= time_from && time <= time_to;
+            wanted.then(|| (time, value.map(|value| (time, value))))
+        });
         Ok(Box::new(MergeIter::new(
             Box::new(cached.into_iter()),
             store,
@@ -354,38 +232,32 @@ impl WindowStore for CachingWindowStore {
         let store = self
             .inner
             .fetch_key_range(key_from, key_to, time_from, time_to)?;
-        if self.cache.is_none() || key_from > key_to {
+        if !self.caching_enabled() || key_from > key_to {
             return Ok(store);
         }
         let mut upper = key_to.to_vec();
         upper.extend([0xff; TIMESTAMP_SIZE]);
-        let cached = self.cached(
+        Ok(self.merged(
+            store,
             (Bound::Included(key_from), Bound::Included(&upper)),
             |k, t| k >= key_from && k <= key_to && t >= time_from && t <= time_to,
-        );
-        Ok(self.merged(store, cached))
+        ))
     }
 
     fn fetch_all(&self, time_from: i64, time_to: i64) -> Result<WindowedIter<'_>> {
         self.check_open()?;
         let store = self.inner.fetch_all(time_from, time_to)?;
-        if self.cache.is_none() {
-            return Ok(store);
-        }
-        let cached = self.cached((Bound::Unbounded, Bound::Unbounded), |_, t| {
-            t >= time_from && t <= time_to
-        });
-        Ok(self.merged(store, cached))
+        Ok(
+            self.merged(store, (Bound::Unbounded, Bound::Unbounded), |_, t| {
+                t >= time_from && t <= time_to
+            }),
+        )
     }
 
     fn all(&self) -> Result<WindowedIter<'_>> {
         self.check_open()?;
         let store = self.inner.all()?;
-        if self.cache.is_none() {
-            return Ok(store);
-        }
-        let cached = self.cached((Bound::Unbounded, Bound::Unbounded), |_, _| true);
-        Ok(self.merged(store, cached))
+        Ok(self.merged(store, (Bound::Unbounded, Bound::Unbounded), |_, _| true))
     }
 
     fn retention_period(&self) -> i64 {
@@ -403,12 +275,7 @@ impl WindowStore for CachingWindowStore {
     /// Writes the records to the wrapped store, dropping any cached windows for
     /// their keys.
     fn restore_batch(&mut self, records: &[KeyValueUpdate]) -> Result<()> {
-        self.check_open()?;
-        if let Some(cache) = &self.cache {
-            for (stored_key, _) in records {
-                cache.remove(stored_key);
-            }
-        }
+        self.uncache(records)?;
         self.inner.restore_batch(records)
     }
 }
@@ -421,6 +288,7 @@ mod tests {
     use super::*;
     use crate::segmented_window_store::contract::{self, RETENTION};
     use crate::{ENTRY_OVERHEAD_BYTES, SegmentedWindowStore};
+    use crate::{StateStore, ThreadCache};
 
     type Seen = Rc<RefCell<Vec<(Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>)>>>;
 

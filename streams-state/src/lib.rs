@@ -14,9 +14,11 @@
 //!   offset that was ([`TransactionalKeyValueStore`]);
 //! * [`RocksDbShared`]: one block cache and write buffer manager bounding the
 //!   memory of all RocksDB stores of an instance, and a per-store options hook;
-//! * wrapping layers as in Kafka Streams: [`CachingKeyValueStore`] (deduplicating
-//!   writes through a per-thread byte budget, [`ThreadCache`]) and the
-//!   change-logging stores that mirror every write to a [`ChangelogSink`];
+//! * wrapping layers as in Kafka Streams, each one generic shape for all store
+//!   kinds: [`Caching`] (deduplicating writes through a per-thread byte budget,
+//!   [`ThreadCache`]; [`CachingKeyValueStore`] and its window and session
+//!   siblings) and [`ChangeLogging`], mirroring every write to a
+//!   [`ChangelogSink`];
 //! * [`InMemoryTimeOrderedBuffer`], the logged, time-ordered buffer behind
 //!   suppression;
 //! * restoration from changelog records (`restore_batch`, then `commit` with the
@@ -64,6 +66,7 @@
 //! ```
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod caching;
 mod caching_key_value;
 mod caching_session;
 mod caching_window;
@@ -94,6 +97,7 @@ mod uncommitted;
 mod window;
 pub mod window_key;
 
+pub use caching::{Caching, CachingKind};
 pub use caching_key_value::{CachingKeyValueStore, FlushListener};
 pub use caching_session::{CachingSessionStore, SessionFlushListener};
 pub use caching_window::{CachingWindowStore, WindowFlushListener};

@@ -167,23 +167,6 @@ impl StoreCache {
         })
     }
 
-    /// Dirty entries in the order they were (last) written (copies: see
-    /// [`write_dirty`](Self::write_dirty) for a flush without them).
-    pub(crate) fn dirty(&self) -> Vec<KeyValueUpdate> {
-        let entries = self.entries.borrow();
-        let mut dirty: Vec<(u64, &Vec<u8>, &CacheEntry)> = entries
-            .by_key
-            .iter()
-            .filter(|(_, entry)| entry.dirty)
-            .map(|(key, entry)| (entry.written, key, entry))
-            .collect();
-        dirty.sort_unstable_by_key(|(written, _, _)| *written);
-        dirty
-            .into_iter()
-            .map(|(_, key, entry)| (key.clone(), entry.value.clone()))
-            .collect()
-    }
-
     /// Hands each dirty entry, in the order they were (last) written, to
     /// `write` without copying it, and marks it clean once `write` succeeds (a
     /// written-down deletion is dropped). Stops at the first error, leaving the
@@ -218,22 +201,6 @@ impl StoreCache {
             }
         }
         result
-    }
-
-    /// Records that a dirty entry was written down: it becomes clean, and a
-    /// cached deletion is dropped altogether.
-    pub(crate) fn mark_clean(&self, key: &[u8]) {
-        let mut entries = self.entries.borrow_mut();
-        let is_deletion = match entries.by_key.get_mut(key) {
-            Some(entry) => {
-                entry.dirty = false;
-                entry.value.is_none()
-            }
-            None => false,
-        };
-        if is_deletion && let Some((_, size)) = entries.remove(key) {
-            self.budget.release(size);
-        }
     }
 
     /// A copy of the cached entries with keys in `range`, in key order.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 pub const ENTRY_OVERHEAD_BYTES: usize = 64;
 
 /// A per-thread cache budget in bytes, shared (cheaply cloned) by every
-/// [`CachingKeyValueStore`](crate::CachingKeyValueStore) of the thread.
+/// [`Caching`](crate::Caching) store of the thread, whatever its kind.
 ///
 /// Each caching store keeps its own entries and charges their size here; when a
 /// write takes the total over the budget, the store that wrote evicts its least

@@ -8,10 +8,11 @@ use super::{
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
 use crate::topology::{TopologyError, changelog_topic};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use streams_state::{
-    CachingKeyValueStore, ChangeLoggingKeyValueStore, InMemoryKeyValueStore, KeyValueStore,
+    Caching, CachingKind, ChangeLogging, ChangelogSink, InMemoryKeyValueStore, KeyValueStore,
     RocksDbKeyValueStore, RocksDbOptions, RocksDbShared,
 };
 
@@ -187,6 +188,25 @@ impl<K: 'static, V: 'static> KeyValueStoreBuilder<K, V> {
         resolve(&mut self.value_serde, serdes, &self.name, RecordPart::Value)
     }
 
+    /// The layers every store kind stacks over its byte store, as declared:
+    /// change-logging (`logged` wraps the store of its kind in
+    /// [`ChangeLogging`]), then caching, outermost.
+    pub(crate) fn layers<B: CachingKind + ?Sized>(
+        &self,
+        mut store: Box<B>,
+        init: &StoreInit<'_>,
+        logged: impl FnOnce(Box<B>, Rc<dyn ChangelogSink>) -> Box<B>,
+    ) -> Caching<B> {
+        if self.logging.is_some() {
+            store = logged(store, init.changelog.clone());
+        }
+        if self.caching {
+            Caching::new(store, init.cache.clone())
+        } else {
+            Caching::disabled(store)
+        }
+    }
+
     /// The resolved serdes as a codec (its serdes see the changelog topic of
     /// `application_id`).
     pub(crate) fn codec(&self, application_id: &str) -> Result<StoreCodec<K, V>, StreamsError> {
@@ -227,7 +247,7 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
 
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let codec = self.codec(init.application_id)?;
-        let mut store: Box<dyn KeyValueStore> = if self.persistent {
+        let store: Box<dyn KeyValueStore> = if self.persistent {
             Box::new(RocksDbKeyValueStore::open(
                 &self.name,
                 init.task_dir,
@@ -236,19 +256,12 @@ impl<K: 'static, V: 'static> StoreBuilder for KeyValueStoreBuilder<K, V> {
         } else {
             Box::new(InMemoryKeyValueStore::new(self.name.clone()))
         };
-        if self.logging.is_some() {
-            store = Box::new(ChangeLoggingKeyValueStore::new(
-                store,
-                init.changelog.clone(),
-            ));
-        }
-        let store = if self.caching {
-            let mut store = CachingKeyValueStore::new(store, init.cache.clone());
+        let mut store = self.layers(store, &init, |store, changelog| {
+            Box::new(ChangeLogging::new(store, changelog))
+        });
+        if store.caching_enabled() {
             store.set_send_old_values(self.send_old_values.load(Ordering::Relaxed));
-            store
-        } else {
-            CachingKeyValueStore::disabled(store)
-        };
+        }
         Ok(Box::new(TimestampedKeyValueStore::new(codec, store)))
     }
 }

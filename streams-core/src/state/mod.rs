@@ -5,6 +5,7 @@
 mod buffered_change;
 mod builder;
 mod codec;
+mod flushed;
 mod global_store;
 mod key_value_builder;
 mod registry;

@@ -9,9 +9,7 @@ use crate::error::StreamsError;
 use crate::serde::SerdeRegistry;
 use crate::topology::TopologyError;
 use std::time::Duration;
-use streams_state::{
-    CachingSessionStore, ChangeLoggingSessionStore, SegmentedSessionStore, SessionStore,
-};
+use streams_state::{ChangeLogging, SegmentedSessionStore, SessionStore};
 
 /// A session store of `K` to `V`: persistent or in-memory, cached, logged to a
 /// changelog that compacts and deletes after the retention period.
@@ -54,7 +52,7 @@ impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let settings = &self.settings;
         let codec = settings.codec(init.application_id)?;
-        let mut store: Box<dyn SessionStore> = if settings.persistent {
+        let store: Box<dyn SessionStore> = if settings.persistent {
             Box::new(SegmentedSessionStore::rocksdb(
                 &settings.name,
                 init.task_dir,
@@ -67,17 +65,9 @@ impl<K: 'static, V: 'static> StoreBuilder for SessionStoreBuilder<K, V> {
                 self.retention_ms,
             )?)
         };
-        if settings.logging.is_some() {
-            store = Box::new(ChangeLoggingSessionStore::new(
-                store,
-                init.changelog.clone(),
-            ));
-        }
-        let store = if settings.caching {
-            CachingSessionStore::new(store, init.cache.clone())
-        } else {
-            CachingSessionStore::disabled(store)
-        };
+        let store = settings.layers(store, &init, |store, changelog| {
+            Box::new(ChangeLogging::new(store, changelog))
+        });
         Ok(Box::new(TypedSessionStore::new(codec, store)))
     }
 }

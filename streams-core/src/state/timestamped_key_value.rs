@@ -5,6 +5,7 @@
 
 use super::ByteStoreFacade;
 use super::codec::StoreCodec;
+use super::flushed::Flushed;
 use crate::error::StreamsError;
 use crate::record::Change;
 use std::cell::RefCell;
@@ -23,10 +24,11 @@ pub struct ValueAndTimestamp<V> {
     pub timestamp: i64,
 }
 
-/// Updates a caching store wrote down, waiting to be forwarded: key, new value,
-/// old value, all as stored bytes, and for a delete the timestamp of the record
-/// that deleted (when it was written with [`TimestampedKeyValueStore::write_at`]).
-pub(crate) type FlushedBytes = Vec<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>)>;
+/// An update a caching store wrote down, waiting to be forwarded: key, new
+/// value, old value, all as stored bytes, and for a delete the timestamp of the
+/// record that deleted (when it was written with
+/// [`TimestampedKeyValueStore::write_at`]).
+type FlushedBytes = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>);
 
 /// Timestamps of the deletes waiting in the cache, by key bytes: a cached
 /// delete holds no value to carry its timestamp.
@@ -50,7 +52,7 @@ pub struct KeyLookup<V> {
 pub struct TimestampedKeyValueStore<K, V> {
     codec: StoreCodec<K, V>,
     inner: CachingKeyValueStore,
-    flushed: Rc<RefCell<FlushedBytes>>,
+    flushed: Flushed<FlushedBytes>,
     pending_deletes: PendingDeletes,
 }
 
@@ -58,23 +60,22 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     /// Wraps a byte store; with a cache, what the cache writes down is kept for
     /// [`take_flushed`](Self::take_flushed).
     pub(crate) fn new(codec: StoreCodec<K, V>, mut inner: CachingKeyValueStore) -> Self {
-        let flushed: Rc<RefCell<FlushedBytes>> = Rc::default();
         let pending_deletes: PendingDeletes = Rc::default();
-        if inner.caching_enabled() {
-            let (sink, deletes) = (flushed.clone(), pending_deletes.clone());
-            inner.set_flush_listener(Box::new(move |key, new, old| {
+        let deletes = pending_deletes.clone();
+        let flushed = Flushed::listen(&mut inner, |sink| {
+            Box::new(move |key, new, old| {
                 let deleted_at = match new {
                     Some(_) => None,
                     None => deletes.borrow_mut().remove(key),
                 };
-                sink.borrow_mut().push((
+                sink.push((
                     key.to_vec(),
                     new.map(<[u8]>::to_vec),
                     old.map(<[u8]>::to_vec),
                     deleted_at,
                 ));
-            }));
-        }
+            })
+        });
         Self {
             codec,
             inner,
@@ -111,24 +112,17 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     /// the timestamp of the record that deleted); a delete through
     /// [`delete`](Self::delete) has only the old value's.
     pub fn take_flushed(&mut self) -> Result<Vec<(K, Change<V>, i64)>, StreamsError> {
-        if self.flushed.borrow().is_empty() {
-            return Ok(Vec::new());
-        }
-        let flushed = std::mem::take(&mut *self.flushed.borrow_mut());
-        flushed
-            .into_iter()
-            .map(|(key, new, old, deleted_at)| {
-                let new = new.map(|b| self.codec.decode(&b)).transpose()?;
-                let old = old.map(|b| self.codec.decode(&b)).transpose()?;
-                let timestamp = deleted_at
-                    .unwrap_or_else(|| new.as_ref().or(old.as_ref()).map_or(0, |v| v.timestamp));
-                Ok((
-                    self.codec.decode_key(&key)?,
-                    Change::new(new.map(|v| v.value), old.map(|v| v.value)),
-                    timestamp,
-                ))
-            })
-            .collect()
+        self.flushed.take(|(key, new, old, deleted_at)| {
+            let new = new.map(|b| self.codec.decode(&b)).transpose()?;
+            let old = old.map(|b| self.codec.decode(&b)).transpose()?;
+            let timestamp = deleted_at
+                .unwrap_or_else(|| new.as_ref().or(old.as_ref()).map_or(0, |v| v.timestamp));
+            Ok((
+                self.codec.decode_key(&key)?,
+                Change::new(new.map(|v| v.value), old.map(|v| v.value)),
+                timestamp,
+            ))
+        })
     }
 
     /// The key's stored bytes, or `None` when the key serializes to null (a record
@@ -182,7 +176,7 @@ impl<K: 'static, V: 'static> TimestampedKeyValueStore<K, V> {
     /// True when the cache wrote updates down that [`take_flushed`](Self::take_flushed)
     /// has not returned yet.
     pub fn has_flushed(&self) -> bool {
-        !self.flushed.borrow().is_empty()
+        !self.flushed.is_empty()
     }
 
     /// The value of `key`, with its timestamp.

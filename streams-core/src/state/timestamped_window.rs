@@ -3,15 +3,14 @@
 //! logged).
 
 use super::codec::StoreCodec;
+use super::flushed::Flushed;
 use super::{ByteStoreFacade, ValueAndTimestamp};
 use crate::error::StreamsError;
 use crate::record::{Change, Window, Windowed};
-use std::cell::RefCell;
-use std::rc::Rc;
 use streams_state::{CachingWindowStore, KeyValueUpdate, StateStore, WindowStore};
 
-/// Window updates a cache wrote down: key, window start, new and old bytes.
-type FlushedWindows = Vec<(Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>)>;
+/// A window update a cache wrote down: key, window start, new and old bytes.
+type FlushedWindow = (Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// Every window of every key with its value.
 pub type WindowEntries<K, V> = Vec<(Windowed<K>, ValueAndTimestamp<V>)>;
@@ -25,7 +24,7 @@ pub struct TimestampedWindowStore<K, V> {
     codec: StoreCodec<K, V>,
     inner: CachingWindowStore,
     window_size_ms: i64,
-    flushed: Rc<RefCell<FlushedWindows>>,
+    flushed: Flushed<FlushedWindow>,
 }
 
 impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
@@ -34,18 +33,16 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
         mut inner: CachingWindowStore,
         window_size_ms: i64,
     ) -> Self {
-        let flushed: Rc<RefCell<FlushedWindows>> = Rc::default();
-        if inner.caching_enabled() {
-            let sink = flushed.clone();
-            inner.set_flush_listener(Box::new(move |key, start, new, old| {
-                sink.borrow_mut().push((
+        let flushed = Flushed::listen(&mut inner, |sink| {
+            Box::new(move |key, start, new, old| {
+                sink.push((
                     key.to_vec(),
                     start,
                     new.map(<[u8]>::to_vec),
                     old.map(<[u8]>::to_vec),
                 ));
-            }));
-        }
+            })
+        });
         Self {
             codec,
             inner,
@@ -203,23 +200,16 @@ impl<K: 'static, V: 'static> TimestampedWindowStore<K, V> {
 
     /// The window updates the cache wrote down since the last call.
     pub fn take_flushed(&mut self) -> Result<WindowChanges<K, V>, StreamsError> {
-        if self.flushed.borrow().is_empty() {
-            return Ok(Vec::new());
-        }
-        let flushed = std::mem::take(&mut *self.flushed.borrow_mut());
-        flushed
-            .into_iter()
-            .map(|(key, start, new, old)| {
-                let new = new.map(|b| self.codec.decode(&b)).transpose()?;
-                let old = old.map(|b| self.codec.decode(&b)).transpose()?;
-                let timestamp = new.as_ref().or(old.as_ref()).map_or(0, |v| v.timestamp);
-                Ok((
-                    Windowed::new(self.codec.decode_key(&key)?, self.window(start)),
-                    Change::new(new.map(|v| v.value), old.map(|v| v.value)),
-                    timestamp,
-                ))
-            })
-            .collect()
+        self.flushed.take(|(key, start, new, old)| {
+            let new = new.map(|b| self.codec.decode(&b)).transpose()?;
+            let old = old.map(|b| self.codec.decode(&b)).transpose()?;
+            let timestamp = new.as_ref().or(old.as_ref()).map_or(0, |v| v.timestamp);
+            Ok((
+                Windowed::new(self.codec.decode_key(&key)?, self.window(start)),
+                Change::new(new.map(|v| v.value), old.map(|v| v.value)),
+                timestamp,
+            ))
+        })
     }
 }
 

@@ -4,14 +4,13 @@
 
 use super::ByteStoreFacade;
 use super::codec::StoreCodec;
+use super::flushed::Flushed;
 use crate::error::StreamsError;
 use crate::record::{Change, Window, Windowed};
-use std::cell::RefCell;
-use std::rc::Rc;
 use streams_state::{CachingSessionStore, KeyValueUpdate, SessionIter, SessionStore, StateStore};
 
-/// Session updates a cache wrote down: key, start, end, new and old bytes.
-type FlushedSessions = Vec<(Vec<u8>, i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)>;
+/// A session update a cache wrote down: key, start, end, new and old bytes.
+type FlushedSession = (Vec<u8>, i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// Sessions of one key with their aggregates; each window is `[start, end]`,
 /// both inclusive.
@@ -29,24 +28,22 @@ pub type SessionChanges<K, V> = Vec<(Windowed<K>, Change<V>, i64)>;
 pub struct TypedSessionStore<K, V> {
     codec: StoreCodec<K, V>,
     inner: CachingSessionStore,
-    flushed: Rc<RefCell<FlushedSessions>>,
+    flushed: Flushed<FlushedSession>,
 }
 
 impl<K: 'static, V: 'static> TypedSessionStore<K, V> {
     pub(crate) fn new(codec: StoreCodec<K, V>, mut inner: CachingSessionStore) -> Self {
-        let flushed: Rc<RefCell<FlushedSessions>> = Rc::default();
-        if inner.caching_enabled() {
-            let sink = flushed.clone();
-            inner.set_flush_listener(Box::new(move |key, start, end, new, old| {
-                sink.borrow_mut().push((
+        let flushed = Flushed::listen(&mut inner, |sink| {
+            Box::new(move |key, start, end, new, old| {
+                sink.push((
                     key.to_vec(),
                     start,
                     end,
                     new.map(<[u8]>::to_vec),
                     old.map(<[u8]>::to_vec),
                 ));
-            }));
-        }
+            })
+        });
         Self {
             codec,
             inner,
@@ -171,28 +168,21 @@ impl<K: 'static, V: 'static> TypedSessionStore<K, V> {
     /// True when the cache wrote updates down that
     /// [`take_flushed`](Self::take_flushed) has not returned yet.
     pub fn has_flushed(&self) -> bool {
-        !self.flushed.borrow().is_empty()
+        !self.flushed.is_empty()
     }
 
     /// The session updates the cache wrote down since the last call, in write
     /// order, stamped with their session end.
     pub fn take_flushed(&mut self) -> Result<SessionChanges<K, V>, StreamsError> {
-        if self.flushed.borrow().is_empty() {
-            return Ok(Vec::new());
-        }
-        let flushed = std::mem::take(&mut *self.flushed.borrow_mut());
-        flushed
-            .into_iter()
-            .map(|(key, start, end, new, old)| {
-                let new = new.map(|b| self.codec.decode_value(&b)).transpose()?;
-                let old = old.map(|b| self.codec.decode_value(&b)).transpose()?;
-                Ok((
-                    Windowed::new(self.codec.decode_key(&key)?, Window::new(start, end)),
-                    Change::new(new, old),
-                    end,
-                ))
-            })
-            .collect()
+        self.flushed.take(|(key, start, end, new, old)| {
+            let new = new.map(|b| self.codec.decode_value(&b)).transpose()?;
+            let old = old.map(|b| self.codec.decode_value(&b)).transpose()?;
+            Ok((
+                Windowed::new(self.codec.decode_key(&key)?, Window::new(start, end)),
+                Change::new(new, old),
+                end,
+            ))
+        })
     }
 }
 

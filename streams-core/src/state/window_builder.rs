@@ -8,9 +8,7 @@ use crate::error::StreamsError;
 use crate::serde::SerdeRegistry;
 use crate::topology::TopologyError;
 use std::time::Duration;
-use streams_state::{
-    CachingWindowStore, ChangeLoggingWindowStore, SegmentedWindowStore, WindowStore,
-};
+use streams_state::{ChangeLogging, SegmentedWindowStore, WindowStore};
 
 /// A window store of `K` to `V`: persistent or in-memory, cached, logged to a
 /// changelog that compacts and deletes after the retention period.
@@ -83,7 +81,7 @@ impl<K: 'static, V: 'static> StoreBuilder for WindowStoreBuilder<K, V> {
     fn open(&self, init: StoreInit<'_>) -> Result<Box<dyn TaskStore>, StreamsError> {
         let settings = &self.settings;
         let codec = settings.codec(init.application_id)?;
-        let mut store: Box<dyn WindowStore> = if settings.persistent {
+        let store: Box<dyn WindowStore> = if settings.persistent {
             Box::new(SegmentedWindowStore::rocksdb(
                 &settings.name,
                 init.task_dir,
@@ -98,14 +96,9 @@ impl<K: 'static, V: 'static> StoreBuilder for WindowStoreBuilder<K, V> {
                 self.retain_duplicates,
             )?)
         };
-        if settings.logging.is_some() {
-            store = Box::new(ChangeLoggingWindowStore::new(store, init.changelog.clone()));
-        }
-        let store = if settings.caching {
-            CachingWindowStore::new(store, init.cache.clone())
-        } else {
-            CachingWindowStore::disabled(store)
-        };
+        let store = settings.layers(store, &init, |store, changelog| {
+            Box::new(ChangeLogging::new(store, changelog))
+        });
         Ok(Box::new(TimestampedWindowStore::new(
             codec,
             store,
