@@ -143,12 +143,12 @@ impl<K: Data, V: Data> KStream<K, V> {
         } else {
             self.derive(self.node, key_serde, value_serde, false)
         };
-        let store = table.materialized_store_name();
+        let store = table.table_store();
         let mut topology = self.topology.borrow_mut();
         let name = joined
             .name
             .unwrap_or_else(|| topology.generate_name(prefix));
-        let store_name: Arc<str> = store.as_str().into();
+        let table_store = store.clone();
         let value_serde = input
             .value_serde
             .clone()
@@ -157,7 +157,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             name,
             move || StreamTableJoin {
                 rows: LocalRow {
-                    store: store_name.clone(),
+                    store: table_store.clone(),
                 },
                 joiner: joiner.clone(),
                 left,
@@ -165,7 +165,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             },
             &[input.node],
         );
-        topology.connect_store(&store, node);
+        topology.connect_store(&store.name, node);
         drop(topology);
         self.derive(node, input.key_serde.clone(), None, false)
     }
@@ -173,7 +173,11 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Joins each record with the table row of its key at processing time; records
     /// whose key has no row produce nothing. Records with a null key or a null
     /// value are dropped and counted in `dropped_records`. Streams whose keys
-    /// changed are repartitioned first.
+    /// changed are repartitioned first. A table materialized in a versioned
+    /// store ([`Materialized::versioned`](crate::Materialized::versioned)) is
+    /// read as of the record's timestamp instead: a late record joins the row
+    /// valid when it happened, one older than the table's history retention
+    /// finds no row (KIP-914).
     pub fn join<VT: Data, VR: Data, F>(&self, table: &KTable<K, VT>, joiner: F) -> KStream<K, VR>
     where
         F: Fn(V, VT) -> VR + Send + Sync + 'static,

@@ -2,7 +2,8 @@
 
 use crate::operators::{
     PassThrough, PendingHeaders, RightSide, RowJoiner, Suppress, TableFeed, TableFilter,
-    TableGroupBy, TableMapValues, TableMaterialize, TableSource, TableTableJoin, TableToStream,
+    TableGroupBy, TableMapValues, TableMaterialize, TableSource, TableStore, TableTableJoin,
+    TableToStream,
 };
 use crate::suppressed::{BufferTime, SuppressUntil};
 use crate::{Data, Grouped, KGroupedTable, KStream, Materialized, Produced, Suppressed};
@@ -33,6 +34,9 @@ pub struct KTable<K, V> {
     /// reads old values for what it forwards. Off until an operator that reads
     /// this table's old values (anything but `to_stream`/`to`) is attached.
     send_old_values: Option<Arc<AtomicBool>>,
+    /// Whether `store` is a versioned store (a source table materialized with
+    /// `Materialized::versioned`).
+    versioned: bool,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -45,6 +49,7 @@ impl<K, V> Clone for KTable<K, V> {
             value_serde: self.value_serde.clone(),
             window_grace_ms: self.window_grace_ms,
             send_old_values: self.send_old_values.clone(),
+            versioned: self.versioned,
         }
     }
 }
@@ -65,7 +70,43 @@ impl<K: Data, V: Data> KTable<K, V> {
             value_serde,
             window_grace_ms: None,
             send_old_values: None,
+            versioned: false,
         }
+    }
+
+    /// Marks this table's store as versioned.
+    pub(crate) fn with_versioned_store(mut self) -> Self {
+        self.versioned = true;
+        self
+    }
+
+    /// Whether this table is materialized in a versioned store.
+    pub fn is_versioned(&self) -> bool {
+        self.versioned
+    }
+
+    /// This table's store as operators looking its rows up read it,
+    /// materializing the table first if it is derived.
+    pub(crate) fn table_store(&self) -> TableStore {
+        TableStore {
+            name: self.materialized_store_name().into(),
+            versioned: self.versioned,
+        }
+    }
+
+    /// The store holding this table's rows for `operation`, which cannot
+    /// read a versioned store (reported when the topology is built).
+    pub(crate) fn unversioned_store_name(&self, operation: &'static str) -> String {
+        let store = self.materialized_store_name();
+        if self.versioned {
+            self.topology
+                .borrow_mut()
+                .report(TopologyError::VersionedStoreUnsupported {
+                    store: store.clone(),
+                    operation,
+                });
+        }
+        store
     }
 
     /// Marks this table as coming out of an aggregation whose store reads old
@@ -332,8 +373,8 @@ impl<K: Data, V: Data> KTable<K, V> {
         prefix: &str,
         joiner: RowJoiner<V, V2, VR>,
     ) -> KTable<K, VR> {
-        let left_store: Arc<str> = self.materialized_store_name().into();
-        let right_store: Arc<str> = other.materialized_store_name().into();
+        let left_store = self.table_store();
+        let right_store = other.table_store();
         let mut topology = self.topology.borrow_mut();
         let left_name = topology.generate_name(&format!("{prefix}THIS"));
         let (store, left_joiner) = (right_store.clone(), joiner.clone());
@@ -345,7 +386,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             },
             &[self.node_sending_old_values()],
         );
-        topology.connect_store(&right_store, left);
+        topology.connect_store(&right_store.name, left);
         let right_name = topology.generate_name(&format!("{prefix}OTHER"));
         let store = left_store.clone();
         let right = topology.add_processor(
@@ -358,7 +399,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             },
             &[other.node],
         );
-        topology.connect_store(&left_store, right);
+        topology.connect_store(&left_store.name, right);
         let merge_name = topology.generate_name("KTABLE-MERGE");
         let merged = topology.add_processor(merge_name, || PassThrough, &[left, right]);
         drop(topology);

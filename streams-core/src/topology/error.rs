@@ -192,6 +192,18 @@ pub enum TopologyError {
         reason: String,
     },
 
+    /// A versioned store was asked for where the operator needs a plain
+    /// key-value store.
+    #[error(
+        "store '{store}' is materialized as a versioned store, which {operation} does not support (versioned stores materialize source tables, StreamsBuilder::table, read by stream-table and table-table joins): remove Materialized::versioned"
+    )]
+    VersionedStoreUnsupported {
+        /// The store.
+        store: String,
+        /// What cannot use it.
+        operation: &'static str,
+    },
+
     /// A bug in the framework: please report it.
     #[error("internal error (please report): {0}")]
     Internal(String),

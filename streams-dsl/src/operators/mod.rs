@@ -19,8 +19,10 @@ mod stream_table_join;
 mod suppress;
 mod table_group_by;
 mod table_ops;
+mod table_store;
 mod table_table_join;
 mod to_table;
+mod versioned_table_source;
 mod window_aggregate;
 mod window_close;
 
@@ -51,7 +53,9 @@ pub(crate) use stream_table_join::{
 pub(crate) use suppress::Suppress;
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
+pub(crate) use table_store::TableStore;
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
 pub(crate) use to_table::TableFeed;
+pub(crate) use versioned_table_source::VersionedTableSource;
 pub(crate) use window_aggregate::WindowAggregate;
 pub(crate) use window_close::WindowCloseEmitter;

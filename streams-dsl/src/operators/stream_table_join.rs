@@ -1,7 +1,9 @@
 //! Stream-table and stream-global-table joins: each stream record looks up a
 //! table row at the time it is processed (the table is not a trigger): the row
 //! of its key in the task's table store, or the row of the key a selector
-//! picks from the record in a global store.
+//! picks from the record in a global store. A table materialized in a
+//! versioned store is read as of the stream record's timestamp (KIP-914), so
+//! a late stream record joins the row that was valid when it happened.
 //!
 //! As in Kafka Streams 3.7, a stream record with a null value is dropped and
 //! counted (a null on the joiner's table side means "no row", so a null stream
@@ -9,12 +11,13 @@
 //! a left join a record with a null key cannot match a row and is joined with
 //! `None` at once, keeping its null key (KIP-962).
 
+use super::TableStore;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
-use streams_core::state::{KeyLookup, TimestampedKeyValueStore};
+use streams_core::state::KeyLookup;
 
 /// Joins a stream value with the current table value of its key; `None` from
 /// the joiner means no output (an inner join without a row).
@@ -26,35 +29,38 @@ pub(crate) trait RowLookup<K, V, VT> {
     /// The store's name, for logs.
     fn store(&self) -> &str;
 
-    /// The row for the record with `key` and `value`: `None` when its join key
-    /// is null (it cannot have a row), else the key's current row, if any.
+    /// The row for the record with `key`, `value` and `timestamp`: `None`
+    /// when its join key is null (it cannot have a row), else the key's row,
+    /// if any (current, or valid at `timestamp` in a versioned store).
     fn lookup<KOut, VOut>(
         &self,
         key: &K,
         value: &V,
+        timestamp: i64,
         ctx: &mut ProcessorContext<'_, KOut, VOut>,
     ) -> Result<Option<KeyLookup<VT>>, ProcessError>;
 }
 
-/// The row of the record's own key in the task's store of a table.
+/// The row of the record's own key in the task's store of a table: its
+/// current row, or for a versioned store the row valid at the record's
+/// timestamp.
 pub(crate) struct LocalRow {
-    pub(crate) store: Arc<str>,
+    pub(crate) store: TableStore,
 }
 
 impl<K: 'static, V, VT: 'static> RowLookup<K, V, VT> for LocalRow {
     fn store(&self) -> &str {
-        &self.store
+        &self.store.name
     }
 
     fn lookup<KOut, VOut>(
         &self,
         key: &K,
         _: &V,
+        timestamp: i64,
         ctx: &mut ProcessorContext<'_, KOut, VOut>,
     ) -> Result<Option<KeyLookup<VT>>, ProcessError> {
-        Ok(ctx
-            .state_store::<TimestampedKeyValueStore<K, VT>>(&self.store)?
-            .lookup(key)?)
+        self.store.lookup_as_of(key, timestamp, ctx)
     }
 }
 
@@ -76,6 +82,7 @@ impl<K, V, KG: 'static, VT: 'static> RowLookup<K, V, VT> for GlobalRow<K, V, KG>
         &self,
         key: &K,
         value: &V,
+        _: i64,
         ctx: &mut ProcessorContext<'_, KOut, VOut>,
     ) -> Result<Option<KeyLookup<VT>>, ProcessError> {
         let global_key = (self.selector)(key, value);
@@ -128,7 +135,10 @@ impl<K: Clone + 'static, V, VT: 'static, VR: Clone, L: RowLookup<K, V, VT>> Proc
             self.drop_record(self.rows.store(), ctx, "null value");
             return Ok(());
         }
-        let row = match self.rows.lookup(&record.key, &record.value, ctx)? {
+        let row = match self
+            .rows
+            .lookup(&record.key, &record.value, record.timestamp, ctx)?
+        {
             Some(found) => found.current.map(|row| row.value),
             None if self.left => None,
             None => {

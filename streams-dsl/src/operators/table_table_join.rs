@@ -1,12 +1,14 @@
 //! Table-table joins: an update on either side looks up the other side's current
 //! row and emits the joined row's new and old value, with the headers of the
 //! update that triggered it (as Kafka Streams forwards the current record).
+//! A versioned table is looked up by its latest version; its out-of-order
+//! updates never reach the join (its source does not forward them).
 
+use super::TableStore;
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::{Change, Headers, Record};
-use streams_core::state::TimestampedKeyValueStore;
 
 /// Joins a left and a right row (either may be missing); `None` means no row in
 /// the result (how inner, left and outer joins differ).
@@ -16,7 +18,7 @@ pub(crate) type RowJoiner<V1, V2, VR> =
 /// Handles the left side's updates, looking the right side up in `other_store`
 /// (wrapped in [`RightSide`] it handles the right side's).
 pub(crate) struct TableTableJoin<V1, V2, VR> {
-    pub(crate) other_store: Arc<str>,
+    pub(crate) other_store: TableStore,
     pub(crate) joiner: RowJoiner<V1, V2, VR>,
 }
 
@@ -48,9 +50,7 @@ impl<K: Clone + 'static, V1: Clone, V2: Clone + 'static, VR: Clone>
         record: Record<K, Change<V1>>,
         ctx: &mut ProcessorContext<'_, K, Change<VR>>,
     ) -> Result<(), ProcessError> {
-        let other = ctx
-            .state_store::<TimestampedKeyValueStore<K, V2>>(&self.other_store)?
-            .get(&record.key)?;
+        let other = self.other_store.latest::<K, V2, _, _>(&record.key, ctx)?;
         let timestamp = other
             .as_ref()
             .map_or(record.timestamp, |o| o.timestamp.max(record.timestamp));
@@ -75,9 +75,7 @@ impl<K: Clone + 'static, V1: Clone + 'static, V2: Clone, VR: Clone>
         ctx: &mut ProcessorContext<'_, K, Change<VR>>,
     ) -> Result<(), ProcessError> {
         let join = &self.0;
-        let other = ctx
-            .state_store::<TimestampedKeyValueStore<K, V1>>(&join.other_store)?
-            .get(&record.key)?;
+        let other = join.other_store.latest::<K, V1, _, _>(&record.key, ctx)?;
         let timestamp = other
             .as_ref()
             .map_or(record.timestamp, |o| o.timestamp.max(record.timestamp));
