@@ -176,7 +176,7 @@ impl StreamsBuilder {
             materialized.value_serde.or(consumed.value_serde),
         );
         match materialized.history_retention {
-            Some(_) => table.with_versioned_store(),
+            Some(history_retention) => table.with_versioned_store(history_retention),
             None => table,
         }
     }

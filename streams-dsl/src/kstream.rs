@@ -1,9 +1,10 @@
 //! `KStream<K, V>`: an unbounded stream of records and its stateless operators.
 
+use crate::joined::{check_grace, millis};
 use crate::operators::{
-    Filter, FlatMap, FlatMapValues, ForEach, LocalRow, Map, MapValues, PassThrough, Peek,
-    PendingHeaders, Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, TableFeed,
-    TableSource,
+    Filter, FlatMap, FlatMapValues, ForEach, JoinGrace, LocalRow, Map, MapValues, PassThrough,
+    Peek, PendingHeaders, Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner,
+    TableFeed, TableSource,
 };
 use crate::printed::PrintTarget;
 use crate::{
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use streams_core::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
+use streams_core::state::JoinGraceBufferBuilder;
 use streams_core::topology::{NodeRef, SinkTopic, TopicRef, TopologyBuilder, TopologyError};
 
 /// A stream of `Record<K, V>`: every record is an independent event.
@@ -149,10 +151,20 @@ impl<K: Data, V: Data> KStream<K, V> {
             .name
             .unwrap_or_else(|| topology.generate_name(prefix));
         let table_store = store.clone();
+        let grace = joined.grace_period.map(|grace| {
+            let buffer = format!("{name}-buffer");
+            check_grace(&mut topology, &name, grace, table.history_retention());
+            topology.add_state_store(
+                JoinGraceBufferBuilder::<K, V>::new(buffer.clone())
+                    .with_serdes(input.key_serde.clone(), input.value_serde.clone()),
+            );
+            (Arc::<str>::from(buffer), millis(grace))
+        });
         let value_serde = input
             .value_serde
             .clone()
             .or_else(|| topology.serdes().get::<V>());
+        let buffer = grace.clone();
         let node = topology.add_processor(
             name,
             move || StreamTableJoin {
@@ -162,10 +174,16 @@ impl<K: Data, V: Data> KStream<K, V> {
                 joiner: joiner.clone(),
                 left,
                 value_serde: value_serde.clone(),
+                grace: buffer
+                    .clone()
+                    .map(|(buffer, grace_ms)| JoinGrace::new(buffer, grace_ms)),
             },
             &[input.node],
         );
         topology.connect_store(&store.name, node);
+        if let Some((buffer, _)) = &grace {
+            topology.connect_store(buffer, node);
+        }
         drop(topology);
         self.derive(node, input.key_serde.clone(), None, false)
     }

@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use streams_core::processor::Processor;
 use streams_core::record::Change;
 use streams_core::serde::SerdeRef;
@@ -34,9 +35,9 @@ pub struct KTable<K, V> {
     /// reads old values for what it forwards. Off until an operator that reads
     /// this table's old values (anything but `to_stream`/`to`) is attached.
     send_old_values: Option<Arc<AtomicBool>>,
-    /// Whether `store` is a versioned store (a source table materialized with
-    /// `Materialized::versioned`).
-    versioned: bool,
+    /// The history retention of `store` when it is a versioned store (a
+    /// source table materialized with `Materialized::versioned`).
+    history_retention: Option<Duration>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -49,7 +50,7 @@ impl<K, V> Clone for KTable<K, V> {
             value_serde: self.value_serde.clone(),
             window_grace_ms: self.window_grace_ms,
             send_old_values: self.send_old_values.clone(),
-            versioned: self.versioned,
+            history_retention: self.history_retention,
         }
     }
 }
@@ -70,19 +71,25 @@ impl<K: Data, V: Data> KTable<K, V> {
             value_serde,
             window_grace_ms: None,
             send_old_values: None,
-            versioned: false,
+            history_retention: None,
         }
     }
 
-    /// Marks this table's store as versioned.
-    pub(crate) fn with_versioned_store(mut self) -> Self {
-        self.versioned = true;
+    /// Marks this table's store as versioned, keeping history for
+    /// `history_retention`.
+    pub(crate) fn with_versioned_store(mut self, history_retention: Duration) -> Self {
+        self.history_retention = Some(history_retention);
         self
     }
 
     /// Whether this table is materialized in a versioned store.
     pub fn is_versioned(&self) -> bool {
-        self.versioned
+        self.history_retention.is_some()
+    }
+
+    /// The history retention of this table's versioned store, if it has one.
+    pub(crate) fn history_retention(&self) -> Option<Duration> {
+        self.history_retention
     }
 
     /// This table's store as operators looking its rows up read it,
@@ -90,7 +97,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     pub(crate) fn table_store(&self) -> TableStore {
         TableStore {
             name: self.materialized_store_name().into(),
-            versioned: self.versioned,
+            versioned: self.is_versioned(),
         }
     }
 
@@ -98,7 +105,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     /// read a versioned store (reported when the topology is built).
     pub(crate) fn unversioned_store_name(&self, operation: &'static str) -> String {
         let store = self.materialized_store_name();
-        if self.versioned {
+        if self.is_versioned() {
             self.topology
                 .borrow_mut()
                 .report(TopologyError::VersionedStoreUnsupported {

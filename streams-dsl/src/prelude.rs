@@ -29,7 +29,7 @@ pub use streams_core::serde::{
     Serde, SerdeContext, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
 pub use streams_core::state::{
-    KeyValueStoreBuilder, PutOutcome, SuppressionBuffer, TimestampedKeyValueStore,
+    JoinGraceBuffer, KeyValueStoreBuilder, PutOutcome, SuppressionBuffer, TimestampedKeyValueStore,
     TimestampedWindowStore, TypedSessionStore, ValueAndTimestamp, VersionedKeyValueStore,
     VersionedRecord,
 };

@@ -8,6 +8,8 @@ mod buffered_change;
 mod builder;
 mod codec;
 mod global_store;
+mod join_grace_buffer;
+mod join_grace_buffer_builder;
 mod key_value_builder;
 mod registry;
 mod session_builder;
@@ -25,6 +27,8 @@ pub use global_store::{
     GlobalKeyValueStore, GlobalStore, GlobalStoreBuilder, GlobalStores, GlobalTableBuilder,
     OpenedGlobalStore,
 };
+pub use join_grace_buffer::JoinGraceBuffer;
+pub use join_grace_buffer_builder::JoinGraceBufferBuilder;
 pub use key_value_builder::KeyValueStoreBuilder;
 pub(crate) use registry::TaskStores;
 pub use session_builder::SessionStoreBuilder;

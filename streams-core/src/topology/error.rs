@@ -204,6 +204,20 @@ pub enum TopologyError {
         operation: &'static str,
     },
 
+    /// A stream-table join has a grace period its table cannot serve: the
+    /// table is not versioned, or keeps less history than the grace period.
+    #[error(
+        "stream-table join '{join}' has a grace period of {grace_ms} ms, but {problem}: materialize the table with Materialized::versioned and a history retention of at least the grace period"
+    )]
+    JoinGraceWithoutHistory {
+        /// The join node.
+        join: String,
+        /// The grace period asked for.
+        grace_ms: u128,
+        /// What is wrong with the table.
+        problem: String,
+    },
+
     /// A bug in the framework: please report it.
     #[error("internal error (please report): {0}")]
     Internal(String),

@@ -6,6 +6,7 @@ mod branch;
 mod filter;
 mod flat_map;
 mod foreign_key_join;
+mod join_grace;
 mod map;
 mod outer_join_store;
 mod peek;
@@ -37,6 +38,7 @@ pub(crate) use foreign_key_join::{
     SubscriptionReceive, SubscriptionResponse, SubscriptionResponseSerde, SubscriptionSend,
     SubscriptionSerde,
 };
+pub(crate) use join_grace::JoinGrace;
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use pending_headers::PendingHeaders;

@@ -3,7 +3,8 @@
 //! of its key in the task's table store, or the row of the key a selector
 //! picks from the record in a global store. A table materialized in a
 //! versioned store is read as of the stream record's timestamp (KIP-914), so
-//! a late stream record joins the row that was valid when it happened.
+//! a late stream record joins the row that was valid when it happened; with a
+//! grace period, stream records first wait in a buffer ([`JoinGrace`]).
 //!
 //! As in Kafka Streams 3.7, a stream record with a null value is dropped and
 //! counted (a null on the joiner's table side means "no row", so a null stream
@@ -11,7 +12,7 @@
 //! a left join a record with a null key cannot match a row and is joined with
 //! `None` at once, keeping its null key (KIP-962).
 
-use super::TableStore;
+use super::{JoinGrace, TableStore};
 use std::sync::Arc;
 use streams_core::error::ProcessError;
 use streams_core::processor::{Processor, ProcessorContext};
@@ -101,6 +102,8 @@ pub(crate) struct StreamTableJoin<V, VT, VR, L> {
     /// The stream's value serde, which says which values are null; `None` when
     /// the value type has no serde (then no value is null).
     pub(crate) value_serde: Option<SerdeRef<V>>,
+    /// The grace period buffering stream records (`Joined::with_grace_period`).
+    pub(crate) grace: Option<JoinGrace>,
 }
 
 impl<V, VT, VR, L> StreamTableJoin<V, VT, VR, L> {
@@ -119,22 +122,17 @@ impl<V, VT, VR, L> StreamTableJoin<V, VT, VR, L> {
     }
 }
 
-impl<K: Clone + 'static, V, VT: 'static, VR: Clone, L: RowLookup<K, V, VT>> Processor<K, V, K, VR>
-    for StreamTableJoin<V, VT, VR, L>
-{
-    fn process(
-        &mut self,
+impl<V, VT, VR: Clone, L> StreamTableJoin<V, VT, VR, L> {
+    /// Looks `record`'s row up and forwards the joined record.
+    fn join_one<K: Clone + 'static>(
+        &self,
         record: Record<K, V>,
         ctx: &mut ProcessorContext<'_, K, VR>,
-    ) -> Result<(), ProcessError> {
-        if self
-            .value_serde
-            .as_ref()
-            .is_some_and(|serde| serde.is_null(&record.value))
-        {
-            self.drop_record(self.rows.store(), ctx, "null value");
-            return Ok(());
-        }
+    ) -> Result<(), ProcessError>
+    where
+        VT: 'static,
+        L: RowLookup<K, V, VT>,
+    {
         let row = match self
             .rows
             .lookup(&record.key, &record.value, record.timestamp, ctx)?
@@ -159,6 +157,40 @@ impl<K: Clone + 'static, V, VT: 'static, VR: Clone, L: RowLookup<K, V, VT>> Proc
                 timestamp,
                 headers,
             }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<K: Clone + 'static, V: 'static, VT: 'static, VR: Clone, L: RowLookup<K, V, VT>>
+    Processor<K, V, K, VR> for StreamTableJoin<V, VT, VR, L>
+{
+    fn process(
+        &mut self,
+        record: Record<K, V>,
+        ctx: &mut ProcessorContext<'_, K, VR>,
+    ) -> Result<(), ProcessError> {
+        if self
+            .value_serde
+            .as_ref()
+            .is_some_and(|serde| serde.is_null(&record.value))
+        {
+            self.drop_record(self.rows.store(), ctx, "null value");
+            return Ok(());
+        }
+        let ready = match &mut self.grace {
+            Some(grace) => grace.admit(record, ctx)?,
+            None => vec![record],
+        };
+        for record in ready {
+            self.join_one(record, ctx)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, VR>) -> Result<(), ProcessError> {
+        match &self.grace {
+            Some(grace) => grace.flush::<K, V, _, _>(ctx),
             None => Ok(()),
         }
     }

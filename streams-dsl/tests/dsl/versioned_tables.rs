@@ -308,3 +308,88 @@ fn processors_use_a_versioned_store_through_their_context() {
         ])
     );
 }
+
+/// `orders` left-joined with the versioned `prices` table, with a grace
+/// period of `grace` (history `retention`), into `priced-left`.
+fn graced_join(grace: Duration, retention: Duration) -> Result<Topology, TopologyError> {
+    let builder = StreamsBuilder::new();
+    let prices = builder.table::<String, String>(
+        "prices",
+        Consumed::default(),
+        Materialized::as_versioned("prices-store", retention),
+    );
+    builder
+        .stream::<String, String>("orders", Consumed::default())
+        .left_join_with(
+            &prices,
+            |order, price: Option<String>| {
+                format!("{order}@{}", price.unwrap_or_else(|| "none".into()))
+            },
+            Joined::as_("pricing").with_grace_period(grace),
+        )
+        .to("priced-left", Produced::default());
+    builder.build()
+}
+
+/// Fails without the buffer (no grace period): `o1` would be joined at once
+/// with `A`, the only version at 20 when it arrives.
+#[test]
+fn a_grace_period_holds_stream_records_back_until_the_table_caught_up() {
+    let driver =
+        TopologyTestDriver::new(graced_join(Duration::from_millis(10), HOUR).unwrap()).unwrap();
+    let prices = driver
+        .input_topic::<String, Option<String>>("prices")
+        .unwrap();
+    let orders = driver.input_topic::<String, String>("orders").unwrap();
+    prices.pipe("apple", Some("A".into()), 10).unwrap();
+    orders.pipe("apple", "o1".to_string(), 20).unwrap();
+    assert_eq!(read_values(&driver, "priced-left"), Vec::new(), "o1 waits");
+    prices.pipe("apple", Some("B".into()), 15).unwrap();
+    orders.pipe("apple", "o2".to_string(), 31).unwrap();
+    assert_eq!(read_values(&driver, "priced-left"), owned(&[("o1@B", 20)]));
+    orders.pipe("apple", "late".to_string(), 5).unwrap();
+    assert_eq!(
+        read_values(&driver, "priced-left"),
+        owned(&[("late@none", 5)]),
+        "a record older than the grace period is joined at once"
+    );
+    orders.pipe("apple", "o3".to_string(), 50).unwrap();
+    orders.pipe("pear", "o4".to_string(), 50).unwrap();
+    orders.pipe("apple", "o5".to_string(), 70).unwrap();
+    assert_eq!(
+        read_values(&driver, "priced-left"),
+        owned(&[("o2@B", 31), ("o3@B", 50), ("o4@none", 50)]),
+        "released in timestamp order, equal timestamps in arrival order"
+    );
+    let waiting = driver
+        .with_state_store(
+            "pricing-buffer",
+            |buffer: &mut JoinGraceBuffer<String, String>| buffer.num_records(),
+        )
+        .unwrap();
+    assert_eq!(waiting, 1, "o5 waits for stream time 80");
+}
+
+#[test]
+fn a_grace_period_needs_a_versioned_table_keeping_that_much_history() {
+    assert!(matches!(
+        graced_join(Duration::from_secs(2), Duration::from_secs(1)),
+        Err(TopologyError::JoinGraceWithoutHistory { join, .. }) if join == "pricing"
+    ));
+    let builder = StreamsBuilder::new();
+    let prices = builder.table::<String, String>(
+        "prices",
+        Consumed::default(),
+        Materialized::named("plain"),
+    );
+    builder
+        .stream::<String, String>("orders", Consumed::default())
+        .join_with(
+            &prices,
+            |order, price| format!("{order}{price}"),
+            Joined::default().with_grace_period(Duration::ZERO),
+        )
+        .to("out", Produced::default());
+    let error = builder.build().unwrap_err();
+    assert!(error.to_string().contains("not versioned"), "{error}");
+}
