@@ -1,6 +1,6 @@
 //! `StreamsBuilder`: where a DSL application starts.
 
-use crate::operators::{PendingHeaders, TableSource};
+use crate::operators::{PendingHeaders, TableSource, VersionedTableSource};
 use crate::plan::{LogicalPlan, PlanKind};
 use crate::{Consumed, Data, GlobalKTable, KStream, KTable, Materialized, StoreType};
 use std::cell::RefCell;
@@ -87,6 +87,11 @@ impl StreamsBuilder {
 
     /// A table of the latest value per key of `topic` (a null value deletes its
     /// key), materialized in a store so it can be joined, aggregated and queried.
+    ///
+    /// With [`Materialized::versioned`] the store keeps each key's history:
+    /// an update older than its key's latest version goes into the history
+    /// without being forwarded, and stream-table joins read the table as of
+    /// each stream record's timestamp.
     pub fn table<K: Data, V: Data>(
         &self,
         topic: &str,
@@ -138,27 +143,46 @@ impl StreamsBuilder {
         } else {
             store_builder = store_builder.with_logging_disabled();
         }
-        topology.add_state_store(store_builder);
         let name = topology.generate_name("KTABLE-SOURCE");
         let store_name: Arc<str> = store.as_str().into();
-        let node = topology.add_processor(
-            PlanKind::TableSource,
-            name,
-            move || TableSource {
-                store: store_name.clone(),
-                pending: PendingHeaders::default(),
-            },
-            &[source],
-        );
+        let node = match materialized.history_retention {
+            Some(history_retention) => {
+                topology.add_state_store(store_builder.versioned(history_retention));
+                topology.add_processor(
+                    PlanKind::TableSource,
+                    name,
+                    move || VersionedTableSource {
+                        store: store_name.clone(),
+                    },
+                    &[source],
+                )
+            }
+            None => {
+                topology.add_state_store(store_builder);
+                topology.add_processor(
+                    PlanKind::TableSource,
+                    name,
+                    move || TableSource {
+                        store: store_name.clone(),
+                        pending: PendingHeaders::default(),
+                    },
+                    &[source],
+                )
+            }
+        };
         topology.connect_store(&store, node);
         drop(topology);
-        KTable::new(
+        let table = KTable::new(
             self.topology.clone(),
             node,
             Some(store),
             materialized.key_serde.or(consumed.key_serde),
             materialized.value_serde.or(consumed.value_serde),
-        )
+        );
+        match materialized.history_retention {
+            Some(history_retention) => table.with_versioned_store(history_retention),
+            None => table,
+        }
     }
 
     /// A global table of `topic` (Kafka Streams' `globalTable`): every
@@ -181,6 +205,12 @@ impl StreamsBuilder {
             .name
             .clone()
             .unwrap_or_else(|| topology.generate_name(&format!("{topic}-STATE-STORE")));
+        if materialized.history_retention.is_some() {
+            topology.report(TopologyError::VersionedStoreUnsupported {
+                store: store.clone(),
+                operation: "a global table",
+            });
+        }
         let store_builder = match materialized.store_type {
             StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(store.clone()),
             StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(store.clone()),

@@ -1,8 +1,11 @@
-//! `Joined`: the name and serdes of a stream-table join (Kafka Streams'
-//! `Joined`).
+//! `Joined`: the name, serdes and grace period of a stream-table join (Kafka
+//! Streams' `Joined`), and the build-time check of the grace period.
 
+use crate::plan::LogicalPlan;
 use std::sync::Arc;
+use std::time::Duration;
 use streams_core::serde::{Serde, SerdeRef};
+use streams_core::topology::TopologyError;
 
 /// Name and serdes of `KStream::join_with` / `left_join_with` (a stream
 /// joined with a table). The join's node takes the name; a stream whose keys
@@ -26,6 +29,7 @@ pub struct Joined<K, V> {
     pub(crate) name: Option<String>,
     pub(crate) key_serde: Option<SerdeRef<K>>,
     pub(crate) value_serde: Option<SerdeRef<V>>,
+    pub(crate) grace_period: Option<Duration>,
 }
 
 impl<K, V> Default for Joined<K, V> {
@@ -34,6 +38,7 @@ impl<K, V> Default for Joined<K, V> {
             name: None,
             key_serde: None,
             value_serde: None,
+            grace_period: None,
         }
     }
 }
@@ -63,9 +68,49 @@ impl<K, V> Joined<K, V> {
         self
     }
 
+    /// Holds stream records back until the join's stream time is `grace` past
+    /// their timestamp, then joins them in timestamp order (KIP-923), so a
+    /// table update arriving shortly after a stream record of its time is
+    /// still joined. Records older than that when they arrive are joined at
+    /// once. The table must be versioned, with a history retention of at
+    /// least `grace` (checked when the topology is built). The records wait
+    /// in a logged in-memory store, `<join name>-buffer`.
+    pub fn with_grace_period(mut self, grace: Duration) -> Self {
+        self.grace_period = Some(grace);
+        self
+    }
+
     /// An explicit serde for the stream's values.
     pub fn value_serde(mut self, serde: impl Serde<V> + 'static) -> Self {
         self.value_serde = Some(Arc::new(serde));
         self
     }
+}
+
+/// Milliseconds of a duration, saturating.
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Reports a stream-table join grace period its table cannot serve: Kafka
+/// Streams requires a versioned table keeping at least that much history.
+pub(crate) fn check_grace(
+    topology: &mut LogicalPlan,
+    join: &str,
+    grace: Duration,
+    history_retention: Option<Duration>,
+) {
+    let problem = match history_retention {
+        None => "its table is not versioned".to_string(),
+        Some(retention) if retention < grace => format!(
+            "its table keeps history for {} ms only",
+            retention.as_millis()
+        ),
+        Some(_) => return,
+    };
+    topology.report(TopologyError::JoinGraceWithoutHistory {
+        join: join.to_string(),
+        grace_ms: grace.as_millis(),
+        problem,
+    });
 }

@@ -1,9 +1,10 @@
 //! `KStream<K, V>`: an unbounded stream of records and its stateless operators.
 
+use crate::joined::{check_grace, millis};
 use crate::operators::{
-    Filter, FlatMap, FlatMapValues, ForEach, LocalRow, Map, MapValues, PassThrough, Peek,
-    PendingHeaders, Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner, TableFeed,
-    TableSource,
+    Filter, FlatMap, FlatMapValues, ForEach, JoinGrace, LocalRow, Map, MapValues, PassThrough,
+    Peek, PendingHeaders, Print, SelectKey, SharedWriter, StreamTableJoin, StreamTableJoiner,
+    TableFeed, TableSource,
 };
 use crate::plan::{LogicalPlan, PlanKind, PlanRef, RepartitionSpec};
 use crate::printed::PrintTarget;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use streams_core::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor};
 use streams_core::record::Record;
 use streams_core::serde::SerdeRef;
+use streams_core::state::JoinGraceBufferBuilder;
 use streams_core::topology::{SinkTopic, TopicRef, TopologyError};
 
 /// A stream of `Record<K, V>`: every record is an independent event.
@@ -144,16 +146,26 @@ impl<K: Data, V: Data> KStream<K, V> {
         } else {
             self.derive(self.node, key_serde, value_serde, false)
         };
-        let table = table.read();
+        let read = table.read();
         let mut topology = self.topology.borrow_mut();
         let name = joined
             .name
             .unwrap_or_else(|| topology.generate_name(prefix));
+        let grace = joined.grace_period.map(|grace| {
+            let buffer = format!("{name}-buffer");
+            check_grace(&mut topology, &name, grace, table.history_retention());
+            topology.add_state_store(
+                JoinGraceBufferBuilder::<K, V>::new(buffer.clone())
+                    .with_serdes(input.key_serde.clone(), input.value_serde.clone()),
+            );
+            (Arc::<str>::from(buffer), millis(grace))
+        });
         let value_serde = input
             .value_serde
             .clone()
             .or_else(|| topology.serdes().get::<V>());
-        let (label, rows) = (table.table.clone(), table.rows.clone());
+        let (label, rows) = (read.table.clone(), read.rows.clone());
+        let buffer = grace.clone();
         let node = topology.add_processor(
             PlanKind::Join,
             name,
@@ -165,10 +177,16 @@ impl<K: Data, V: Data> KStream<K, V> {
                 joiner: joiner.clone(),
                 left,
                 value_serde: value_serde.clone(),
+                grace: buffer
+                    .clone()
+                    .map(|(buffer, grace_ms)| JoinGrace::new(buffer, grace_ms)),
             },
             &[input.node],
         );
-        topology.connect_later_stores(table.stores, node);
+        topology.connect_later_stores(read.stores, node);
+        if let Some((buffer, _)) = &grace {
+            topology.connect_store(buffer, node);
+        }
         drop(topology);
         self.derive(node, input.key_serde.clone(), None, false)
     }
@@ -176,7 +194,11 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Joins each record with the table row of its key at processing time; records
     /// whose key has no row produce nothing. Records with a null key or a null
     /// value are dropped and counted in `dropped_records`. Streams whose keys
-    /// changed are repartitioned first.
+    /// changed are repartitioned first. A table materialized in a versioned
+    /// store ([`Materialized::versioned`](crate::Materialized::versioned)) is
+    /// read as of the record's timestamp instead: a late record joins the row
+    /// valid when it happened, one older than the table's history retention
+    /// finds no row (KIP-914).
     pub fn join<VT: Data, VR: Data, F>(&self, table: &KTable<K, VT>, joiner: F) -> KStream<K, VR>
     where
         F: Fn(V, VT) -> VR + Send + Sync + 'static,

@@ -31,6 +31,7 @@ impl<K: Data, V: Data> KStream<K, V> {
                 joiner: joiner.clone(),
                 left,
                 value_serde: value_serde.clone(),
+                grace: None,
             },
             &[self.node()],
         );

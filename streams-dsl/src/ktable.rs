@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use streams_core::processor::Processor;
 use streams_core::record::Change;
 use streams_core::serde::SerdeRef;
@@ -38,6 +39,9 @@ pub struct KTable<K, V> {
     /// How a join reads this table's row of a key: its store, or the store
     /// it is derived from (`None`: it must be materialized to be read).
     getter: Option<TableGetter<K, V>>,
+    /// The history retention of `store` when it is a versioned store (a
+    /// source table materialized with `Materialized::versioned`).
+    history_retention: Option<Duration>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -51,6 +55,7 @@ impl<K, V> Clone for KTable<K, V> {
             window_grace_ms: self.window_grace_ms,
             send_old_values: self.send_old_values.clone(),
             getter: self.getter.clone(),
+            history_retention: self.history_retention,
         }
     }
 }
@@ -64,7 +69,9 @@ impl<K: Data, V: Data> KTable<K, V> {
         value_serde: Option<SerdeRef<V>>,
     ) -> Self {
         Self {
-            getter: store.as_deref().map(TableGetter::of_store),
+            getter: store
+                .as_deref()
+                .map(|store| TableGetter::of_store(store, false)),
             topology,
             node,
             store,
@@ -72,7 +79,44 @@ impl<K: Data, V: Data> KTable<K, V> {
             value_serde,
             window_grace_ms: None,
             send_old_values: None,
+            history_retention: None,
         }
+    }
+
+    /// Marks this table's store as versioned, keeping history for
+    /// `history_retention`.
+    pub(crate) fn with_versioned_store(mut self, history_retention: Duration) -> Self {
+        self.history_retention = Some(history_retention);
+        self.getter = self
+            .store
+            .as_deref()
+            .map(|store| TableGetter::of_store(store, true));
+        self
+    }
+
+    /// Whether this table is materialized in a versioned store.
+    pub fn is_versioned(&self) -> bool {
+        self.history_retention.is_some()
+    }
+
+    /// The history retention of this table's versioned store, if it has one.
+    pub(crate) fn history_retention(&self) -> Option<Duration> {
+        self.history_retention
+    }
+
+    /// The store holding this table's rows for `operation`, which cannot
+    /// read a versioned store (reported when the topology is built).
+    pub(crate) fn unversioned_store_name(&self, operation: &'static str) -> String {
+        let store = self.materialized_store_name();
+        if self.is_versioned() {
+            self.topology
+                .borrow_mut()
+                .report(TopologyError::VersionedStoreUnsupported {
+                    store: store.clone(),
+                    operation,
+                });
+        }
+        store
     }
 
     /// Marks this table as coming out of an aggregation whose store reads old

@@ -165,8 +165,8 @@ impl<K: Data, V: Data> KTable<K, V> {
         VO: Data,
         VR: Data,
     {
-        let left_store: Arc<str> = self.materialized_store_name().into();
-        let right_store: Arc<str> = other.materialized_store_name().into();
+        let left_store: Arc<str> = self.unversioned_store_name("a foreign-key join").into();
+        let right_store: Arc<str> = other.unversioned_store_name("a foreign-key join").into();
         let left_node = self.node_sending_old_values();
         let mut topology = self.topology().borrow_mut();
 

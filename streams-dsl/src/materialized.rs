@@ -1,11 +1,12 @@
 //! `Materialized`: how a stateful operator's store is named, stored, cached and
-//! logged.
+//! logged, and whether a source table's store keeps its history (versioned).
 
 use crate::plan::LogicalPlan;
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::serde::{Serde, SerdeRef};
 use streams_core::state::KeyValueStoreBuilder;
+use streams_core::topology::TopologyError;
 
 /// Where a store keeps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Materialized<K, V> {
     pub(crate) logging: bool,
     pub(crate) changelog_configs: Vec<(String, String)>,
     pub(crate) retention: Option<Duration>,
+    /// The history retention of a versioned store, `None` for a plain one.
+    pub(crate) history_retention: Option<Duration>,
 }
 
 impl<K, V> Default for Materialized<K, V> {
@@ -52,6 +55,7 @@ impl<K, V> Default for Materialized<K, V> {
             logging: true,
             changelog_configs: Vec::new(),
             retention: None,
+            history_retention: None,
         }
     }
 }
@@ -63,6 +67,12 @@ impl<K, V> Materialized<K, V> {
             name: Some(name.into()),
             ..Self::default()
         }
+    }
+
+    /// A versioned store with this name keeping each key's older versions for
+    /// `history_retention` (see [`versioned`](Self::versioned)).
+    pub fn as_versioned(name: impl Into<String>, history_retention: Duration) -> Self {
+        Self::named(name).versioned(history_retention)
     }
 
     /// Explicit key and value serdes for the store.
@@ -114,6 +124,20 @@ impl<K, V> Materialized<K, V> {
         self
     }
 
+    /// Makes the store versioned (Kafka Streams' versioned key-value stores,
+    /// KIP-889): every version of a key is kept for `history_retention` after
+    /// a newer one replaced it. Only a source table
+    /// ([`StreamsBuilder::table`](crate::StreamsBuilder::table)) can be
+    /// versioned; other operators report it when the topology is built. A
+    /// versioned table does not forward updates older than its key's latest
+    /// version (they still go into the history), and a stream-table join reads
+    /// it as of each stream record's timestamp (KIP-914). Versioned stores are
+    /// never cached, so the caching setting is ignored.
+    pub fn versioned(mut self, history_retention: Duration) -> Self {
+        self.history_retention = Some(history_retention);
+        self
+    }
+
     /// How long a windowed store keeps windows: at least window size + grace
     /// for time windows (the default), inactivity gap + grace for session
     /// windows, twice the time difference + grace for sliding windows.
@@ -137,6 +161,12 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
             .name
             .take()
             .unwrap_or_else(|| topology.generate_name("KSTREAM-AGGREGATE-STATE-STORE"));
+        if self.history_retention.is_some() {
+            topology.report(TopologyError::VersionedStoreUnsupported {
+                store: name.clone(),
+                operation: "an aggregation, to_table or a table materialization",
+            });
+        }
         let mut builder = match self.store_type {
             StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(name.clone()),
             StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(name.clone()),

@@ -29,8 +29,9 @@ pub use streams_core::serde::{
     Serde, SerdeContext, SerdeError, StringSerde, U64Serde, UnitSerde, VecSerde, WindowedSerde,
 };
 pub use streams_core::state::{
-    KeyValueStoreBuilder, SuppressionBuffer, TimestampedKeyValueStore, TimestampedWindowStore,
-    TypedSessionStore, ValueAndTimestamp,
+    JoinGraceBuffer, KeyValueStoreBuilder, PutOutcome, SuppressionBuffer, TimestampedKeyValueStore,
+    TimestampedWindowStore, TypedSessionStore, ValueAndTimestamp, VersionedKeyValueStore,
+    VersionedRecord,
 };
 pub use streams_core::test_driver::{
     TestDriverConfig, TestInputTopic, TestOutputTopic, TopologyTestDriver,

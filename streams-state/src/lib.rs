@@ -4,7 +4,8 @@
 //! The crate knows nothing about Kafka clients or serdes. It provides
 //!
 //! * store traits over raw bytes: [`StateStore`], [`KeyValueStore`],
-//!   [`WindowStore`] and [`SessionStore`];
+//!   [`WindowStore`], [`SessionStore`] and [`VersionedKeyValueStore`] (every
+//!   version of a key for a history retention, KIP-889);
 //! * RocksDB-backed and in-memory implementations of each, the window and session
 //!   stores segmented by time so that expired data is dropped a segment at a time;
 //! * transactions in every store: writes since the last
@@ -73,6 +74,7 @@ mod caching_window;
 mod change_logging;
 mod change_logging_key_value;
 mod change_logging_session;
+mod change_logging_versioned;
 mod change_logging_window;
 mod changelog;
 mod checkpoint;
@@ -94,6 +96,10 @@ mod thread_cache;
 mod time_ordered_buffer;
 mod transactional_key_value;
 mod uncommitted;
+pub mod versioned_changelog;
+mod versioned_key_value;
+mod versioned_layout;
+mod versioned_store;
 mod window;
 pub mod window_key;
 
@@ -104,6 +110,7 @@ pub use caching_window::{CachingWindowStore, WindowFlushListener};
 pub use change_logging::ChangeLogging;
 pub use change_logging_key_value::ChangeLoggingKeyValueStore;
 pub use change_logging_session::ChangeLoggingSessionStore;
+pub use change_logging_versioned::ChangeLoggingVersionedStore;
 pub use change_logging_window::ChangeLoggingWindowStore;
 pub use changelog::{ChangelogRecord, ChangelogSink, RecordingChangelogSink};
 pub use checkpoint::{CHECKPOINT_VERSION, OffsetCheckpoint, TopicPartition};
@@ -122,4 +129,6 @@ pub use store_statistics::{CacheStatistics, RocksDbSizes, StoreStatistics};
 pub use thread_cache::{ENTRY_OVERHEAD_BYTES, ThreadCache};
 pub use time_ordered_buffer::{BufferedEntry, InMemoryTimeOrderedBuffer};
 pub use transactional_key_value::{CommittedKeyValues, TransactionalKeyValueStore};
+pub use versioned_key_value::{PutOutcome, VersionedKeyValueStore, VersionedValue};
+pub use versioned_store::VersionedStore;
 pub use window::{WindowIter, WindowStore, WindowedEntry, WindowedIter};

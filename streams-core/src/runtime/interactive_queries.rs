@@ -11,7 +11,7 @@ use super::thread_shared::ThreadShared;
 use super::{KafkaStreams, QueryError, RuntimeError};
 use crate::partitioner::default_partition;
 use crate::serde::SerdeRef;
-use crate::state::TimestampedKeyValueStore;
+use crate::state::{TimestampedKeyValueStore, VersionedKeyValueStore, VersionedRecord};
 use crate::task::{StreamTask, TaskId};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +56,34 @@ impl KafkaStreams {
             })?;
             return Ok(row.map(|row| row.value));
         }
+        let task = self.task_of_key::<K, V>(shared, store, key)?;
+        let key = key.clone();
+        let name = store.to_string();
+        let answer =
+            shared
+                .queries
+                .ask(store, task, QUERY_TIMEOUT, move |task: &mut StreamTask| {
+                    let found = typed_store::<K, V>(task, &name)?;
+                    found
+                        .get(&key)
+                        .map(|entry| entry.map(|entry| entry.value))
+                        .map_err(|source| QueryError::Store {
+                            store: name.clone(),
+                            source: Box::new(source),
+                        })
+                })?;
+        Ok(answer)
+    }
+
+    /// The local task serving `key` of the key-value or versioned store
+    /// `store`: the partition its input's partitioner (or the default one)
+    /// puts the key in.
+    fn task_of_key<K: 'static, V: 'static>(
+        &self,
+        shared: &ThreadShared,
+        store: &str,
+        key: &K,
+    ) -> Result<TaskId, RuntimeError> {
         let (serde, subtopology) = self.key_serde_of::<K, V>(store)?;
         let key_bytes = serde
             .serialize(key)
@@ -85,20 +113,43 @@ impl KafkaStreams {
             subtopology,
             partition: custom.unwrap_or_else(|| default_partition(&key_bytes, partitions)),
         };
+        Ok(task)
+    }
+
+    /// The version of `key` in the versioned store `store` valid at `as_of`
+    /// (Kafka Streams' `VersionedKeyQuery` with `asOf`), or its latest
+    /// version when `as_of` is `None`. Served, and failing, as
+    /// [`query_key_value`](Self::query_key_value) (global stores are never
+    /// versioned).
+    pub fn query_versioned<K, V>(
+        &self,
+        store: &str,
+        key: &K,
+        as_of: Option<i64>,
+    ) -> Result<Option<VersionedRecord<V>>, RuntimeError>
+    where
+        K: Clone + Send + 'static,
+        V: Send + 'static,
+    {
+        let shared = self.queryable("query a state store")?;
+        let task = self.task_of_key::<K, V>(shared, store, key)?;
         let key = key.clone();
         let name = store.to_string();
         let answer =
             shared
                 .queries
                 .ask(store, task, QUERY_TIMEOUT, move |task: &mut StreamTask| {
-                    let found = typed_store::<K, V>(task, &name)?;
-                    found
-                        .get(&key)
-                        .map(|entry| entry.map(|entry| entry.value))
-                        .map_err(|source| QueryError::Store {
-                            store: name.clone(),
-                            source: Box::new(source),
-                        })
+                    let found = task
+                        .state_store::<VersionedKeyValueStore<K, V>>(&name)
+                        .ok_or_else(|| unknown_store::<K, V>(&name))?;
+                    match as_of {
+                        Some(as_of) => found.get_as_of(&key, as_of),
+                        None => found.get(&key),
+                    }
+                    .map_err(|source| QueryError::Store {
+                        store: name.clone(),
+                        source: Box::new(source),
+                    })
                 })?;
         Ok(answer)
     }

@@ -3,7 +3,7 @@
 use super::codec::StoreCodec;
 use super::{
     ChangelogSpec, SessionStoreBuilder, StoreBuilder, StoreInit, TaskStore,
-    TimestampedKeyValueStore, WindowStoreBuilder,
+    TimestampedKeyValueStore, VersionedStoreBuilder, WindowStoreBuilder,
 };
 use crate::error::{RecordPart, StreamsError};
 use crate::serde::{Serde, SerdeRef, SerdeRegistry};
@@ -138,6 +138,14 @@ impl<K, V> KeyValueStoreBuilder<K, V> {
     /// compacts and deletes.
     pub fn sessions(self, retention: std::time::Duration) -> SessionStoreBuilder<K, V> {
         SessionStoreBuilder::new(self, retention)
+    }
+
+    /// The same store as a versioned store: every version of a key's value
+    /// kept for `history_retention` after a newer one replaced it, so it can
+    /// be read as of a past time (Kafka Streams' versioned stores, KIP-889).
+    /// Versioned stores are never cached.
+    pub fn versioned(self, history_retention: std::time::Duration) -> VersionedStoreBuilder<K, V> {
+        VersionedStoreBuilder::new(self, history_retention)
     }
 
     /// RocksDB tuning for a persistent store. The instance's shared block

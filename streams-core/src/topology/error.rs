@@ -192,6 +192,32 @@ pub enum TopologyError {
         reason: String,
     },
 
+    /// A versioned store was asked for where the operator needs a plain
+    /// key-value store.
+    #[error(
+        "store '{store}' is materialized as a versioned store, which {operation} does not support (versioned stores materialize source tables, StreamsBuilder::table, read by stream-table and table-table joins): remove Materialized::versioned"
+    )]
+    VersionedStoreUnsupported {
+        /// The store.
+        store: String,
+        /// What cannot use it.
+        operation: &'static str,
+    },
+
+    /// A stream-table join has a grace period its table cannot serve: the
+    /// table is not versioned, or keeps less history than the grace period.
+    #[error(
+        "stream-table join '{join}' has a grace period of {grace_ms} ms, but {problem}: materialize the table with Materialized::versioned and a history retention of at least the grace period"
+    )]
+    JoinGraceWithoutHistory {
+        /// The join node.
+        join: String,
+        /// The grace period asked for.
+        grace_ms: u128,
+        /// What is wrong with the table.
+        problem: String,
+    },
+
     /// A bug in the framework: please report it.
     #[error("internal error (please report): {0}")]
     Internal(String),

@@ -6,6 +6,7 @@ mod branch;
 mod filter;
 mod flat_map;
 mod foreign_key_join;
+mod join_grace;
 mod map;
 mod outer_join_store;
 mod peek;
@@ -19,9 +20,11 @@ mod stream_table_join;
 mod suppress;
 mod table_group_by;
 mod table_ops;
+mod table_store;
 mod table_table_join;
 mod to_table;
 mod value_getter;
+mod versioned_table_source;
 mod window_aggregate;
 mod window_close;
 
@@ -36,6 +39,7 @@ pub(crate) use foreign_key_join::{
     SubscriptionReceive, SubscriptionResponse, SubscriptionResponseSerde, SubscriptionSend,
     SubscriptionSerde,
 };
+pub(crate) use join_grace::JoinGrace;
 pub(crate) use map::{Map, MapValues, SelectKey};
 pub(crate) use peek::{ForEach, Peek};
 pub(crate) use pending_headers::PendingHeaders;
@@ -52,8 +56,10 @@ pub(crate) use stream_table_join::{
 pub(crate) use suppress::Suppress;
 pub(crate) use table_group_by::{RowSelector, TableGroupBy};
 pub(crate) use table_ops::{TableFilter, TableMapValues, TableToStream};
+pub(crate) use table_store::TableStore;
 pub(crate) use table_table_join::{RightSide, RowJoiner, TableTableJoin};
 pub(crate) use to_table::TableFeed;
 pub(crate) use value_getter::{TableGetter, TableRows};
+pub(crate) use versioned_table_source::VersionedTableSource;
 pub(crate) use window_aggregate::WindowAggregate;
 pub(crate) use window_close::WindowCloseEmitter;

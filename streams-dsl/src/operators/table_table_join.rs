@@ -1,6 +1,8 @@
 //! Table-table joins: an update on either side looks up the other side's current
 //! row and emits the joined row's new and old value, with the headers of the
 //! update that triggered it (as Kafka Streams forwards the current record).
+//! A versioned table is looked up by its latest version; its out-of-order
+//! updates never reach the join (its source does not forward them).
 
 use super::TableRows;
 use std::sync::Arc;
@@ -34,7 +36,7 @@ fn other_row<K, V, KOut, VOut>(
     ctx: &mut ProcessorContext<'_, KOut, VOut>,
 ) -> Result<Option<ValueAndTimestamp<V>>, ProcessError> {
     Ok(rows
-        .lookup(key, &mut ctx.store_access())?
+        .lookup(key, None, &mut ctx.store_access())?
         .and_then(|found| found.current))
 }
 

@@ -3,17 +3,25 @@
 //! derived table (filter, map_values, a table-table join) is read through the
 //! store it comes from, applying its operation to the row found, instead of
 //! being materialized again for every join that reads it.
+//!
+//! Only a versioned store answers as of a time: a table derived from a
+//! versioned one is not versioned (as in Kafka Streams, where only a
+//! versioned store's getter is), so its getter reads its parents' latest
+//! rows whatever time it is asked for.
 
-use super::RowJoiner;
+use super::{RowJoiner, TableStore};
 use std::sync::{Arc, OnceLock};
 use streams_core::error::ProcessError;
 use streams_core::processor::StoreAccess;
-use streams_core::state::{KeyLookup, TimestampedKeyValueStore, ValueAndTimestamp};
+use streams_core::state::{KeyLookup, ValueAndTimestamp};
 
-/// Reads the row of a key: `None` when the key is null (it cannot have a
-/// row), else the key's current row, if any.
+/// Reads the row of a key, as of a time (versioned stores; `None`: the
+/// latest): `None` when the key is null (it cannot have a row), else the
+/// key's row, if any.
 pub(crate) type ValueGetter<K, V> = Arc<
-    dyn Fn(&K, &mut StoreAccess<'_>) -> Result<Option<KeyLookup<V>>, ProcessError> + Send + Sync,
+    dyn Fn(&K, Option<i64>, &mut StoreAccess<'_>) -> Result<Option<KeyLookup<V>>, ProcessError>
+        + Send
+        + Sync,
 >;
 
 /// A table's value getter and the stores it reads (which every processor
@@ -33,15 +41,14 @@ impl<K, V> Clone for TableGetter<K, V> {
 }
 
 impl<K: 'static, V: Clone + 'static> TableGetter<K, V> {
-    /// Reads the timestamped key-value store `store`.
-    pub(crate) fn of_store(store: &str) -> Self {
-        let name: Arc<str> = store.into();
+    /// Reads the table's store `store` (a versioned one by time).
+    pub(crate) fn of_store(store: &str, versioned: bool) -> Self {
+        let table = TableStore {
+            name: store.into(),
+            versioned,
+        };
         Self {
-            get: Arc::new(move |key, stores| {
-                Ok(stores
-                    .state_store::<TimestampedKeyValueStore<K, V>>(&name)?
-                    .lookup(key)?)
-            }),
+            get: Arc::new(move |key, as_of, stores| table.lookup(key, as_of, stores)),
             stores: vec![store.to_string()],
         }
     }
@@ -53,8 +60,8 @@ impl<K: 'static, V: Clone + 'static> TableGetter<K, V> {
     {
         let parent = self.get;
         Self {
-            get: Arc::new(move |key, stores| {
-                Ok(parent(key, stores)?.map(|found| KeyLookup {
+            get: Arc::new(move |key, _, stores| {
+                Ok(parent(key, None, stores)?.map(|found| KeyLookup {
                     key: found.key,
                     current: found
                         .current
@@ -72,8 +79,8 @@ impl<K: 'static, V: Clone + 'static> TableGetter<K, V> {
     {
         let parent = self.get;
         TableGetter {
-            get: Arc::new(move |key, stores| {
-                Ok(parent(key, stores)?.map(|found| KeyLookup {
+            get: Arc::new(move |key, _, stores| {
+                Ok(parent(key, None, stores)?.map(|found| KeyLookup {
                     key: found.key,
                     current: found.current.map(|row| ValueAndTimestamp {
                         value: mapper(key, row.value),
@@ -100,11 +107,11 @@ impl<K: 'static, V: Clone + 'static> TableGetter<K, V> {
             }
         }
         TableGetter {
-            get: Arc::new(move |key, access| {
-                let Some(this) = left(key, access)? else {
+            get: Arc::new(move |key, _, access| {
+                let Some(this) = left(key, None, access)? else {
                     return Ok(None);
                 };
-                let that = right(key, access)?.and_then(|found| found.current);
+                let that = right(key, None, access)?.and_then(|found| found.current);
                 let this_row = this.current;
                 let timestamp = match (&this_row, &that) {
                     (Some(a), Some(b)) => a.timestamp.max(b.timestamp),
@@ -162,10 +169,11 @@ impl<K, V> TableRows<K, V> {
     pub(crate) fn lookup(
         &self,
         key: &K,
+        as_of: Option<i64>,
         stores: &mut StoreAccess<'_>,
     ) -> Result<Option<KeyLookup<V>>, ProcessError> {
         match self.getter.get() {
-            Some(get) => get(key, stores),
+            Some(get) => get(key, as_of, stores),
             None => Err(ProcessError::msg(
                 "a table lookup was used before the topology was built",
             )),

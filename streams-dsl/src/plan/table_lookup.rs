@@ -97,7 +97,9 @@ impl<K: Clone + 'static, V: Clone + 'static> NodeWriter for TableLookup<K, V> {
             &parents,
         );
         physical.connect_store(&lookup.store, node);
-        lookup.read.settle(TableGetter::of_store(&lookup.store));
+        lookup
+            .read
+            .settle(TableGetter::of_store(&lookup.store, false));
         Ok(Rc::new(node))
     }
 }

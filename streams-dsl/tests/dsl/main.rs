@@ -31,4 +31,5 @@ mod suppress;
 mod table_table_joins;
 mod timestamp_extractors;
 mod topology_build;
+mod versioned_tables;
 mod windowed_aggregations;

@@ -403,3 +403,52 @@ fn a_join_of_two_tables_derived_from_one_source_sees_both_sides_current_rows() {
         Some("Some(\"pear: 37 cents\") / odd Some(37)")
     );
 }
+
+#[test]
+fn a_table_derived_from_a_versioned_one_is_joined_by_its_latest_row_in_both_modes() {
+    // Kafka Streams reads only a versioned store as of a time: a filtered
+    // versioned table is not versioned, materialized or read by getter.
+    let late_order_price = |optimization| {
+        let builder = StreamsBuilder::new();
+        let prices = builder.table::<String, String>(
+            "prices",
+            Consumed::default(),
+            Materialized::as_versioned("prices", std::time::Duration::from_secs(3600)),
+        );
+        let direct = prices.clone();
+        let derived = prices.filter(|_, price| !price.is_empty());
+        let orders = builder.stream::<String, String>("orders", Consumed::default());
+        orders
+            .join(&direct, |order, price| format!("{order}@{price}"))
+            .to("direct", Produced::default());
+        orders
+            .join(&derived, |order, price| format!("{order}@{price}"))
+            .to("derived", Produced::default());
+        let driver =
+            TopologyTestDriver::new(builder.build_optimized(optimization).unwrap()).unwrap();
+        let prices = driver
+            .input_topic::<String, Option<String>>("prices")
+            .unwrap();
+        prices.pipe("apple", Some("A".into()), 10).unwrap();
+        prices.pipe("apple", Some("B".into()), 20).unwrap();
+        driver
+            .input_topic::<String, String>("orders")
+            .unwrap()
+            .pipe("apple", "late".to_string(), 15)
+            .unwrap();
+        ["direct", "derived"].map(|topic| {
+            driver
+                .output_topic::<String, String>(topic)
+                .unwrap()
+                .read_value()
+                .unwrap()
+        })
+    };
+    for optimization in [TopologyOptimization::none(), TopologyOptimization::all()] {
+        assert_eq!(
+            late_order_price(optimization),
+            ["late@A", "late@B"],
+            "{optimization}"
+        );
+    }
+}
