@@ -109,6 +109,20 @@ impl TestCluster {
             .expect("creating an admin client")
     }
 
+    /// The names of every topic of the cluster.
+    pub fn topics(&self) -> Vec<String> {
+        let metadata = self
+            .admin()
+            .inner()
+            .fetch_metadata(None, TIMEOUT)
+            .expect("reading metadata");
+        metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect()
+    }
+
     /// The partition count of `topic`, if it exists.
     pub fn partition_count(&self, topic: &str) -> Option<i32> {
         let metadata = self
