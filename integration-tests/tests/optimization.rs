@@ -122,3 +122,111 @@ fn an_optimized_application_creates_one_repartition_topic_and_no_derived_store()
     }
     streams.close(WAIT).unwrap();
 }
+
+/// The latest count per region in `records` (key: region, value: an i64).
+fn latest_counts(
+    records: &[integration_tests::RawRecord],
+) -> std::collections::BTreeMap<String, i64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (key, value) in records {
+        let region = String::from_utf8(key.clone().unwrap_or_default()).unwrap();
+        match value {
+            Some(bytes) => counts.insert(region, I64Serde.deserialize(bytes).unwrap()),
+            None => counts.remove(&region),
+        };
+    }
+    counts
+}
+
+fn expected_counts(regions: &[(String, String)]) -> std::collections::BTreeMap<String, i64> {
+    let mut latest = std::collections::BTreeMap::new();
+    for (user, region) in regions {
+        latest.insert(user.clone(), region.clone());
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for region in latest.values() {
+        *counts.entry(region.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Users by region, counted per region: the table of users is read from its
+/// topic, and under `reuse.ktable.source.topics` that topic is its changelog.
+/// After the instance is gone, users move; a new instance on an empty state
+/// directory restores the users table from its topic up to the committed
+/// offset only, so processing the moves subtracts each user from the region
+/// it left (restored to the end, the table would already hold the new region,
+/// and the counts of the regions left would stay too high).
+#[test]
+fn a_table_restores_from_its_source_topic_up_to_the_committed_offset() {
+    let cluster = TestCluster::start();
+    let (users, counts) = (unique("reuse-users"), unique("reuse-counts"));
+    cluster.create_topic(&users, PARTITIONS);
+    cluster.create_topic(&counts, PARTITIONS);
+    let application_id = unique("reuse-source");
+    let app = |state_dir: &std::path::Path| {
+        let config = streams_config(
+            &cluster,
+            &application_id,
+            state_dir,
+            &[("topology.optimization", "reuse.ktable.source.topics")],
+        );
+        let builder = StreamsBuilder::new();
+        builder
+            .table::<String, String>(&users, Consumed::default(), Materialized::named("users"))
+            .group_by(|user: &String, region: String| (region, user.clone()))
+            .count(Materialized::named("region-counts").with_caching_disabled())
+            .to_stream()
+            .to(&counts, Produced::default());
+        let topology = builder.build_with(&config).unwrap();
+        assert_eq!(topology.source_changelog("users"), Some(users.as_str()));
+        let mut streams = KafkaStreams::new(topology, config).unwrap();
+        streams.start().unwrap();
+        streams.wait_until_running(WAIT).unwrap();
+        streams
+    };
+    let mut written: Vec<(String, String)> = (0..40)
+        .map(|n| (format!("user-{n}"), format!("region-{}", n % 4)))
+        .collect();
+    let first_dir = tempfile::tempdir().unwrap();
+    let mut streams = app(first_dir.path());
+    cluster.produce(&users, &written);
+    let mut output = cluster.reader(&counts, PARTITIONS);
+    let expected = expected_counts(&written);
+    output.read_until(WAIT, "the first counts", |records| {
+        latest_counts(records) == expected
+    });
+    streams.close(WAIT).unwrap();
+    let topics = cluster.topics();
+    assert!(
+        !topics.contains(&format!("{application_id}-users-changelog")),
+        "the users table got a changelog topic: {topics:?}"
+    );
+    assert!(topics.contains(&format!("{application_id}-region-counts-changelog")));
+
+    // While no instance runs, ten users move to the next region.
+    let moves: Vec<(String, String)> = (0..10)
+        .map(|n| (format!("user-{n}"), format!("region-{}", (n + 1) % 4)))
+        .collect();
+    cluster.produce(&users, &moves);
+    written.extend(moves);
+
+    let second_dir = tempfile::tempdir().unwrap();
+    let streams = app(second_dir.path());
+    let expected = expected_counts(&written);
+    output.read_until(WAIT, "the counts after the moves", |records| {
+        latest_counts(records) == expected
+    });
+    for n in 0..10 {
+        let user = format!("user-{n}");
+        assert_eq!(
+            streams
+                .query_key_value::<String, String>("users", &user)
+                .unwrap(),
+            Some(format!("region-{}", (n + 1) % 4)),
+            "{user}"
+        );
+    }
+    let mut streams = streams;
+    streams.close(WAIT).unwrap();
+}

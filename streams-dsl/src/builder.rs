@@ -1,11 +1,12 @@
 //! `StreamsBuilder`: where a DSL application starts.
 
-use crate::operators::{PendingHeaders, TableSource, VersionedTableSource};
-use crate::plan::{LogicalPlan, PlanKind};
+use crate::operators::VersionedTableSource;
+use crate::plan::{LogicalPlan, PlanKind, TableSourceWriter};
 use crate::{Consumed, Data, GlobalKTable, KStream, KTable, Materialized, StoreType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use streams_core::record::Change;
 use streams_core::runtime::StreamsConfig;
 use streams_core::serde::Serde;
 use streams_core::serde::{OptionSerde, SerdeRef};
@@ -148,29 +149,36 @@ impl StreamsBuilder {
         let node = match materialized.history_retention {
             Some(history_retention) => {
                 topology.add_state_store(store_builder.versioned(history_retention));
-                topology.add_processor(
+                let node = topology.add_processor(
                     PlanKind::TableSource,
                     name,
                     move || VersionedTableSource {
                         store: store_name.clone(),
                     },
                     &[source],
-                )
+                );
+                topology.connect_store(&store, node);
+                node
             }
             None => {
-                topology.add_state_store(store_builder);
-                topology.add_processor(
+                // The source topic holds the store's bytes (same serdes, the
+                // records' own timestamps), so it can be its changelog.
+                let reusable = materialized.logging
+                    && materialized.changelog_configs.is_empty()
+                    && materialized.key_serde.is_none()
+                    && materialized.value_serde.is_none()
+                    && consumed.timestamp_extractor.is_none();
+                topology.add_node::<K, Change<V>, K, Option<V>>(
                     PlanKind::TableSource,
                     name,
-                    move || TableSource {
-                        store: store_name.clone(),
-                        pending: PendingHeaders::default(),
-                    },
                     &[source],
+                    Box::new(TableSourceWriter {
+                        store: store_builder,
+                        reusable_topic: reusable.then(|| topic.to_string()),
+                    }),
                 )
             }
         };
-        topology.connect_store(&store, node);
         drop(topology);
         let table = KTable::new(
             self.topology.clone(),

@@ -27,6 +27,11 @@ pub(crate) trait ChangelogReader {
     /// The partition's end offset: the offset the next written record will get.
     fn end_offset(&mut self, partition: &TopicPartition) -> Result<i64, RuntimeError>;
 
+    /// The application's consumer group's committed offset of the partition
+    /// (of a source topic that is a store's changelog), if it has one.
+    fn committed_offset(&mut self, partition: &TopicPartition)
+    -> Result<Option<i64>, RuntimeError>;
+
     /// Reads these partitions from now on, each from its offset (`None`: from
     /// the start of the log); replaces any earlier assignment.
     fn assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> Result<(), RuntimeError>;

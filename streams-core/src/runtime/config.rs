@@ -772,8 +772,10 @@ impl StreamsConfig {
         config
     }
 
-    /// The consumer a stream thread restores changelogs with: assigned partitions
-    /// only, no group, no commits.
+    /// The consumer a stream thread restores changelogs with: assigned
+    /// partitions only, no commits. Its `group.id` is the application's, so
+    /// it can read the group's committed offsets (where a store restoring
+    /// from its source topic stops); it never subscribes, so it never joins.
     pub fn restore_consumer_config(&self, thread: &str) -> ClientConfig {
         let mut config =
             self.client_config([&self.clients.consumer, &self.clients.restore_consumer]);
@@ -782,7 +784,7 @@ impl StreamsConfig {
         let client_id = self.client_id(&config, &format!("{thread}-restore-consumer"));
         config
             .set("client.id", client_id)
-            .set("group.id", format!("{}-restore", self.application_id))
+            .set("group.id", self.application_id.clone())
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest");

@@ -879,6 +879,15 @@ impl ChangelogReader for FakeChangelogReader {
         Ok(self.cluster.lock().end(partition, self.read_committed))
     }
 
+    fn committed_offset(
+        &mut self,
+        partition: &TopicPartition,
+    ) -> Result<Option<i64>, RuntimeError> {
+        Ok(self
+            .cluster
+            .committed(&partition.topic, partition.partition))
+    }
+
     fn assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> Result<(), RuntimeError> {
         self.lock().assigned = partitions
             .iter()

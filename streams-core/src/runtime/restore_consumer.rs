@@ -43,6 +43,33 @@ impl ChangelogReader for RestoreConsumer {
         Ok(high)
     }
 
+    fn committed_offset(
+        &mut self,
+        partition: &TopicPartition,
+    ) -> Result<Option<i64>, RuntimeError> {
+        let mut list = TopicPartitionList::new();
+        list.add_partition(&partition.topic, partition.partition);
+        let committed = self
+            .consumer
+            .committed_offsets(list, self.request_timeout)
+            .map_err(|e| {
+                RuntimeError::kafka(
+                    format!(
+                        "reading the committed offset of source topic '{}' partition {}",
+                        partition.topic, partition.partition
+                    ),
+                    e,
+                )
+            })?;
+        Ok(committed
+            .elements()
+            .first()
+            .and_then(|element| match element.offset() {
+                Offset::Offset(offset) => Some(offset),
+                _ => None,
+            }))
+    }
+
     fn assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> Result<(), RuntimeError> {
         let mut list = TopicPartitionList::new();
         for (partition, start) in partitions {

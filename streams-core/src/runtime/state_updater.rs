@@ -15,6 +15,7 @@ use super::active_task::{ActiveTask, TaskState};
 use super::changelog_reader::ChangelogReader;
 use super::metrics::RestoreMetrics;
 use super::restore_listener::StateRestoreListener;
+use crate::state::with_timestamp;
 use crate::task::TaskId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,6 +34,9 @@ const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// How far one store has restored from its changelog partition.
 struct ChangelogProgress {
     store: String,
+    /// The changelog is the store's source topic: its values are raw record
+    /// values, stored with their records' timestamps.
+    from_source: bool,
     partition: TopicPartition,
     /// Where restoration started (`None`: the beginning of the log).
     start: Option<i64>,
@@ -292,6 +296,12 @@ impl StateUpdater {
             let (batch, last) = &mut batches[entry.partition];
             *last = Some(entry.offset);
             match entry.key {
+                Some(key) if changelog.from_source => batch.push((
+                    key,
+                    entry
+                        .value
+                        .map(|value| with_timestamp(entry.timestamp, &value)),
+                )),
                 Some(key) => batch.push((key, entry.value)),
                 None => {
                     tracing::warn!(changelog = %changelog.partition.topic, partition = changelog.partition.partition, offset = entry.offset, "skipping a changelog record without a key");
@@ -439,7 +449,14 @@ fn changelog_progress(
     let mut progress = Vec::new();
     for changelog in task.checkpoint.changelogs() {
         let start = task.checkpoint.restore_from(&changelog.partition);
-        let end = reader.end_offset(&changelog.partition)?;
+        // A source topic is restored up to the group's committed offset only:
+        // the records after it are processed again, reading the store as it
+        // was before them.
+        let end = if task.task.is_source_changelog(&changelog.partition.topic) {
+            reader.committed_offset(&changelog.partition)?.unwrap_or(0)
+        } else {
+            reader.end_offset(&changelog.partition)?
+        };
         if let Some(start) = start
             && start > end
         {
@@ -452,6 +469,7 @@ fn changelog_progress(
             });
         }
         progress.push(ChangelogProgress {
+            from_source: task.task.is_source_changelog(&changelog.partition.topic),
             store: changelog.store.clone(),
             partition: changelog.partition.clone(),
             start,

@@ -422,6 +422,12 @@ impl TaskManager {
                     logged.insert(partition, offset);
                 }
             }
+            // A store restoring from its source topic holds what was
+            // processed of it, committed with the offsets just now.
+            for (partition, offset) in active.task.source_changelog_offsets() {
+                active.checkpoint.advance(&partition, offset);
+                logged.insert(partition, offset);
+            }
             guarded(&mut active.task, |task| task.commit_state(&logged))?;
         }
         self.shared.metrics.committed();

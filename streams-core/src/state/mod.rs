@@ -7,6 +7,7 @@
 mod buffered_change;
 mod builder;
 mod codec;
+pub(crate) use codec::with_timestamp;
 mod flushed;
 mod global_store;
 mod join_grace_buffer;

@@ -67,6 +67,8 @@ pub struct StreamTask {
     changelog_topics: HashMap<String, Arc<str>>,
     /// The stores that are logged, with their changelog topics, by store name.
     logged_stores: Vec<(String, Arc<str>)>,
+    /// The source topics that are changelogs of stores of this task.
+    source_changelogs: Vec<Arc<str>>,
     /// The stores' metrics, recorded after each commit.
     store_sensors: StoreSensors,
     /// A timestamp extractor's refusal of a buffered record: the next
@@ -130,28 +132,37 @@ impl StreamTask {
         }
         let changelog = Rc::new(RecordingChangelogSink::default());
         let stores = open_stores(topology, subtopology, id, &config, &changelog)?;
+        // A store restoring from its source topic has that topic as changelog.
+        let changelog_of = |name: &str| -> Arc<str> {
+            match topology.source_changelog(name) {
+                Some(topic) => Arc::from(topic),
+                None => Arc::from(changelog_topic(&config.application_id, name)),
+            }
+        };
         let changelog_topics = topology
             .stores_of(subtopology)
             .map(|s| {
                 let name = s.builder.name();
-                (
-                    name.to_string(),
-                    Arc::from(changelog_topic(&config.application_id, name)),
-                )
+                (name.to_string(), changelog_of(name))
             })
             .collect();
         let mut logged_stores: Vec<(String, Arc<str>)> = topology
             .stores_of(subtopology)
-            .filter(|s| s.builder.changelog().is_some())
+            .filter(|s| {
+                s.builder.changelog().is_some()
+                    || topology.source_changelog(s.builder.name()).is_some()
+            })
             .map(|s| {
                 let name = s.builder.name();
-                (
-                    name.to_string(),
-                    Arc::from(changelog_topic(&config.application_id, name)),
-                )
+                (name.to_string(), changelog_of(name))
             })
             .collect();
         logged_stores.sort();
+        let source_changelogs = logged_stores
+            .iter()
+            .filter(|(store, _)| topology.source_changelog(store).is_some())
+            .map(|(_, topic)| topic.clone())
+            .collect();
         let nodes = global_nodes
             .iter()
             .zip(&created)
@@ -181,6 +192,7 @@ impl StreamTask {
             changelog,
             changelog_topics,
             logged_stores,
+            source_changelogs,
             store_sensors: StoreSensors::new(&config.metrics, id),
             extraction_failure: None,
         };
@@ -251,6 +263,22 @@ impl StreamTask {
     /// name; each logs to the partition numbered as the task.
     pub fn changelogs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.logged_stores.iter().map(|(s, t)| (s.as_str(), &**t))
+    }
+
+    /// Whether `topic` is a source topic this task's stores restore from (so
+    /// its records are raw source records, restored up to the group's
+    /// committed offset, and its store's offset is the one processed).
+    pub fn is_source_changelog(&self, topic: &str) -> bool {
+        self.source_changelogs.iter().any(|t| &**t == topic)
+    }
+
+    /// For each source topic that is a changelog of a store of this task:
+    /// its partition and the offset of the last record processed from it.
+    pub fn source_changelog_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        self.next_offsets()
+            .filter(|(topic, _, _)| self.is_source_changelog(topic))
+            .map(|(topic, partition, next)| (TopicPartition::new(&**topic, partition), next - 1))
+            .collect()
     }
 
     /// Whether the store `store` keeps its contents across restarts (so its

@@ -92,6 +92,7 @@ pub struct TopologyBuilder {
     store_connections: Vec<(String, usize)>,
     offset_resets: Vec<(usize, OffsetResetPolicy)>,
     partition_counts: Vec<(TopicRef, u32)>,
+    source_changelogs: Vec<(String, String)>,
     serdes: SerdeRegistry,
     generated: usize,
     problems: Vec<TopologyError>,
@@ -113,6 +114,7 @@ impl TopologyBuilder {
             store_connections: Vec::new(),
             offset_resets: Vec::new(),
             partition_counts: Vec::new(),
+            source_changelogs: Vec::new(),
             serdes: SerdeRegistry::with_builtins(),
             generated: 0,
             problems: Vec::new(),
@@ -210,6 +212,19 @@ impl TopologyBuilder {
     /// partition count.
     pub fn set_partition_count(&mut self, topic: TopicRef, partitions: u32) {
         self.partition_counts.push((topic, partitions));
+    }
+
+    /// Makes the source topic `topic` the changelog of the key-value store
+    /// `store` (Kafka Streams' `reuse.ktable.source.topics`): the store must
+    /// hold exactly the latest record per key of `topic`, with the topic's
+    /// key and value bytes, and have logging disabled. Its tasks then restore
+    /// it from their partition of `topic` up to the group's committed offset
+    /// (records after it are processed again), and its checkpoint is the
+    /// offset processed. `build()` fails if the store was not added, is
+    /// logged, or no source reads `topic`.
+    pub fn use_source_topic_as_changelog(&mut self, store: &str, topic: &str) {
+        self.source_changelogs
+            .push((store.to_string(), topic.to_string()));
     }
 
     /// Adds a processor created per task by `supplier`, attached to `parents`.
@@ -344,6 +359,7 @@ impl TopologyBuilder {
             return Err(problem);
         }
         self.validate()?;
+        self.check_source_changelogs()?;
         let stores = self.connect_stores()?;
         let offset_resets = self.source_offset_resets()?;
         let partition_counts = self.internal_partition_counts()?;
@@ -371,6 +387,7 @@ impl TopologyBuilder {
             TopicSettings {
                 offset_resets,
                 partition_counts,
+                source_changelogs: self.source_changelogs,
             },
             global_stores,
             self.serdes,
@@ -424,6 +441,37 @@ impl TopologyBuilder {
 
     /// The partition counts set for internal topics, checked: each names an
     /// internal topic a source reads, with one count above zero.
+    /// Each store given a source topic as its changelog exists, is not
+    /// logged, and a source reads the topic.
+    fn check_source_changelogs(&self) -> Result<(), TopologyError> {
+        for (store, topic) in &self.source_changelogs {
+            let problem = match self.stores.iter().find(|s| s.name() == store) {
+                None => Some("no such store was added".to_string()),
+                Some(builder) if builder.changelog().is_some() => Some(
+                    "the store is logged to a changelog of its own; disable its logging"
+                        .to_string(),
+                ),
+                Some(_) => None,
+            };
+            let read = TopicRef::External(topic.clone());
+            let problem = problem.or_else(|| {
+                (!self.nodes.iter().any(|node| match &node.kind {
+                    NodeKind::Source { topics } => topics.contains(&read),
+                    _ => false,
+                }))
+                .then(|| format!("no source reads '{topic}'"))
+            });
+            if let Some(reason) = problem {
+                return Err(TopologyError::InvalidSourceChangelog {
+                    store: store.clone(),
+                    topic: topic.clone(),
+                    reason,
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn internal_partition_counts(&self) -> Result<Vec<(TopicRef, u32)>, TopologyError> {
         let mut counts: Vec<(TopicRef, u32)> = Vec::new();
         for (topic, partitions) in &self.partition_counts {

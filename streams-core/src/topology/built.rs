@@ -67,6 +67,9 @@ pub(crate) struct TopicSettings {
     pub(crate) offset_resets: Vec<(TopicRef, OffsetResetPolicy)>,
     /// Internal topics with a partition count set by the topology.
     pub(crate) partition_counts: Vec<(TopicRef, u32)>,
+    /// Stores whose changelog is the source topic they are read from, by
+    /// store name.
+    pub(crate) source_changelogs: Vec<(String, String)>,
 }
 
 impl Topology {
@@ -124,6 +127,18 @@ impl Topology {
             .iter()
             .map(|(topic, partitions)| (topic.resolve(application_id), *partitions))
             .collect()
+    }
+
+    /// The source topic that is the changelog of `store`, when the topology
+    /// reuses it (see
+    /// [`TopologyBuilder::use_source_topic_as_changelog`](super::TopologyBuilder::use_source_topic_as_changelog)):
+    /// the store is not logged, and restores from that topic.
+    pub fn source_changelog(&self, store: &str) -> Option<&str> {
+        self.topic_settings
+            .source_changelogs
+            .iter()
+            .find(|(name, _)| name == store)
+            .map(|(_, topic)| topic.as_str())
     }
 
     pub(crate) fn node(&self, index: usize) -> &BuiltNode {

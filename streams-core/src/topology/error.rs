@@ -82,6 +82,17 @@ pub enum TopologyError {
         store: String,
     },
 
+    /// A store cannot restore from the source topic it was given as changelog.
+    #[error("state store '{store}' cannot use topic '{topic}' as its changelog: {reason}")]
+    InvalidSourceChangelog {
+        /// The store name.
+        store: String,
+        /// The source topic.
+        topic: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A processor is connected to a store that was never added.
     #[error(
         "processor '{node}' uses state store '{store}', which was never added: add it with add_state_store (or check the name)"

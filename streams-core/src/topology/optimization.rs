@@ -12,32 +12,37 @@ use std::str::FromStr;
 ///
 /// - `merge.repartition.topics`: the repartition topics that aggregations and
 ///   joins create for one re-keyed stream become one topic;
+/// - `reuse.ktable.source.topics`: a table read from a topic
+///   (`StreamsBuilder::table`) restores its store from that topic instead of
+///   logging it to a changelog topic of its own;
 ///
 /// and `all` also reads derived tables (filter, map_values, table-table join
 /// results) that a join looks up through the store they come from (value
 /// getters), instead of materializing them in a store and changelog of their
 /// own (Kafka Streams always does this; it has no name to list).
 ///
-/// `reuse.ktable.source.topics` and `single.store.self.join` are Kafka
-/// rewrites this version does not implement yet: naming them is an error
-/// rather than a silent no-op.
+/// `single.store.self.join` is a Kafka rewrite this version does not
+/// implement yet: naming it is an error rather than a silent no-op.
 ///
 /// ```
 /// use streams_core::topology::TopologyOptimization;
 /// let all: TopologyOptimization = "all".parse().unwrap();
 /// assert!(all.merge_repartition_topics());
 /// assert!(!TopologyOptimization::none().merge_repartition_topics());
-/// assert!("reuse.ktable.source.topics".parse::<TopologyOptimization>().is_err());
+/// assert!("single.store.self.join".parse::<TopologyOptimization>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TopologyOptimization {
     merge_repartition_topics: bool,
+    reuse_source_topics: bool,
     value_getters: bool,
 }
 
 /// The name of the repartition-merging rewrite in `topology.optimization`.
 const MERGE_REPARTITION_TOPICS: &str = "merge.repartition.topics";
-const NOT_IMPLEMENTED: [&str; 2] = ["reuse.ktable.source.topics", "single.store.self.join"];
+/// The name of the source-topic-as-changelog rewrite.
+const REUSE_SOURCE_TOPICS: &str = "reuse.ktable.source.topics";
+const NOT_IMPLEMENTED: [&str; 1] = ["single.store.self.join"];
 
 impl TopologyOptimization {
     /// No rewrite (`none`).
@@ -49,6 +54,7 @@ impl TopologyOptimization {
     pub fn all() -> Self {
         Self {
             merge_repartition_topics: true,
+            reuse_source_topics: true,
             value_getters: true,
         }
     }
@@ -56,6 +62,12 @@ impl TopologyOptimization {
     /// Whether repartition topics of one re-keyed stream are merged.
     pub fn merge_repartition_topics(&self) -> bool {
         self.merge_repartition_topics
+    }
+
+    /// Whether tables read from topics restore from them instead of being
+    /// logged to changelogs of their own.
+    pub fn reuse_source_topics(&self) -> bool {
+        self.reuse_source_topics
     }
 
     /// Whether joins read derived tables through their parents' stores.
@@ -84,16 +96,18 @@ impl FromStr for TopologyOptimization {
         for rewrite in value.split(',').map(str::trim) {
             if rewrite == MERGE_REPARTITION_TOPICS {
                 optimization.merge_repartition_topics = true;
+            } else if rewrite == REUSE_SOURCE_TOPICS {
+                optimization.reuse_source_topics = true;
             } else if NOT_IMPLEMENTED.contains(&rewrite) {
                 return Err(InvalidOptimization {
                     reason: format!(
-                        "'{rewrite}' is not implemented yet; use {MERGE_REPARTITION_TOPICS}, all or none"
+                        "'{rewrite}' is not implemented yet; use {MERGE_REPARTITION_TOPICS}, {REUSE_SOURCE_TOPICS}, all or none"
                     ),
                 });
             } else {
                 return Err(InvalidOptimization {
                     reason: format!(
-                        "'{rewrite}' is not a rewrite; use none, all or a comma-separated list of {MERGE_REPARTITION_TOPICS}"
+                        "'{rewrite}' is not a rewrite; use none, all or a comma-separated list of {MERGE_REPARTITION_TOPICS} and {REUSE_SOURCE_TOPICS}"
                     ),
                 });
             }
@@ -104,10 +118,20 @@ impl FromStr for TopologyOptimization {
 
 impl fmt::Display for TopologyOptimization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.merge_repartition_topics, self.value_getters) {
-            (false, false) => f.write_str("none"),
-            (true, true) => f.write_str("all"),
-            _ => f.write_str(MERGE_REPARTITION_TOPICS),
+        if *self == Self::all() {
+            return f.write_str("all");
+        }
+        let named: Vec<&str> = [
+            (self.merge_repartition_topics, MERGE_REPARTITION_TOPICS),
+            (self.reuse_source_topics, REUSE_SOURCE_TOPICS),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        if named.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&named.join(","))
         }
     }
 }

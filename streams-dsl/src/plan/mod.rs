@@ -11,10 +11,12 @@
 mod merge_repartitions;
 mod node_kind;
 mod table_lookup;
+mod table_source;
 mod writer;
 
 pub(crate) use node_kind::PlanKind;
 pub(crate) use table_lookup::{TableLookup, TableRead};
+pub(crate) use table_source::TableSourceWriter;
 pub(crate) use writer::{NodeWriter, Physical, WriteContext};
 
 use std::marker::PhantomData;
