@@ -60,6 +60,8 @@ mod suppressed;
 mod time_windowed_cogrouped;
 mod windowed;
 mod windowed_aggregation;
+mod windowed_cogrouped;
+mod windowed_kstream;
 pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
@@ -88,6 +90,8 @@ pub use stream_joined::StreamJoined;
 pub use suppressed::Suppressed;
 pub use time_windowed_cogrouped::TimeWindowedCogroupedKStream;
 pub use windowed::TimeWindowedKStream;
+pub use windowed_cogrouped::WindowedCogroupedKStream;
+pub use windowed_kstream::WindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is
 /// cloned only when a node forwards to several children) and owned.
