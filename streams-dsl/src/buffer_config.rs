@@ -1,6 +1,8 @@
 //! How much a suppression may buffer and what it does when the buffer is full:
 //! Kafka Streams' `Suppressed.BufferConfig`.
 
+use crate::store_options::ChangelogOptions;
+
 /// What a full suppression buffer does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BufferFullStrategy {
@@ -32,8 +34,7 @@ pub struct BufferConfig {
     pub(crate) max_records: Option<usize>,
     pub(crate) max_bytes: Option<usize>,
     pub(crate) when_full: BufferFullStrategy,
-    pub(crate) logging: bool,
-    pub(crate) changelog_configs: Vec<(String, String)>,
+    pub(crate) changelog: ChangelogOptions,
 }
 
 impl BufferConfig {
@@ -42,8 +43,7 @@ impl BufferConfig {
             max_records,
             max_bytes,
             when_full: BufferFullStrategy::EmitEarly,
-            logging: true,
-            changelog_configs: Vec::new(),
+            changelog: ChangelogOptions::default(),
         }
     }
 
@@ -95,7 +95,7 @@ impl BufferConfig {
     /// No changelog for the buffer: a restarted or moved task starts with an
     /// empty buffer, losing the updates it held back.
     pub fn with_logging_disabled(mut self) -> Self {
-        self.logging = false;
+        self.changelog.disable();
         self
     }
 
@@ -105,7 +105,7 @@ impl BufferConfig {
         key: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        self.changelog_configs.push((key.into(), value.into()));
+        self.changelog.add_config(key, value);
         self
     }
 

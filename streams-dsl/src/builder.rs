@@ -2,7 +2,7 @@
 
 use crate::operators::VersionedTableSource;
 use crate::plan::{LogicalPlan, PlanKind, TableSourceWriter};
-use crate::{Consumed, Data, GlobalKTable, KStream, KTable, Materialized, StoreType};
+use crate::{Consumed, Data, GlobalKTable, KStream, KTable, Materialized};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use streams_core::record::Change;
 use streams_core::runtime::StreamsConfig;
 use streams_core::serde::Serde;
 use streams_core::serde::{OptionSerde, SerdeRef};
+use streams_core::state::GlobalTableBuilder;
 use streams_core::state::StoreBuilder;
-use streams_core::state::{GlobalTableBuilder, KeyValueStoreBuilder};
 use streams_core::topology::{TopicRef, Topology, TopologyError, TopologyOptimization};
 
 /// Builds a topology from DSL operators. Streams created from it share it, so
@@ -122,28 +122,20 @@ impl StreamsBuilder {
             .name
             .clone()
             .unwrap_or_else(|| topology.generate_name(&format!("{topic}-STATE-STORE")));
-        let mut store_builder = match materialized.store_type {
-            StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(store.clone()),
-            StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(store.clone()),
-        }
-        .with_serdes(
-            materialized
-                .key_serde
-                .clone()
-                .or(consumed.key_serde.clone()),
-            materialized
-                .value_serde
-                .clone()
-                .or(consumed.value_serde.clone()),
-        )
-        .with_caching(materialized.caching);
-        if materialized.logging {
-            for (key, value) in &materialized.changelog_configs {
-                store_builder = store_builder.with_changelog_config(key, value);
-            }
-        } else {
-            store_builder = store_builder.with_logging_disabled();
-        }
+        let store_builder = materialized
+            .store
+            .key_value_builder::<K, V>(store.clone())
+            .with_serdes(
+                materialized
+                    .key_serde
+                    .clone()
+                    .or(consumed.key_serde.clone()),
+                materialized
+                    .value_serde
+                    .clone()
+                    .or(consumed.value_serde.clone()),
+            )
+            .with_caching(materialized.caching);
         let name = topology.generate_name("KTABLE-SOURCE");
         let store_name: Arc<str> = store.as_str().into();
         let node = match materialized.history_retention {
@@ -163,8 +155,7 @@ impl StreamsBuilder {
             None => {
                 // The source topic holds the store's bytes (same serdes, the
                 // records' own timestamps), so it can be its changelog.
-                let reusable = materialized.logging
-                    && materialized.changelog_configs.is_empty()
+                let reusable = materialized.store.changelog.is_default()
                     && materialized.key_serde.is_none()
                     && materialized.value_serde.is_none()
                     && consumed.timestamp_extractor.is_none();
@@ -219,14 +210,14 @@ impl StreamsBuilder {
                 operation: "a global table",
             });
         }
-        let store_builder = match materialized.store_type {
-            StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(store.clone()),
-            StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(store.clone()),
-        }
-        .with_serdes(
-            materialized.key_serde.or(consumed.key_serde),
-            materialized.value_serde.or(consumed.value_serde),
-        );
+        let store_builder = materialized
+            .store
+            .store_type
+            .key_value_builder::<K, V>(store.clone())
+            .with_serdes(
+                materialized.key_serde.or(consumed.key_serde),
+                materialized.value_serde.or(consumed.value_serde),
+            );
         topology.add_global_store(GlobalTableBuilder::new(store_builder, topic));
         GlobalKTable::new(store)
     }

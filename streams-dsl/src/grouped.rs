@@ -1,6 +1,9 @@
 //! Grouped streams and tables: the step before an aggregation.
 
-use crate::operators::{AggregateStep, PendingHeaders, StreamAggregate, TableAggregate, TableStep};
+use crate::operators::{
+    AggregateStep, PendingHeaders, StreamAggregate, TableAggregate, TableStep, aggregate_step,
+    count_step, reduce_step,
+};
 use crate::plan::{LogicalPlan, PlanKind, PlanRef, RepartitionSpec};
 use crate::windows::WindowSpec;
 use crate::{CogroupedKStream, Data, Grouped, KStream, KTable, Materialized, Repartitioned};
@@ -133,10 +136,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
 
     /// Counts the records of each key.
     pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
-        self.aggregate_with(
-            Arc::new(|_, _, count: Option<i64>| count.unwrap_or(0) + 1),
-            materialized,
-        )
+        self.aggregate_with(count_step(), materialized)
     }
 
     /// Combines the values of each key with `reducer` (the first value stands as is).
@@ -144,12 +144,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
     where
         F: Fn(V, V) -> V + Send + Sync + 'static,
     {
-        let step: AggregateStep<K, V, V> =
-            Arc::new(move |_, value, aggregate: Option<V>| match aggregate {
-                Some(aggregate) => reducer(aggregate, value),
-                None => value,
-            });
-        self.aggregate_with(step, materialized)
+        self.aggregate_with(reduce_step(reducer), materialized)
     }
 
     /// Folds the values of each key into an aggregate that starts as `initializer()`.
@@ -163,10 +158,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         I: Fn() -> VA + Send + Sync + 'static,
         F: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
     {
-        let step: AggregateStep<K, V, VA> = Arc::new(move |key, value, aggregate: Option<VA>| {
-            aggregator(key, value, aggregate.unwrap_or_else(&initializer))
-        });
-        self.aggregate_with(step, materialized)
+        self.aggregate_with(aggregate_step(initializer, aggregator), materialized)
     }
 }
 

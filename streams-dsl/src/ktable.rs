@@ -643,15 +643,10 @@ impl<K: Data, V: Data> KTable<K, V> {
                 false,
             ),
         };
-        let mut store_builder = SuppressionBufferBuilder::<K, V>::new(store.clone())
-            .with_serdes(self.key_serde.clone(), self.value_serde.clone());
-        if buffer.logging {
-            for (key, value) in &buffer.changelog_configs {
-                store_builder = store_builder.with_changelog_config(key, value);
-            }
-        } else {
-            store_builder = store_builder.with_logging_disabled();
-        }
+        let store_builder = buffer.changelog.apply(
+            SuppressionBufferBuilder::<K, V>::new(store.clone())
+                .with_serdes(self.key_serde.clone(), self.value_serde.clone()),
+        );
         topology.add_state_store(store_builder);
         let (name, store_name, buffer) = (
             Arc::<str>::from(node_name.as_str()),

@@ -54,12 +54,15 @@ mod session_windowed;
 mod session_windowed_cogrouped;
 mod sliding_windowed;
 mod sliding_windowed_cogrouped;
+mod store_options;
 mod stream_join;
 mod stream_joined;
 mod suppressed;
 mod time_windowed_cogrouped;
 mod windowed;
 mod windowed_aggregation;
+mod windowed_cogrouped;
+mod windowed_kstream;
 pub mod windows;
 
 pub use branched::{BranchedKStream, Branches};
@@ -75,7 +78,7 @@ pub use grouping::Grouped;
 pub use joined::Joined;
 pub use kstream::KStream;
 pub use ktable::KTable;
-pub use materialized::{Materialized, StoreType};
+pub use materialized::Materialized;
 pub use printed::Printed;
 pub use produced::Produced;
 pub use repartitioned::Repartitioned;
@@ -84,10 +87,13 @@ pub use session_windowed::SessionWindowedKStream;
 pub use session_windowed_cogrouped::SessionWindowedCogroupedKStream;
 pub use sliding_windowed::SlidingWindowedKStream;
 pub use sliding_windowed_cogrouped::SlidingWindowedCogroupedKStream;
+pub use store_options::StoreType;
 pub use stream_joined::StreamJoined;
 pub use suppressed::Suppressed;
 pub use time_windowed_cogrouped::TimeWindowedCogroupedKStream;
 pub use windowed::TimeWindowedKStream;
+pub use windowed_cogrouped::WindowedCogroupedKStream;
+pub use windowed_kstream::WindowedKStream;
 
 /// What keys and values flowing through the DSL must be: cloneable (a record is
 /// cloned only when a node forwards to several children) and owned.

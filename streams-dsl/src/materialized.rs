@@ -1,21 +1,14 @@
 //! `Materialized`: how a stateful operator's store is named, stored, cached and
 //! logged, and whether a source table's store keeps its history (versioned).
 
+use crate::StoreType;
 use crate::plan::LogicalPlan;
+use crate::store_options::StoreOptions;
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::serde::{Serde, SerdeRef};
 use streams_core::state::KeyValueStoreBuilder;
 use streams_core::topology::TopologyError;
-
-/// Where a store keeps its data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreType {
-    /// RocksDB on local disk (the default): state larger than memory, fast restart.
-    Persistent,
-    /// In memory: rebuilt from the changelog on every restart.
-    InMemory,
-}
 
 /// The store of a stateful operator (aggregation, table, join buffer).
 ///
@@ -35,10 +28,8 @@ pub struct Materialized<K, V> {
     pub(crate) name: Option<String>,
     pub(crate) key_serde: Option<SerdeRef<K>>,
     pub(crate) value_serde: Option<SerdeRef<V>>,
-    pub(crate) store_type: StoreType,
+    pub(crate) store: StoreOptions,
     pub(crate) caching: bool,
-    pub(crate) logging: bool,
-    pub(crate) changelog_configs: Vec<(String, String)>,
     pub(crate) retention: Option<Duration>,
     /// The history retention of a versioned store, `None` for a plain one.
     pub(crate) history_retention: Option<Duration>,
@@ -50,10 +41,8 @@ impl<K, V> Default for Materialized<K, V> {
             name: None,
             key_serde: None,
             value_serde: None,
-            store_type: StoreType::Persistent,
+            store: StoreOptions::default(),
             caching: true,
-            logging: true,
-            changelog_configs: Vec::new(),
             retention: None,
             history_retention: None,
         }
@@ -98,7 +87,7 @@ impl<K, V> Materialized<K, V> {
 
     /// Keeps the store in memory instead of RocksDB.
     pub fn in_memory(mut self) -> Self {
-        self.store_type = StoreType::InMemory;
+        self.store.store_type = StoreType::InMemory;
         self
     }
 
@@ -110,7 +99,7 @@ impl<K, V> Materialized<K, V> {
 
     /// No changelog topic: the store is not restored after a failure or a move.
     pub fn with_logging_disabled(mut self) -> Self {
-        self.logging = false;
+        self.store.changelog.disable();
         self
     }
 
@@ -120,7 +109,7 @@ impl<K, V> Materialized<K, V> {
         key: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        self.changelog_configs.push((key.into(), value.into()));
+        self.store.changelog.add_config(key, value);
         self
     }
 
@@ -167,22 +156,14 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
                 operation: "an aggregation, to_table or a table materialization",
             });
         }
-        let mut builder = match self.store_type {
-            StoreType::Persistent => KeyValueStoreBuilder::<K, V>::persistent(name.clone()),
-            StoreType::InMemory => KeyValueStoreBuilder::<K, V>::in_memory(name.clone()),
-        }
-        .with_serdes(
-            self.key_serde.clone().or(key_serde),
-            self.value_serde.clone(),
-        )
-        .with_caching(self.caching);
-        if self.logging {
-            for (key, value) in &self.changelog_configs {
-                builder = builder.with_changelog_config(key, value);
-            }
-        } else {
-            builder = builder.with_logging_disabled();
-        }
+        let builder = self
+            .store
+            .key_value_builder(name.clone())
+            .with_serdes(
+                self.key_serde.clone().or(key_serde),
+                self.value_serde.clone(),
+            )
+            .with_caching(self.caching);
         (name, builder)
     }
 }

@@ -1,9 +1,9 @@
 //! `SessionWindowedCogroupedKStream`: cogrouped streams cut into sessions of
-//! activity, ready to aggregate.
+//! activity, ready to aggregate (their aggregation also merges sessions).
 
 use crate::cogroup_update::CogroupUpdate;
-use crate::windows::{CogroupWindowSpec, SessionWindows};
-use crate::{CogroupedKStream, Data, KTable, Materialized};
+use crate::windows::SessionWindows;
+use crate::{Data, KTable, Materialized, WindowedCogroupedKStream};
 use streams_core::record::Windowed;
 
 /// Cogrouped streams with session windows. The aggregation produces a table
@@ -28,23 +28,9 @@ use streams_core::record::Windowed;
 ///     .to("session-events", Produced::default());
 /// assert!(builder.build().is_ok());
 /// ```
-pub struct SessionWindowedCogroupedKStream<K, VA> {
-    cogrouped: CogroupedKStream<K, VA>,
-    windows: SessionWindows,
-}
+pub type SessionWindowedCogroupedKStream<K, VA> = WindowedCogroupedKStream<K, VA, SessionWindows>;
 
-impl<K: Data, VA: Data> CogroupWindowSpec<K, VA> for SessionWindows {
-    type Stream = SessionWindowedCogroupedKStream<K, VA>;
-
-    fn cogrouped_stream(self, cogrouped: CogroupedKStream<K, VA>) -> Self::Stream {
-        SessionWindowedCogroupedKStream {
-            cogrouped,
-            windows: self,
-        }
-    }
-}
-
-impl<K: Data, VA: Data> SessionWindowedCogroupedKStream<K, VA> {
+impl<K: Data, VA: Data> WindowedCogroupedKStream<K, VA, SessionWindows> {
     /// Folds the records of every input into one aggregate per key and
     /// session, starting as `initializer()`; when a record merges sessions,
     /// `session_merger` combines their aggregates (starting from
@@ -59,15 +45,11 @@ impl<K: Data, VA: Data> SessionWindowedCogroupedKStream<K, VA> {
         I: Fn() -> VA + Send + Sync + 'static,
         M: Fn(&K, VA, VA) -> VA + Send + Sync + 'static,
     {
-        let store = self.cogrouped.store_name(&mut materialized);
-        self.cogrouped
-            .updates(&store, None)
-            .windowed_by(self.windows)
-            .aggregate(
-                initializer,
-                CogroupUpdate::apply,
-                session_merger,
-                materialized,
-            )
+        self.windowed_updates(&mut materialized).aggregate(
+            initializer,
+            CogroupUpdate::apply,
+            session_merger,
+            materialized,
+        )
     }
 }

@@ -9,11 +9,11 @@ use crate::operators::{
 };
 use crate::plan::PlanKind;
 use crate::windows::JoinWindows;
-use crate::{Data, KStream, Repartitioned, StoreType, StreamJoined};
+use crate::{Data, KStream, Repartitioned, StreamJoined};
 use std::sync::Arc;
 use std::time::Duration;
 use streams_core::serde::{SerdeRef, VecSerde};
-use streams_core::state::{KeyValueStoreBuilder, WindowStoreBuilder};
+use streams_core::state::WindowStoreBuilder;
 
 /// Which unmatched records a join emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,26 +61,6 @@ impl JoinKind {
     }
 }
 
-/// Store settings from a `StreamJoined`: persistence and logging (join stores
-/// are never cached).
-fn store_settings<K, V1, V2, KS, VS>(
-    name: &str,
-    joined: &StreamJoined<K, V1, V2>,
-) -> KeyValueStoreBuilder<KS, VS> {
-    let mut settings = match joined.store_type {
-        StoreType::Persistent => KeyValueStoreBuilder::persistent(name),
-        StoreType::InMemory => KeyValueStoreBuilder::in_memory(name),
-    };
-    if joined.logging {
-        for (key, value) in &joined.changelog_configs {
-            settings = settings.with_changelog_config(key, value);
-        }
-    } else {
-        settings = settings.with_logging_disabled();
-    }
-    settings
-}
-
 /// The window store buffering one side: every record kept for the join
 /// windows' retention, plus one millisecond. A window store expires records at
 /// or before `stream time - retention`, and a record arriving exactly at its
@@ -95,7 +75,9 @@ fn side_buffer<K, V, V1, V2>(
     value_serde: Option<SerdeRef<V>>,
 ) -> WindowStoreBuilder<K, V> {
     let millis = |ms: i64| Duration::from_millis(ms.unsigned_abs());
-    store_settings::<K, V1, V2, K, V>(name, joined)
+    joined
+        .store
+        .key_value_builder::<K, V>(name)
         .with_serdes(key_serde, value_serde)
         .windowed(
             millis(windows.size_ms()),
@@ -188,7 +170,9 @@ impl<K: Data, V: Data> KStream<K, V> {
                 }
             };
             builder.add_state_store(
-                store_settings::<K, V, V2, Vec<u8>, Vec<u8>>(&name, &joined)
+                joined
+                    .store
+                    .key_value_builder::<Vec<u8>, Vec<u8>>(&name)
                     .with_key_serde(VecSerde)
                     .with_value_serde(VecSerde),
             );

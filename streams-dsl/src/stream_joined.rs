@@ -1,6 +1,7 @@
 //! `StreamJoined`: names, serdes and stores of a stream-stream join.
 
 use crate::StoreType;
+use crate::store_options::StoreOptions;
 use std::sync::Arc;
 use streams_core::serde::{Serde, SerdeRef};
 
@@ -35,9 +36,7 @@ pub struct StreamJoined<K, V1, V2> {
     pub(crate) key_serde: Option<SerdeRef<K>>,
     pub(crate) value_serde: Option<SerdeRef<V1>>,
     pub(crate) other_value_serde: Option<SerdeRef<V2>>,
-    pub(crate) store_type: StoreType,
-    pub(crate) logging: bool,
-    pub(crate) changelog_configs: Vec<(String, String)>,
+    pub(crate) store: StoreOptions,
 }
 
 impl<K, V1, V2> Default for StreamJoined<K, V1, V2> {
@@ -48,9 +47,7 @@ impl<K, V1, V2> Default for StreamJoined<K, V1, V2> {
             key_serde: None,
             value_serde: None,
             other_value_serde: None,
-            store_type: StoreType::Persistent,
-            logging: true,
-            changelog_configs: Vec::new(),
+            store: StoreOptions::default(),
         }
     }
 }
@@ -103,14 +100,14 @@ impl<K, V1, V2> StreamJoined<K, V1, V2> {
 
     /// Keeps the join's stores in memory instead of RocksDB.
     pub fn in_memory(mut self) -> Self {
-        self.store_type = StoreType::InMemory;
+        self.store.store_type = StoreType::InMemory;
         self
     }
 
     /// No changelog topics: the join's buffers are not restored after a failure
     /// or a move.
     pub fn with_logging_disabled(mut self) -> Self {
-        self.logging = false;
+        self.store.changelog.disable();
         self
     }
 
@@ -120,7 +117,7 @@ impl<K, V1, V2> StreamJoined<K, V1, V2> {
         key: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        self.changelog_configs.push((key.into(), value.into()));
+        self.store.changelog.add_config(key, value);
         self
     }
 }

@@ -10,8 +10,9 @@ use crate::error::{RecordPart, StreamsError};
 use crate::serde::{SerdeContext, SerdeRef, serialize_present};
 use streams_state::StateStoreError;
 
-/// Serdes of one typed store.
-pub(crate) struct StoreCodec<K, V> {
+/// Serdes of one typed store (`pub` only so the sealed buffer kinds can take
+/// one; its module and fields stay private to the crate).
+pub struct StoreCodec<K, V> {
     pub(crate) store: String,
     /// `<application.id>-<store>-changelog`, the topic serdes see.
     pub(crate) changelog_topic: String,

@@ -2,6 +2,7 @@
 //! in an `Arc`, so one closure serves every task's instance.
 
 mod aggregate;
+mod aggregate_steps;
 mod branch;
 mod filter;
 mod flat_map;
@@ -31,6 +32,7 @@ mod window_close;
 pub(crate) use aggregate::{
     AggregateStep, StreamAggregate, TableAggregate, TableMaterialize, TableSource, TableStep,
 };
+pub(crate) use aggregate_steps::{aggregate_step, count_step, reduce_step};
 pub(crate) use branch::{BranchPredicate, BranchProcessor, PassThrough};
 pub(crate) use filter::Filter;
 pub(crate) use flat_map::{FlatMap, FlatMapValues};

@@ -5,6 +5,7 @@
 //! window's end plus the grace period is dropped.
 
 mod join_windows;
+mod kind;
 mod session_windows;
 mod sliding_windows;
 mod time_windows;
@@ -14,7 +15,9 @@ pub use session_windows::SessionWindows;
 pub use sliding_windows::SlidingWindows;
 pub use time_windows::TimeWindows;
 
-use crate::{CogroupedKStream, KStream};
+pub(crate) use kind::{NonMergingWindowKind, WindowKind};
+
+use crate::{CogroupedKStream, Data, KStream, WindowedCogroupedKStream, WindowedKStream};
 use std::time::Duration;
 
 /// Milliseconds of a duration, saturating at `i64::MAX`.
@@ -25,7 +28,7 @@ pub(crate) fn millis(duration: Duration) -> i64 {
 /// Windows a grouped stream can be cut into with
 /// [`KGroupedStream::windowed_by`](crate::KGroupedStream::windowed_by): each kind
 /// gives its own windowed stream to aggregate.
-pub trait WindowSpec<K, V>: sealed::Sealed {
+pub trait WindowSpec<K, V>: WindowKind {
     /// The windowed stream these windows give.
     type Stream;
 
@@ -37,7 +40,7 @@ pub trait WindowSpec<K, V>: sealed::Sealed {
 /// Windows cogrouped streams can be cut into with
 /// [`CogroupedKStream::windowed_by`](crate::CogroupedKStream::windowed_by):
 /// each kind gives its own windowed cogrouped stream to aggregate.
-pub trait CogroupWindowSpec<K, VA>: sealed::Sealed {
+pub trait CogroupWindowSpec<K, VA>: WindowKind {
     /// The windowed cogrouped stream these windows give.
     type Stream;
 
@@ -46,11 +49,18 @@ pub trait CogroupWindowSpec<K, VA>: sealed::Sealed {
     fn cogrouped_stream(self, cogrouped: CogroupedKStream<K, VA>) -> Self::Stream;
 }
 
-mod sealed {
-    /// Only this crate's window kinds are window specifications.
-    pub trait Sealed {}
+impl<K: Data, V: Data, W: WindowKind> WindowSpec<K, V> for W {
+    type Stream = WindowedKStream<K, V, W>;
 
-    impl Sealed for super::TimeWindows {}
-    impl Sealed for super::SessionWindows {}
-    impl Sealed for super::SlidingWindows {}
+    fn windowed_stream(self, stream: KStream<K, V>) -> Self::Stream {
+        WindowedKStream::new(stream, self)
+    }
+}
+
+impl<K: Data, VA: Data, W: WindowKind> CogroupWindowSpec<K, VA> for W {
+    type Stream = WindowedCogroupedKStream<K, VA, W>;
+
+    fn cogrouped_stream(self, cogrouped: CogroupedKStream<K, VA>) -> Self::Stream {
+        WindowedCogroupedKStream::new(cogrouped, self)
+    }
 }
