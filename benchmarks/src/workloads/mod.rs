@@ -99,6 +99,16 @@ pub fn all() -> Vec<Workload> {
             run: stateful::stream_global_table_join,
         },
         Workload {
+            name: "stream-versioned-table-join",
+            about: "as stream-table-join, with the table in a versioned store (1 h history) read as of each record's timestamp",
+            run: stateful::stream_versioned_table_join,
+        },
+        Workload {
+            name: "table-fk-join",
+            about: "foreign-key table join: 1M order updates (100k orders, 10k products), then 10k product updates fanning out to their orders",
+            run: stateful::table_foreign_key_join,
+        },
+        Workload {
             name: "stream-stream-join",
             about: "1M left + 1M right records, 10k keys, +-100 ms windows: inner and left join (RocksDB buffers, logged)",
             run: stateful::stream_stream_join,

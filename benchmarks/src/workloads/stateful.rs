@@ -240,35 +240,57 @@ pub fn sliding_count() -> Result<Vec<BenchResult>, Box<dyn Error>> {
 
 /// A stream of 5M records joined with a 100k-row table.
 pub fn stream_table_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    table_join("stream-table-join", false)
+    table_join("stream-table-join", JoinedTable::Local)
 }
 
 /// A stream of 5M records joined with a 100k-row global table, by key.
 pub fn stream_global_table_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
-    table_join("stream-global-table-join", true)
+    table_join("stream-global-table-join", JoinedTable::Global)
+}
+
+/// A stream of 5M records joined with a 100k-row versioned table, as of
+/// each record's timestamp.
+pub fn stream_versioned_table_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    table_join("stream-versioned-table-join", JoinedTable::Versioned)
+}
+
+/// The table a [`table_join`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum JoinedTable {
+    /// A KTable in a cached RocksDB store.
+    Local,
+    /// A GlobalKTable joined through a key selector returning the record's key.
+    Global,
+    /// A KTable in a versioned RocksDB store (one hour of history), read as
+    /// of each stream record's timestamp.
+    Versioned,
 }
 
 /// 5M stream records, keys cycling over 100k, each joined with the row of
-/// its key in a table (`global`: a GlobalKTable joined through a key
-/// selector returning the record's key).
-fn table_join(name: &str, global: bool) -> Result<Vec<BenchResult>, Box<dyn Error>> {
+/// its key in a table of `kind`.
+fn table_join(name: &str, kind: JoinedTable) -> Result<Vec<BenchResult>, Box<dyn Error>> {
     const RECORDS: u64 = 5_000_000;
     let builder = StreamsBuilder::new();
     let stream = builder.stream::<u64, u64>("input", Consumed::default());
-    let joined = if global {
-        let table = builder.global_table::<u64, u64>(
-            "table",
-            Consumed::default(),
-            Materialized::named("table-store"),
-        );
-        stream.join_global(&table, |key, _| *key, |value, row| value.wrapping_add(row))
-    } else {
-        let table = builder.table::<u64, u64>(
-            "table",
-            Consumed::default(),
-            Materialized::named("table-store"),
-        );
-        stream.join(&table, |value, row| value.wrapping_add(row))
+    let joined = match kind {
+        JoinedTable::Global => {
+            let table = builder.global_table::<u64, u64>(
+                "table",
+                Consumed::default(),
+                Materialized::named("table-store"),
+            );
+            stream.join_global(&table, |key, _| *key, |value, row| value.wrapping_add(row))
+        }
+        JoinedTable::Local | JoinedTable::Versioned => {
+            let materialized = match kind {
+                JoinedTable::Versioned => {
+                    Materialized::as_versioned("table-store", Duration::from_secs(3600))
+                }
+                _ => Materialized::named("table-store"),
+            };
+            let table = builder.table::<u64, u64>("table", Consumed::default(), materialized);
+            stream.join(&table, |value, row| value.wrapping_add(row))
+        }
     };
     joined.to("joined", Produced::default());
     let driver = manual_commit_driver(builder)?;
@@ -282,15 +304,82 @@ fn table_join(name: &str, global: bool) -> Result<Vec<BenchResult>, Box<dyn Erro
     if produced as u64 != RECORDS {
         return Err(format!("{produced} joined records for {RECORDS} inputs").into());
     }
-    let store = if global {
-        "rocksdb global store (uncached, shared)"
-    } else {
-        "rocksdb, cached"
+    let store = match kind {
+        JoinedTable::Local => "rocksdb, cached",
+        JoinedTable::Global => "rocksdb global store (uncached, shared)",
+        JoinedTable::Versioned => "rocksdb versioned store (uncached), read as of each record",
     };
     Ok(vec![
         BenchResult::new(name, RECORDS, elapsed)
             .with("table_rows", DISTINCT_KEYS)
             .with("store", store),
+    ])
+}
+
+/// Orders (left table) joined with products (right table) by the product id
+/// each order refers to (KIP-213): 1M order updates over 100k orders and 10k
+/// products, then 10k product updates, each reaching the ~10 orders that
+/// refer to it. Both phases run through the subscription and response topics.
+pub fn table_foreign_key_join() -> Result<Vec<BenchResult>, Box<dyn Error>> {
+    const ORDER_UPDATES: u64 = 1_000_000;
+    const ORDERS: u64 = 100_000;
+    const PRODUCTS: u64 = 10_000;
+    let builder = StreamsBuilder::new();
+    let products = builder.table::<u64, u64>(
+        "products",
+        Consumed::default(),
+        Materialized::named("products"),
+    );
+    builder
+        .table::<u64, u64>("orders", Consumed::default(), Materialized::named("orders"))
+        .join_foreign_key_with(
+            &products,
+            |product: &u64| Some(product % PRODUCTS),
+            |product, price| product.wrapping_add(price),
+            Materialized::named("order-lines"),
+        )
+        .to_stream()
+        .to("order-lines-out", Produced::default());
+    let driver = manual_commit_driver(builder)?;
+    let product_rows = driver.input_topic::<u64, Option<u64>>("products")?;
+    for product in 0..PRODUCTS {
+        product_rows.pipe(product, Some(product * 100), 0)?;
+    }
+    driver.commit()?;
+    driver.discard_output();
+    let orders = driver.input_topic::<u64, Option<u64>>("orders")?;
+    let started = Instant::now();
+    for i in 0..ORDER_UPDATES {
+        orders.pipe(i % ORDERS, Some(i), i as i64)?;
+        if (i + 1) % COMMIT_EVERY == 0 {
+            driver.commit()?;
+            driver.discard_output();
+        }
+    }
+    driver.commit()?;
+    driver.discard_output();
+    let left_elapsed = started.elapsed();
+    let lines = driver
+        .key_value_store_entries::<u64, u64>("order-lines")?
+        .len() as u64;
+    if lines != ORDERS {
+        return Err(format!("{lines} joined orders for {ORDERS} orders").into());
+    }
+    let started = Instant::now();
+    for product in 0..PRODUCTS {
+        product_rows.pipe(product, Some(product * 100 + 1), ORDER_UPDATES as i64)?;
+    }
+    driver.commit()?;
+    let fanned_out = driver.discard_output() as u64;
+    let right_elapsed = started.elapsed();
+    Ok(vec![
+        BenchResult::new("table-fk-join-left-updates", ORDER_UPDATES, left_elapsed)
+            .with("orders", ORDERS)
+            .with("products", PRODUCTS),
+        BenchResult::new("table-fk-join-right-updates", PRODUCTS, right_elapsed)
+            .with("orders", ORDERS)
+            .with("products", PRODUCTS)
+            .with("records_out_incl_internal", fanned_out),
     ])
 }
 
