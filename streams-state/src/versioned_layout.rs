@@ -10,6 +10,10 @@
 //!   ordered by the time after which the version can be dropped (its
 //!   `valid_to`, or its own timestamp for a tombstone), so expired versions
 //!   are found by one range scan. The latest live version has no entry.
+//! * `0x03` latest: `key` to `valid_from | valid_to | flag | value`, a copy of
+//!   the key's open version (the one no newer version ends), so reading the
+//!   latest row, or a row as of a time at or after it, is one point lookup
+//!   instead of a range scan.
 //!
 //! Timestamps in keys are big-endian with the sign bit flipped, so byte order
 //! is time order for negative timestamps too.
@@ -20,6 +24,7 @@ use crate::{Result, StateStoreError};
 pub(crate) const STREAM_TIME_KEY: &[u8] = &[0x00];
 const VERSION: u8 = 0x01;
 const EXPIRY: u8 = 0x02;
+const LATEST: u8 = 0x03;
 const TOMBSTONE: u8 = 0;
 const VALUE: u8 = 1;
 /// `valid_to` of a version no newer version ends.
@@ -54,6 +59,22 @@ pub(crate) fn version_key(store: &str, key: &[u8], valid_from: i64) -> Result<Ve
     key_part(key, &mut out).map_err(|detail| StateStoreError::invalid(store, detail))?;
     out.extend_from_slice(&time_bytes(valid_from));
     Ok(out)
+}
+
+/// The stored key of the copy of `key`'s open version.
+pub(crate) fn latest_key(key: &[u8]) -> Vec<u8> {
+    [&[LATEST][..], key].concat()
+}
+
+/// The key (without its length) of a stored version key.
+pub(crate) fn version_key_key<'a>(store: &str, stored: &'a [u8]) -> Result<&'a [u8]> {
+    let corrupt = || StateStoreError::corrupt(store, "a version key is shorter than its parts");
+    let length = stored
+        .get(1..5)
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes).ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(corrupt)?;
+    stored.get(5..5 + length as usize).ok_or_else(corrupt)
 }
 
 /// The valid-from timestamp at the end of a stored version key.
@@ -132,6 +153,20 @@ impl StoredVersion {
         out
     }
 
+    /// The stored copy of an open version (its valid-from first).
+    pub(crate) fn encode_latest(&self) -> Vec<u8> {
+        [&self.valid_from.to_be_bytes()[..], &self.encode()].concat()
+    }
+
+    /// An open version from its stored copy.
+    pub(crate) fn decode_latest(store: &str, stored: &[u8]) -> Result<Self> {
+        let valid_from = stored.get(..8).and_then(be_i64).ok_or_else(|| {
+            StateStoreError::corrupt(store, "a latest version is shorter than its valid-from")
+        })?;
+        let key = version_key(store, &[], valid_from)?;
+        Self::decode(store, &key, &stored[8..])
+    }
+
     /// A version from its stored key and value.
     pub(crate) fn decode(store: &str, stored_key: &[u8], stored: &[u8]) -> Result<Self> {
         let corrupt = |detail: &str| StateStoreError::corrupt(store, detail);
@@ -184,6 +219,20 @@ mod tests {
         assert!(from <= index && index <= to);
         let (_, to) = expired_range(10);
         assert!(index > to);
+    }
+
+    #[test]
+    fn latest_copies_round_trip_and_version_keys_give_their_key() {
+        let version = StoredVersion {
+            valid_from: -4,
+            valid_to: OPEN,
+            value: Some(b"v".to_vec()),
+        };
+        let stored = version.encode_latest();
+        assert_eq!(StoredVersion::decode_latest("s", &stored).unwrap(), version);
+        let key = version_key("s", b"key", 9).unwrap();
+        assert_eq!(version_key_key("s", &key).unwrap(), b"key");
+        assert!(latest_key(b"k") > version_key("s", b"k", i64::MAX).unwrap());
     }
 
     #[test]

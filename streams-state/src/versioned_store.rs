@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::versioned_layout::{
     OPEN, STREAM_TIME_KEY, StoredVersion, decode_stream_time, expired_range, expiry_key,
-    indexed_version_key, version_key,
+    indexed_version_key, latest_key, version_key, version_key_key, version_key_time,
 };
 use crate::{
     InMemoryKeyValueStore, KeyValueStore, KeyValueUpdate, PutOutcome, Result, RocksDbKeyValueStore,
@@ -156,7 +156,22 @@ impl VersionedStore {
                 self.inner.put(&expiry_key(expiry, &stored_key), &[])?;
             }
         }
-        self.inner.put(&stored_key, &version.encode())
+        self.inner.put(&stored_key, &version.encode())?;
+        if version.valid_to == OPEN {
+            self.inner.put(&latest_key(key), &version.encode_latest())
+        } else if replaced.is_some_and(|replaced| replaced.valid_to == OPEN) {
+            self.inner.delete(&latest_key(key)).map(|_| ())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The key's open version, from its copy.
+    fn latest(&self, key: &[u8]) -> Result<Option<StoredVersion>> {
+        self.inner
+            .get(&latest_key(key))?
+            .map(|stored| StoredVersion::decode_latest(self.inner.name(), &stored))
+            .transpose()
     }
 
     /// Drops the versions that expired before the cutoff.
@@ -169,6 +184,15 @@ impl VersionedStore {
             .collect::<Result<_>>()?;
         for index_key in expired {
             let version = indexed_version_key(self.inner.name(), &index_key)?;
+            // An expiring open version is a tombstone: its copy goes too.
+            let key = version_key_key(self.inner.name(), &version)?.to_vec();
+            let valid_from = version_key_time(self.inner.name(), &version)?;
+            if self
+                .latest(&key)?
+                .is_some_and(|latest| latest.valid_from == valid_from)
+            {
+                self.inner.delete(&latest_key(&key))?;
+            }
             self.inner.delete(&version)?;
             self.inner.delete(&index_key)?;
         }
@@ -283,15 +307,17 @@ impl VersionedKeyValueStore for VersionedStore {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<VersionedValue>> {
-        Ok(self
-            .last_version_between(key, i64::MIN, i64::MAX)?
-            .filter(|version| version.valid_to == OPEN)
-            .and_then(Self::record))
+        Ok(self.latest(key)?.and_then(Self::record))
     }
 
     fn get_as_of(&self, key: &[u8], as_of: i64) -> Result<Option<VersionedValue>> {
         if as_of < self.cutoff() {
             return Ok(None);
+        }
+        if let Some(latest) = self.latest(key)?
+            && latest.valid_from <= as_of
+        {
+            return Ok(Self::record(latest));
         }
         Ok(self
             .last_version_between(key, i64::MIN, as_of)?
@@ -469,9 +495,13 @@ mod tests {
                 Some(b"c".to_vec())
             );
             assert_eq!(value_as_of(store, b"k", 950), some("c", 200, None));
-            // Only the latest versions (and the stream time) are left.
+            // Only the latest versions, their copies and the stream time are
+            // left: the expired tombstone of `gone` took its copy with it.
             let entries = store.inner.all().unwrap().count();
-            assert_eq!(entries, 3, "stream time, k@200, other@1000");
+            assert_eq!(
+                entries, 5,
+                "stream time, k@200, other@1000 and the copies of both"
+            );
         });
     }
 
