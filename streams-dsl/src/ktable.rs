@@ -36,9 +36,10 @@ pub struct KTable<K, V> {
     /// reads old values for what it forwards. Off until an operator that reads
     /// this table's old values (anything but `to_stream`/`to`) is attached.
     send_old_values: Option<Arc<AtomicBool>>,
-    /// How a join reads this table's row of a key: its store, or the store
-    /// it is derived from (`None`: it must be materialized to be read).
-    getter: Option<TableGetter<K, V>>,
+    /// For a table without a store of its own: how a join reads its row of
+    /// a key through the store it is derived from (`None`: it must be
+    /// materialized to be read). A table with a store is read from it.
+    derived_getter: Option<TableGetter<K, V>>,
     /// The history retention of `store` when it is a versioned store (a
     /// source table materialized with `Materialized::versioned`).
     history_retention: Option<Duration>,
@@ -54,7 +55,7 @@ impl<K, V> Clone for KTable<K, V> {
             value_serde: self.value_serde.clone(),
             window_grace_ms: self.window_grace_ms,
             send_old_values: self.send_old_values.clone(),
-            getter: self.getter.clone(),
+            derived_getter: self.derived_getter.clone(),
             history_retention: self.history_retention,
         }
     }
@@ -69,9 +70,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         value_serde: Option<SerdeRef<V>>,
     ) -> Self {
         Self {
-            getter: store
-                .as_deref()
-                .map(|store| TableGetter::of_store(store, false)),
+            derived_getter: None,
             topology,
             node,
             store,
@@ -87,10 +86,6 @@ impl<K: Data, V: Data> KTable<K, V> {
     /// `history_retention`.
     pub(crate) fn with_versioned_store(mut self, history_retention: Duration) -> Self {
         self.history_retention = Some(history_retention);
-        self.getter = self
-            .store
-            .as_deref()
-            .map(|store| TableGetter::of_store(store, true));
         self
     }
 
@@ -186,12 +181,21 @@ impl<K: Data, V: Data> KTable<K, V> {
         self.store.as_deref()
     }
 
+    /// How this table's rows are read by key, if they can be without
+    /// materializing it: its store, or the one it is derived from.
+    fn getter(&self) -> Option<TableGetter<K, V>> {
+        match &self.store {
+            Some(store) => Some(TableGetter::of_store(store, self.is_versioned())),
+            None => self.derived_getter.clone(),
+        }
+    }
+
     /// How a join reads this table: through its store, or for a derived
     /// table through a lookup node of the plan (materializing it, or reading
     /// it through the store it comes from under `topology.optimization=all`).
     pub(crate) fn read(&self) -> TableRead<K, V> {
-        if let (Some(store), Some(getter)) = (&self.store, &self.getter) {
-            return TableRead::through(store, getter.clone());
+        if let Some(store) = &self.store {
+            return TableRead::through(store, TableGetter::of_store(store, self.is_versioned()));
         }
         let mut topology = self.topology.borrow_mut();
         let store = topology.generate_name("KTABLE-MATERIALIZE-STATE-STORE");
@@ -205,7 +209,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                 store,
                 key_serde: self.key_serde.clone(),
                 value_serde: self.value_serde.clone(),
-                getter: self.getter.clone(),
+                getter: self.derived_getter.clone(),
                 read: read.clone(),
             }),
         );
@@ -321,10 +325,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             keep,
         });
         KTable {
-            getter: self
-                .getter
-                .clone()
-                .map(|getter| getter.filtered(predicate, keep)),
+            derived_getter: self.getter().map(|getter| getter.filtered(predicate, keep)),
             ..self.derived(node, self.value_serde.clone())
         }
     }
@@ -404,7 +405,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             TableMapValues(shared.clone())
         });
         KTable {
-            getter: self.getter.clone().map(|getter| getter.mapped(mapper)),
+            derived_getter: self.getter().map(|getter| getter.mapped(mapper)),
             ..self.derived(node, None)
         }
     }
@@ -465,12 +466,12 @@ impl<K: Data, V: Data> KTable<K, V> {
             &[left, right],
         );
         drop(topology);
-        let getter = match (&self.getter, &other.getter) {
-            (Some(this), Some(that)) => Some(this.clone().joined(that.clone(), joiner)),
+        let derived_getter = match (self.getter(), other.getter()) {
+            (Some(this), Some(that)) => Some(this.joined(that, joiner)),
             _ => None,
         };
         KTable {
-            getter,
+            derived_getter,
             ..KTable::new(
                 self.topology.clone(),
                 merged,
