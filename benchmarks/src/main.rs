@@ -1,8 +1,8 @@
 //! The rstreams benchmark binary.
 //!
-//! `benchmarks --list` names the workloads; `benchmarks [--quick] NAME...` runs
-//! them (all of them when no name is given; `--quick` at a tenth of their size,
-//! see `scale`) and prints one JSON line per result:
+//! `benchmarks --list` names the workloads; `benchmarks [--quick | --scale N]
+//! NAME...` runs them (all of them when no name is given; `--quick` at a tenth
+//! of their size, `--scale N` at N times it, see `scale`) and prints one JSON line per result:
 //! `{"workload": ..., "records": ..., "seconds": ..., "records_per_sec": ...}` plus
 //! workload-specific fields. Logs (the runtime's, librdkafka's) go to stderr,
 //! filtered by `RUST_LOG` (default `warn`). `benchmarks --instance TOPOLOGY
@@ -29,7 +29,20 @@ fn main() -> ExitCode {
     }
     if let Some(position) = args.iter().position(|a| a == "--quick") {
         args.remove(position);
-        scale::set_quick(true);
+        scale::set_quick();
+    }
+    if let Some(position) = args.iter().position(|a| a == "--scale") {
+        let factor = args.get(position + 1).and_then(|f| f.parse::<f64>().ok());
+        match factor {
+            Some(factor) if factor > 0.0 && factor.is_finite() => scale::set_factor(factor),
+            _ => {
+                eprintln!(
+                    "`--scale` takes a positive number: `--scale 5 e2e-count` runs 5M records"
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+        args.drain(position..position + 2);
     }
     let registry = workloads::all();
     if args.iter().any(|a| a == "--list") {
@@ -57,10 +70,10 @@ fn main() -> ExitCode {
         match (workload.run)() {
             Ok(results) => {
                 for result in results {
-                    let result = if scale::is_quick() {
-                        result.with("quick", true)
-                    } else {
-                        result
+                    let result = match scale::factor() {
+                        _ if scale::is_quick() => result.with("quick", true),
+                        Some(factor) => result.with("scale", factor),
+                        None => result,
                     };
                     println!("{}", result.to_json_line());
                 }

@@ -1,6 +1,6 @@
 //! End-to-end runtime throughput on the embedded broker: the same pre-produced
 //! input (1M records, 100-byte values, 100k keys, 4 partitions; a tenth of the
-//! records with `--quick`) run through a
+//! records with `--quick`, N times them with `--scale N`) run through a
 //! stateless `KafkaStreams` pipeline, and counted per key by a `KafkaStreams`
 //! pipeline with a cached RocksDB store and its changelog, each reported with
 //! its ratio to the fastest plain copy loop on the same input (`copy_loop`);
@@ -30,7 +30,7 @@ pub(super) const DISTINCT_KEYS: u64 = 100_000;
 pub(super) const PARTITIONS: i32 = 4;
 pub(super) const INPUT: &str = "e2e-input";
 pub(super) const OUTPUT: &str = "e2e-output";
-/// Input records of this run: [`FULL_RECORDS`], scaled by `--quick`.
+/// Input records of this run: [`FULL_RECORDS`] at the run's scale (`--quick`, `--scale`).
 pub(super) fn records() -> u64 {
     crate::scale::scaled(FULL_RECORDS)
 }
