@@ -108,6 +108,24 @@ pub(crate) fn expired_range(cutoff: i64) -> (Vec<u8>, Vec<u8>) {
     )
 }
 
+/// The bounds of an inclusive range scan over the index entries of versions
+/// expiring at or after `cutoff` (those expiring at `i64::MAX`, never, left
+/// out).
+pub(crate) fn unexpired_range(cutoff: i64) -> (Vec<u8>, Vec<u8>) {
+    (
+        [&[EXPIRY][..], &time_bytes(cutoff)].concat(),
+        [&[EXPIRY][..], &time_bytes(i64::MAX)].concat(),
+    )
+}
+
+/// The expiry time of an index entry.
+pub(crate) fn index_expiry(store: &str, index_key: &[u8]) -> Result<i64> {
+    index_key
+        .get(1..9)
+        .and_then(time_from)
+        .ok_or_else(|| StateStoreError::corrupt(store, "an expiry index key is too short"))
+}
+
 /// The version key an index entry points at.
 pub(crate) fn indexed_version_key(store: &str, index_key: &[u8]) -> Result<Vec<u8>> {
     let rest = index_key

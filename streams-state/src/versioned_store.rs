@@ -11,7 +11,8 @@ use std::path::Path;
 
 use crate::versioned_layout::{
     OPEN, STREAM_TIME_KEY, StoredVersion, decode_stream_time, expired_range, expiry_key,
-    indexed_version_key, latest_key, version_key, version_key_key, version_key_time,
+    index_expiry, indexed_version_key, latest_key, unexpired_range, version_key, version_key_key,
+    version_key_time,
 };
 use crate::{
     InMemoryKeyValueStore, KeyValueStore, KeyValueUpdate, PutOutcome, Result, RocksDbKeyValueStore,
@@ -43,6 +44,11 @@ pub struct VersionedStore {
     inner: Box<dyn KeyValueStore>,
     history_retention: i64,
     stream_time: Option<i64>,
+    /// No version in the expiry index expires before this (`None`: not
+    /// known; the next advance of stream time scans the index and learns
+    /// it), so stream time can advance without a scan until the cutoff
+    /// passes it.
+    earliest_expiry: Option<i64>,
 }
 
 impl std::fmt::Debug for VersionedStore {
@@ -68,6 +74,7 @@ impl VersionedStore {
             inner,
             history_retention: history_retention.max(0),
             stream_time,
+            earliest_expiry: None,
         })
     }
 
@@ -90,6 +97,7 @@ impl VersionedStore {
             inner: Box::new(InMemoryKeyValueStore::new(name)),
             history_retention: history_retention.max(0),
             stream_time: None,
+            earliest_expiry: None,
         }
     }
 
@@ -154,6 +162,7 @@ impl VersionedStore {
             }
             if let Some(expiry) = new_expiry {
                 self.inner.put(&expiry_key(expiry, &stored_key), &[])?;
+                self.earliest_expiry = self.earliest_expiry.map(|earliest| earliest.min(expiry));
             }
         }
         self.inner.put(&stored_key, &version.encode())?;
@@ -174,9 +183,18 @@ impl VersionedStore {
             .transpose()
     }
 
-    /// Drops the versions that expired before the cutoff.
+    /// Drops the versions that expired before the cutoff, unless none can
+    /// have (the cutoff has not passed the earliest expiry), and learns the
+    /// earliest expiry of those left.
     fn drop_expired(&mut self) -> Result<()> {
-        let (from, to) = expired_range(self.cutoff());
+        let cutoff = self.cutoff();
+        if self
+            .earliest_expiry
+            .is_some_and(|earliest| cutoff <= earliest)
+        {
+            return Ok(());
+        }
+        let (from, to) = expired_range(cutoff);
         let expired: Vec<Vec<u8>> = self
             .inner
             .range(&from, &to)?
@@ -196,6 +214,12 @@ impl VersionedStore {
             self.inner.delete(&version)?;
             self.inner.delete(&index_key)?;
         }
+        let (from, to) = unexpired_range(cutoff);
+        let first = self.inner.range(&from, &to)?.next().transpose()?;
+        self.earliest_expiry = Some(match first {
+            Some((index_key, _)) => index_expiry(self.inner.name(), &index_key)?,
+            None => i64::MAX,
+        });
         Ok(())
     }
 
@@ -239,6 +263,8 @@ impl StateStore for VersionedStore {
     /// Drops the uncommitted writes and goes back to the committed stream time.
     fn abort(&mut self) -> Result<()> {
         self.inner.abort()?;
+        // What the aborted writes dropped from the index is back.
+        self.earliest_expiry = None;
         self.stream_time = self
             .inner
             .get(STREAM_TIME_KEY)?
@@ -271,7 +297,12 @@ impl VersionedKeyValueStore for VersionedStore {
             );
             return Ok(PutOutcome::Rejected);
         }
-        let previous = self.last_version_between(key, i64::MIN, timestamp)?;
+        // A write at or after the open version follows it: one point lookup
+        // of its copy instead of a scan.
+        let previous = match self.latest(key)? {
+            Some(latest) if latest.valid_from <= timestamp => Some(latest),
+            _ => self.last_version_between(key, i64::MIN, timestamp)?,
+        };
         let value = value.map(<[u8]>::to_vec);
         let valid_to = match &previous {
             // Versions are contiguous: the one a write falls in ends where the
@@ -514,6 +545,55 @@ mod tests {
             store.abort().unwrap();
             assert_eq!(store.observed_stream_time(), Some(10));
             assert_eq!(value_as_of(store, b"k", 20), some("a", 10, None));
+        });
+    }
+
+    /// Whether the store holds the version of `key` valid from `valid_from`.
+    fn holds_version(store: &VersionedStore, key: &[u8], valid_from: i64) -> bool {
+        let stored = version_key(store.name(), key, valid_from).unwrap();
+        store.inner.get(&stored).unwrap().is_some()
+    }
+
+    #[test]
+    fn a_version_expiring_before_the_earliest_seen_still_expires_on_time() {
+        on_each(|store| {
+            store.put(b"k", Some(b"a"), 0).unwrap();
+            store.put(b"k", Some(b"b"), 500).unwrap();
+            // Cutoff 450: nothing expires; the earliest expiry is k@0's, 500.
+            store.put(b"x", Some(b"y"), 550).unwrap();
+            // e@460 ends at 470, and its tombstone expires at 470 too.
+            store.put(b"e", Some(b"v"), 460).unwrap();
+            store.delete(b"e", 470).unwrap();
+            assert!(holds_version(store, b"e", 460) && holds_version(store, b"e", 470));
+            // Cutoff 475: e's versions are gone, k@0 (ending at 500) stays.
+            store.put(b"x", Some(b"z"), 575).unwrap();
+            assert!(!holds_version(store, b"e", 460), "e@460 expired at 470");
+            assert!(
+                !holds_version(store, b"e", 470),
+                "the tombstone expired at 470"
+            );
+            assert!(store.inner.get(&latest_key(b"e")).unwrap().is_none());
+            assert!(holds_version(store, b"k", 0), "k@0 expires at 500");
+            store.put(b"x", Some(b"w"), 601).unwrap();
+            assert!(!holds_version(store, b"k", 0), "k@0 expired at 500");
+            assert_eq!(value_as_of(store, b"k", 510), some("b", 500, None));
+        });
+    }
+
+    #[test]
+    fn versions_an_abort_brings_back_expire_at_the_next_advance() {
+        on_each(|store| {
+            store.put(b"k", Some(b"a"), 0).unwrap();
+            store.put(b"k", Some(b"b"), 300).unwrap();
+            store.commit(None).unwrap();
+            // Cutoff 350 drops k@0 (it ended at 300), uncommitted.
+            store.put(b"x", Some(b"y"), 450).unwrap();
+            assert!(!holds_version(store, b"k", 0));
+            store.abort().unwrap();
+            assert!(holds_version(store, b"k", 0), "the abort brought k@0 back");
+            // Cutoff 360: k@0 goes again.
+            store.put(b"x", Some(b"y"), 460).unwrap();
+            assert!(!holds_version(store, b"k", 0), "k@0 expired at 300");
         });
     }
 

@@ -104,6 +104,11 @@ pub fn all() -> Vec<Workload> {
             run: stateful::stream_versioned_table_join,
         },
         Workload {
+            name: "versioned-table-updates",
+            about: "1M updates (1 ms apart, 100k keys) into a table in a versioned store (1 h history), forwarded",
+            run: stateful::versioned_table_updates,
+        },
+        Workload {
             name: "table-fk-join",
             about: "foreign-key table join: 1M order updates (100k orders, 10k products), then 10k product updates fanning out to their orders",
             run: stateful::table_foreign_key_join,
