@@ -1,8 +1,9 @@
 //! The rstreams benchmark binary.
 //!
 //! `benchmarks --list` names the workloads; `benchmarks [--quick | --scale N]
-//! NAME...` runs them (all of them when no name is given; `--quick` at a tenth
-//! of their size, `--scale N` at N times it, see `scale`) and prints one JSON line per result:
+//! NAME...` runs them (all of them when no name is given; `--quick` at a
+//! tenth of their size, `--scale N` at N times it, see `scale`) and prints one
+//! JSON line per result:
 //! `{"workload": ..., "records": ..., "seconds": ..., "records_per_sec": ...}` plus
 //! workload-specific fields. Logs (the runtime's, librdkafka's) go to stderr,
 //! filtered by `RUST_LOG` (default `warn`). `benchmarks --instance TOPOLOGY
@@ -70,10 +71,12 @@ fn main() -> ExitCode {
         match (workload.run)() {
             Ok(results) => {
                 for result in results {
-                    let result = match scale::factor() {
-                        _ if scale::is_quick() => result.with("quick", true),
-                        Some(factor) => result.with("scale", factor),
-                        None => result,
+                    let result = if scale::is_quick() {
+                        result.with("quick", true)
+                    } else if let Some(factor) = scale::factor() {
+                        result.with("scale", factor)
+                    } else {
+                        result
                     };
                     println!("{}", result.to_json_line());
                 }

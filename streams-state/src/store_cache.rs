@@ -3,10 +3,10 @@
 //!
 //! Entries live in a slab linked in LRU order, so a hit moves its entry to the
 //! front without touching any map; a hash index finds an entry by key and an
-//! ordered set of the same (shared) keys serves range snapshots.
+//! ordered index of the same (shared) keys serves range snapshots.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::rc::Rc;
 
@@ -39,7 +39,7 @@ struct Entries {
     slots: Vec<Slot>,
     free: Vec<usize>,
     by_key: HashMap<Rc<[u8]>, usize>,
-    ordered: BTreeSet<Rc<[u8]>>,
+    ordered: BTreeMap<Rc<[u8]>, usize>,
     /// The most recently used slot.
     newest: usize,
     /// The least recently used slot: the next to evict.
@@ -54,7 +54,7 @@ impl Default for Entries {
             slots: Vec::new(),
             free: Vec::new(),
             by_key: HashMap::new(),
-            ordered: BTreeSet::new(),
+            ordered: BTreeMap::new(),
             newest: NONE,
             oldest: NONE,
             clock: 0,
@@ -116,24 +116,29 @@ impl Entries {
             }
         };
         self.link_newest(index);
-        self.ordered.insert(key.clone());
+        self.ordered.insert(key.clone(), index);
         self.by_key.insert(key, index);
     }
 
-    /// Removes the entry in slot `index`: its key, value, dirtiness and size.
-    fn remove_slot(&mut self, index: usize) -> (Rc<[u8]>, Option<Vec<u8>>, bool, usize) {
+    /// Removes the entry in slot `index`; returns it and its size.
+    fn remove_slot(&mut self, index: usize) -> (Slot, usize) {
         self.unlink(index);
-        let slot = &mut self.slots[index];
-        let key = std::mem::replace(&mut slot.key, Rc::from(&[][..]));
-        let value = slot.value.take();
         // A free slot is never dirty, so flushes pass it by.
-        let dirty = std::mem::replace(&mut slot.dirty, false);
-        self.by_key.remove(&key);
-        self.ordered.remove(&key);
+        let freed = Slot {
+            key: Rc::from(&[][..]),
+            value: None,
+            dirty: false,
+            written: 0,
+            newer: NONE,
+            older: NONE,
+        };
+        let slot = std::mem::replace(&mut self.slots[index], freed);
+        self.by_key.remove(&slot.key);
+        self.ordered.remove(&slot.key);
         self.free.push(index);
-        let size = entry_size(&key, value.as_deref());
+        let size = entry_size(&slot.key, slot.value.as_deref());
         self.bytes = self.bytes.saturating_sub(size);
-        (key, value, dirty, size)
+        (slot, size)
     }
 }
 
@@ -229,7 +234,7 @@ impl StoreCache {
     pub(crate) fn remove(&self, key: &[u8]) {
         let mut entries = self.entries.borrow_mut();
         if let Some(&index) = entries.by_key.get(key) {
-            let (_, _, _, size) = entries.remove_slot(index);
+            let (_, size) = entries.remove_slot(index);
             self.budget.release(size);
         }
     }
@@ -244,12 +249,12 @@ impl StoreCache {
             return None;
         }
         let oldest = entries.oldest;
-        let (key, value, dirty, size) = entries.remove_slot(oldest);
+        let (slot, size) = entries.remove_slot(oldest);
         self.budget.release(size);
         Some(Evicted {
-            key: key.to_vec(),
-            value,
-            dirty,
+            key: slot.key.to_vec(),
+            value: slot.value,
+            dirty: slot.dirty,
         })
     }
 
@@ -284,7 +289,7 @@ impl StoreCache {
             }
         }
         for index in deletions {
-            let (_, _, _, size) = entries.remove_slot(index);
+            let (_, size) = entries.remove_slot(index);
             self.budget.release(size);
         }
         result
@@ -296,8 +301,7 @@ impl StoreCache {
         entries
             .ordered
             .range::<[u8], _>(range)
-            .filter_map(|key| entries.by_key.get(key))
-            .map(|&index| {
+            .map(|(_, &index)| {
                 let slot = &entries.slots[index];
                 (slot.key.to_vec(), slot.value.clone())
             })

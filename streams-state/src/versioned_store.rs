@@ -108,21 +108,30 @@ impl VersionedStore {
             .map_or(i64::MIN, |time| time.saturating_sub(self.history_retention))
     }
 
-    /// The version of `key` with the largest valid-from in `[from, to]`.
-    fn last_version_between(
-        &self,
-        key: &[u8],
-        from: i64,
-        to: i64,
-    ) -> Result<Option<StoredVersion>> {
+    /// The version of `key` with the largest valid-from at or before `time`,
+    /// by a reverse scan of its versions.
+    fn scan_version_at(&self, key: &[u8], time: i64) -> Result<Option<StoredVersion>> {
         let name = self.inner.name();
-        let (low, high) = (version_key(name, key, from)?, version_key(name, key, to)?);
+        let (low, high) = (
+            version_key(name, key, i64::MIN)?,
+            version_key(name, key, time)?,
+        );
         match self.inner.reverse_range(&low, &high)?.next() {
             Some(entry) => {
                 let (stored_key, stored) = entry?;
                 Ok(Some(StoredVersion::decode(name, &stored_key, &stored)?))
             }
             None => Ok(None),
+        }
+    }
+
+    /// The version of `key` with the largest valid-from at or before `time`:
+    /// the open version, through its copy (one point lookup), when it is
+    /// valid from then or earlier; otherwise found by a scan.
+    fn version_at(&self, key: &[u8], time: i64) -> Result<Option<StoredVersion>> {
+        match self.latest(key)? {
+            Some(latest) if latest.valid_from <= time => Ok(Some(latest)),
+            _ => self.scan_version_at(key, time),
         }
     }
 
@@ -297,12 +306,7 @@ impl VersionedKeyValueStore for VersionedStore {
             );
             return Ok(PutOutcome::Rejected);
         }
-        // A write at or after the open version follows it: one point lookup
-        // of its copy instead of a scan.
-        let previous = match self.latest(key)? {
-            Some(latest) if latest.valid_from <= timestamp => Some(latest),
-            _ => self.last_version_between(key, i64::MIN, timestamp)?,
-        };
+        let previous = self.version_at(key, timestamp)?;
         let value = value.map(<[u8]>::to_vec);
         let valid_to = match &previous {
             // Versions are contiguous: the one a write falls in ends where the
@@ -345,13 +349,8 @@ impl VersionedKeyValueStore for VersionedStore {
         if as_of < self.cutoff() {
             return Ok(None);
         }
-        if let Some(latest) = self.latest(key)?
-            && latest.valid_from <= as_of
-        {
-            return Ok(Self::record(latest));
-        }
         Ok(self
-            .last_version_between(key, i64::MIN, as_of)?
+            .version_at(key, as_of)?
             .filter(|version| version.valid_to == OPEN || version.valid_to > as_of)
             .and_then(Self::record))
     }
